@@ -1,0 +1,162 @@
+"""Command line: ``hitl-console [SUBCOMMAND] ...``.
+
+Without a subcommand the console starts: on the configured feeds, on the
+``--feed`` URLs, or, when there are none, on the built-in demo. Each
+subcommand's work lives in ``hitl_console.commands.<name>``, imported only
+when it runs, so that ``hitl-console schema`` does not load Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from hitl_console import __version__
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="TOML config (default: the XDG config file, if any)")
+
+
+def _console_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agent", metavar="NAME", help="who takes over (default: config, else the login name)")
+    parser.add_argument("--theme", metavar="NAME", help="a theme from themes/ or a built-in Textual theme")
+    parser.add_argument("--no-mouse", action="store_true", help="keyboard only (no mouse reporting)")
+    parser.add_argument("--journal", metavar="FILE", help="SQLite journal (default: under the XDG data directory)")
+    parser.add_argument("--no-journal", action="store_true", help="keep nothing on disk (the journal lives in memory)")
+
+
+def _speed(parser: argparse.ArgumentParser, default: float) -> None:
+    parser.add_argument("--speed", type=float, default=default, metavar="X", help=f"replay speed factor (default {default:g})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hitl-console",
+        description="Supervise AI customer-support agents: live floor, handoff, approvals and review.",
+    )
+    parser.add_argument("--version", action="version", version=f"hitl-console {__version__}")
+    _common(parser)
+    _console_options(parser)
+    parser.add_argument(
+        "--feed",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="ws://, wss://, http(s):// or a recording file; repeatable",
+    )
+    parser.add_argument("--token-env", metavar="VAR", help="environment variable holding the bearer token for --feed")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="the console on the built-in simulator (no server, no config)")
+    _common(p)
+    _console_options(p)
+    _speed(p, 1.0)
+    p.add_argument("--seed", type=int, default=7, help="simulator seed")
+
+    p = sub.add_parser("replay", help="the console on recordings, with progress, pause and step")
+    _common(p)
+    _console_options(p)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    _speed(p, 1.0)
+    p.add_argument("--fast", action="store_true", help="as fast as possible")
+
+    p = sub.add_parser("schema", help="print the JSON Schema of events and commands")
+    p.add_argument("--part", choices=["all", "events", "commands"], default="all")
+
+    p = sub.add_parser("analyze", help="run the signal engine over recordings")
+    _common(p)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="one JSON object per conversation, one per line")
+
+    p = sub.add_parser("record", help="record a feed to a .jsonl/.msgpack file (optionally .gz)")
+    _common(p)
+    p.add_argument("--feed", required=True, metavar="URL")
+    p.add_argument("--token-env", metavar="VAR")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("--max-events", type=int, metavar="N")
+    p.add_argument("--idle-exit", type=float, metavar="S", help="stop after S seconds without an event")
+    p.add_argument("--since", type=int, metavar="SEQ", help="resume cursor to start from")
+
+    p = sub.add_parser("check-feed", help="validate a feed or a file and list what it rejected")
+    _common(p)
+    p.add_argument("target", metavar="URL|FILE")
+    p.add_argument("--token-env", metavar="VAR")
+    p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="for live feeds: how long to listen")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("simulate", help="a simulated AI-agent platform on 127.0.0.1 (WebSocket and HTTP)")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (loopback by default)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--rate", type=float, default=2.0, metavar="R", help="new conversations per second")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--pace", type=float, default=1.0, help="time factor for turns (0.1 = ten times faster)")
+    p.add_argument("--token", metavar="TOKEN", help="require this bearer token (or set HITL_SIM_TOKEN)")
+    p.add_argument("--max-conversations", type=int, metavar="N", help="stop starting new ones after N")
+
+    p = sub.add_parser("report", help="metrics, containment by topic, worst conversations, triggers")
+    _common(p)
+    p.add_argument("files", nargs="*", metavar="FILE")
+    p.add_argument("--journal", nargs="?", const="", default=None, metavar="FILE", help="read the journal (default path if no FILE)")
+    p.add_argument("--since", metavar="WHEN", help="ISO date/time or a duration such as 24h, 7d")
+    p.add_argument("--format", choices=["text", "md", "json"], default="text")
+
+    p = sub.add_parser("calibrate", help="sweep thresholds over past conversations and recommend some")
+    _common(p)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--band", default="0.10-0.20", metavar="LO-HI", help="target escalation band")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("review", help="review queues and export of reviewed examples")
+    _common(p)
+    rsub = p.add_subparsers(dest="review_command", metavar="ACTION", required=True)
+    rp = rsub.add_parser("export", help="JSONL of reviewed examples")
+    _common(rp)
+    rp.add_argument("--journal", metavar="FILE")
+    rp.add_argument("--since", metavar="WHEN")
+    rp.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+    rp = rsub.add_parser("queue", help="list a review queue")
+    _common(rp)
+    rp.add_argument("--journal", metavar="FILE")
+    rp.add_argument("--role", metavar="ROLE")
+    rp.add_argument("files", nargs="*", metavar="FILE", help="recordings to score (default: the journal)")
+
+    return parser
+
+
+COMMANDS = {
+    None: "console",
+    "demo": "console",
+    "replay": "console",
+    "schema": "schema",
+    "analyze": "analyze",
+    "record": "record",
+    "check-feed": "check_feed",
+    "simulate": "simulate",
+    "report": "report",
+    "calibrate": "calibrate",
+    "review": "review",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    module = importlib.import_module(f"hitl_console.commands.{COMMANDS[args.command]}")
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `hitl-console analyze ... | head`
+        sys.stderr.close()
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

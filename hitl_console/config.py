@@ -1,0 +1,210 @@
+"""The TOML configuration: feeds, thresholds, topic and routing rules, who I am.
+
+Read from ``--config FILE`` or ``$XDG_CONFIG_HOME/hitl-console/config.toml``.
+Every section refuses unknown keys, so a typo (``low_confidance``) is an
+error that names the key and where it is, rather than a silently ignored
+setting on a contact-center floor.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hitl_console.paths import config_path
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FeedConfig(_Section):
+    url: str
+    name: str | None = None
+    token_env: str | None = None
+    """Name of the environment variable that holds the bearer token."""
+    token: str | None = None
+    """The token itself (prefer token_env; a file on disk is easier to leak)."""
+    speed: float = Field(default=1.0, gt=0)
+    """Replay speed for file feeds; 0 is not allowed, use ``fast = true``."""
+    fast: bool = False
+    """Replay a file as fast as possible."""
+
+    def resolve_token(self) -> str | None:
+        if self.token_env:
+            return os.environ.get(self.token_env) or None
+        return self.token
+
+    def __repr__(self) -> str:  # never show the token
+        return f"FeedConfig(url={self.url!r}, name={self.name!r}, token_env={self.token_env!r})"
+
+    __str__ = __repr__
+
+
+class Thresholds(_Section):
+    low_confidence: float = Field(default=0.55, ge=0, le=1)
+    """An AI turn below this confidence fires ``low_confidence``."""
+    sentiment_floor: float = Field(default=-0.5, ge=-1, le=1)
+    """A customer turn at or below this sentiment fires ``sentiment``."""
+    sentiment_drop: float = Field(default=0.6, gt=0, le=2)
+    """A fall of at least this much from the customer's running average fires ``sentiment``."""
+    sentiment_clear: float = Field(default=-0.1, ge=-1, le=1)
+    """``sentiment`` clears once the customer is back above this."""
+    loop_similarity: float = Field(default=82.0, ge=0, le=100)
+    """rapidfuzz similarity (0-100) at which two turns count as the same."""
+    loop_window: int = Field(default=4, ge=1, le=50)
+    """How many earlier turns of the same role a turn is compared with."""
+    no_progress_turns: int = Field(default=10, ge=2)
+    """Customer+AI turns without a successful action or resolution that count as a loop."""
+    no_progress_seconds: float = Field(default=600.0, gt=0)
+    high_stakes_amount: float = Field(default=500.0, ge=0)
+    """Sums above this (text, actions, approvals) are high-stakes."""
+    escalation_risk: float = Field(default=0.6, ge=0, le=1)
+    """Risk at which a conversation counts as escalated even without a request."""
+
+
+class TopicRules(_Section):
+    high_stakes: list[str] = Field(
+        default_factory=lambda: ["fraud", "legal", "safety", "security", "account_security", "chargeback", "regulatory"]
+    )
+    """Feed topics that are high-stakes by themselves."""
+    extra_patterns: list[str] = Field(default_factory=list)
+    """More regular expressions that make a message high-stakes."""
+
+    @field_validator("extra_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        import re
+
+        for p in patterns:
+            try:
+                re.compile(p)
+            except re.error as error:
+                raise ValueError(f"pattern {p!r} is not a valid regular expression: {error}") from None
+        return patterns
+
+
+class RoutingRules(_Section):
+    """When a conversation should have gone to a human first."""
+
+    human_first_tiers: list[str] = Field(default_factory=lambda: ["platinum", "vip"])
+    max_open_complaints: int | None = Field(default=2, ge=0)
+    """Customers with more open complaints than this go to a human first."""
+    human_first_reasons: list[str] = Field(default_factory=lambda: ["cancellation", "complaint", "bereavement", "legal"])
+    min_lifetime_value: float | None = Field(default=None, ge=0)
+    """Customers worth at least this go to a human first (None: no rule)."""
+
+
+class JournalConfig(_Section):
+    path: Path | None = None
+    """SQLite file; default under the XDG data directory."""
+    retention_days: float = Field(default=30.0, gt=0)
+
+
+class UiConfig(_Section):
+    theme: str = "hitl-dark"
+    refresh_hz: float = Field(default=4.0, gt=0, le=30)
+    mouse: bool = True
+
+
+class AlertConfig(_Section):
+    escalation_band: tuple[float, float] = (0.03, 0.30)
+    """Outside this band the escalation rate alerts (healthy 10-20% sits inside)."""
+    typical_band: tuple[float, float] = (0.10, 0.20)
+    window_s: float = Field(default=900.0, gt=0)
+    baseline_s: float = Field(default=3600.0, gt=0)
+    min_conversations: int = Field(default=20, ge=1)
+    sentiment_drop: float = Field(default=0.15, gt=0)
+    containment_drop: float = Field(default=0.15, gt=0)
+    trigger_spike: float = Field(default=2.0, gt=1)
+    silent_feed_s: float = Field(default=30.0, gt=0)
+    webhook_url: str | None = None
+    webhook_retries: int = Field(default=3, ge=0, le=10)
+
+
+class ReviewQueueConfig(_Section):
+    name: str
+    role: str = "qa"
+    queues: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    triggers: list[str] = Field(default_factory=list)
+    max_score: float | None = None
+
+
+class ReviewConfig(_Section):
+    sample_rate: float = Field(default=0.1, ge=0, le=1)
+    """Share of unflagged conversations that are sampled for review."""
+    seed: int = 0
+    queues: list[ReviewQueueConfig] = Field(default_factory=list)
+
+
+class Config(_Section):
+    agent: Annotated[str, Field(min_length=1)] | None = None
+    feeds: list[FeedConfig] = Field(default_factory=list)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    topics: TopicRules = Field(default_factory=TopicRules)
+    routing: RoutingRules = Field(default_factory=RoutingRules)
+    journal: JournalConfig = Field(default_factory=JournalConfig)
+    ui: UiConfig = Field(default_factory=UiConfig)
+    alerts: AlertConfig = Field(default_factory=AlertConfig)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    ack_timeout_s: float = Field(default=5.0, gt=0)
+
+    def agent_name(self, override: str | None = None) -> str:
+        """``--agent``, else the config, else the login name."""
+        if override:
+            return override
+        if self.agent:
+            return self.agent
+        try:
+            return getpass.getuser()
+        except Exception:  # no login name in some containers
+            return "supervisor"
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = [f"{source}: {error.error_count()} problem(s)"]
+    for item in error.errors(include_url=False):
+        key = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key (check the spelling)")
+        else:
+            lines.append(f"  {key}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict[str, Any], source: str = "config") -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, source)) from None
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Load ``path``; without one, the XDG file if it exists, else defaults.
+
+    A path that was asked for but is missing is an error; a missing default
+    file is not (the console runs with no config at all).
+    """
+    explicit = path is not None
+    file = Path(path) if path is not None else config_path()
+    if not file.exists():
+        if explicit:
+            raise ConfigError(f"{file}: no such config file")
+        return Config()
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{file}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{file}: cannot read: {error.strerror or error}") from None
+    return parse_config(data, str(file))

@@ -1,0 +1,172 @@
+"""Turn raw frames into validated events, never raising on what a feed sends.
+
+Every transport hands its frames here: a WebSocket text or binary frame, an
+NDJSON line, an SSE ``data:`` payload, a record of a recording. The result
+sorts what arrived into events, heartbeats, acks, frames of an unknown type
+(counted and skipped, as the protocol asks) and rejected frames (kept with
+the reason so that an operator can see what the feed got wrong).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+import pydantic_core
+from pydantic import ValidationError
+
+from hitl_console.protocol.events import (
+    KNOWN_TYPES,
+    Ack,
+    Event,
+    Heartbeat,
+    wire_adapter,
+)
+
+MAX_FRAME_BYTES = 1 << 20
+"""Frames above this size are refused unread: one MiB is far above any real event."""
+
+EXCERPT_CHARS = 160
+
+
+@dataclass(slots=True)
+class RejectedFrame:
+    """A frame or an element of a frame that did not validate, kept for inspection."""
+
+    reason: str
+    excerpt: str
+    feed: str = ""
+    received_at: float = field(default_factory=time.time)
+    type: str | None = None
+    seq: int | None = None
+    conversation_id: str | None = None
+
+    def describe(self) -> str:
+        where = f" seq={self.seq}" if self.seq is not None else ""
+        kind = f" {self.type}" if self.type else ""
+        return f"{self.reason}{kind}{where}: {self.excerpt}"
+
+
+@dataclass(slots=True)
+class Decoded:
+    """What one frame held, sorted."""
+
+    events: list[Event] = field(default_factory=list)
+    heartbeats: list[Heartbeat] = field(default_factory=list)
+    acks: list[Ack] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    rejected: list[RejectedFrame] = field(default_factory=list)
+
+    def extend(self, other: "Decoded") -> None:
+        self.events.extend(other.events)
+        self.heartbeats.extend(other.heartbeats)
+        self.acks.extend(other.acks)
+        self.unknown.extend(other.unknown)
+        self.rejected.extend(other.rejected)
+
+
+def excerpt(raw: Any, limit: int = EXCERPT_CHARS) -> str:
+    """A short, printable rendering of a bad frame: safe to log and to show."""
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        raw = bytes(raw)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw[: limit // 2].hex(" ")
+    elif isinstance(raw, str):
+        text = raw
+    else:
+        text = repr(raw)
+    text = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in text[: limit + 1])
+    return text if len(text) <= limit else text[: limit - 1] + "\N{HORIZONTAL ELLIPSIS}"
+
+
+def _reason(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False)[:3]:
+        loc = ".".join(str(p) for p in item["loc"][1:] if p != "function-after") or "frame"
+        parts.append(f"{loc}: {item['msg']}")
+    more = error.error_count() - len(parts)
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "; ".join(parts)
+
+
+def decode_object(obj: Any, feed: str = "", out: Decoded | None = None) -> Decoded:
+    """Validate an already-parsed JSON or MessagePack value (an object or an array)."""
+    out = out if out is not None else Decoded()
+    items = obj if isinstance(obj, list) else (obj,)
+    for item in items:
+        if not isinstance(item, dict):
+            out.rejected.append(RejectedFrame("not a JSON object", excerpt(item), feed))
+            continue
+        kind = item.get("type")
+        if not isinstance(kind, str):
+            out.rejected.append(RejectedFrame("missing or non-text 'type'", excerpt(item), feed))
+            continue
+        if kind not in KNOWN_TYPES:
+            out.unknown.append(kind[:80])
+            continue
+        try:
+            frame = wire_adapter.validate_python(item)
+        except ValidationError as error:
+            seq = item.get("seq")
+            cid = item.get("conversation_id")
+            out.rejected.append(
+                RejectedFrame(
+                    _reason(error),
+                    excerpt(item),
+                    feed,
+                    type=kind,
+                    seq=seq if isinstance(seq, int) else None,
+                    conversation_id=cid if isinstance(cid, str) else None,
+                )
+            )
+            continue
+        except (RecursionError, TypeError, ValueError) as error:  # pathological nesting
+            out.rejected.append(RejectedFrame(f"invalid value: {error}", excerpt(item), feed, type=kind))
+            continue
+        if frame.type == "heartbeat":
+            out.heartbeats.append(frame)  # type: ignore[arg-type]
+        elif frame.type == "ack":
+            out.acks.append(frame)  # type: ignore[arg-type]
+        else:
+            out.events.append(frame)  # type: ignore[arg-type]
+    return out
+
+
+def decode_json(data: str | bytes, feed: str = "", out: Decoded | None = None) -> Decoded:
+    """One JSON text: a single event or an array of events."""
+    out = out if out is not None else Decoded()
+    if len(data) > MAX_FRAME_BYTES:
+        out.rejected.append(RejectedFrame(f"frame too large ({len(data)} bytes)", excerpt(data[:200]), feed))
+        return out
+    try:
+        obj = pydantic_core.from_json(data)
+    except ValueError as error:
+        out.rejected.append(RejectedFrame(f"malformed JSON: {error}", excerpt(data), feed))
+        return out
+    return decode_object(obj, feed, out)
+
+
+def decode_msgpack(data: bytes, feed: str = "", out: Decoded | None = None) -> Decoded:
+    """One MessagePack value: a single event map or an array of them."""
+    out = out if out is not None else Decoded()
+    if len(data) > MAX_FRAME_BYTES:
+        out.rejected.append(RejectedFrame(f"frame too large ({len(data)} bytes)", excerpt(data[:200]), feed))
+        return out
+    try:
+        obj = msgpack.unpackb(data, raw=False, strict_map_key=False)
+    except Exception as error:  # msgpack raises a zoo of types on bad input
+        out.rejected.append(RejectedFrame(f"malformed MessagePack: {type(error).__name__}: {error}", excerpt(data), feed))
+        return out
+    return decode_object(obj, feed, out)
+
+
+def decode_frame(data: str | bytes, feed: str = "") -> Decoded:
+    """A WebSocket frame: text is JSON, binary is MessagePack (the protocol's rule)."""
+    if isinstance(data, str):
+        return decode_json(data, feed)
+    return decode_msgpack(data, feed)
