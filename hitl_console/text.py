@@ -1,0 +1,48 @@
+"""Making untrusted text safe to put on a terminal.
+
+Customer and AI messages arrive from the feed and may hold terminal escape
+sequences (ESC, CSI, OSC, BEL, C1 controls). Rich and Textual do not strip
+them from plain text, so every renderer passes text through ``printable``
+first. Markup is a separate danger, handled by rendering text as
+``rich.text.Text`` / ``Content`` rather than as markup.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CSI / OSC / other ESC sequences, then any remaining C0 (except tab/newline) and C1 controls.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI ... final byte
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL or ST
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC ... ST
+    r"|\x1b[@-Z\\-_]?"  # other two-byte escapes, or a lone ESC
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, *, keep_newlines: bool = True) -> str:
+    """``text`` without escape sequences or control characters.
+
+    Sequences are removed whole; a stray control character becomes U+FFFD so
+    that a reader sees something was there. Newlines and tabs survive unless
+    ``keep_newlines`` is false (one-line cells), when they become spaces.
+    """
+    if not text:
+        return text
+    if text.isprintable() and "\x1b" not in text:
+        return text
+    text = _ESCAPES.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROLS.sub("\N{REPLACEMENT CHARACTER}", text)
+    if not keep_newlines:
+        text = text.replace("\n", " ").replace("\t", " ")
+    return text
+
+
+def one_line(text: str, limit: int | None = None) -> str:
+    """Printable, on one line, optionally cut to ``limit`` characters with an ellipsis."""
+    text = " ".join(printable(text, keep_newlines=False).split())
+    if limit is not None and len(text) > limit:
+        return text[: max(0, limit - 1)] + "\N{HORIZONTAL ELLIPSIS}"
+    return text

@@ -1,0 +1,14 @@
+"""Shared fixtures: every test gets its own data and config directories."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path, monkeypatch):
+    """Keep tests away from the real XDG directories of whoever runs them."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("HITL_CONSOLE_DATA_DIR", str(data))
+    monkeypatch.setenv("HITL_CONSOLE_CONFIG", str(tmp_path / "no-config.toml"))
+    return data
