@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hitl_console.analysis import charts
+from hitl_console.analysis.report import build_report, load_recordings, read_recording, render
+from hitl_console.cli import main
+from hitl_console.store.journal import Journal
+from hitl_console.store.reviews import ReviewStore
+
+from .helpers import DATA
+
+REC = DATA / "metrics.jsonl"
+
+
+@pytest.fixture(scope="module")
+def report():
+    return build_report(load_recordings([REC]).values(), source="metrics.jsonl")
+
+
+def test_text_has_figures_charts_and_worst(report):
+    text = render(report, "text", color=False, width=100)
+    assert "Escalated" in text and "20.0% is in the typical 10%-20% band" in text
+    assert "Escalation rate %" in text  # the chart
+    assert "Containment by topic" in text and "billing" in text
+    assert "Worst conversations" in text
+    worst = report.worst[0]
+    assert worst.conversation_id in ("c07", "c02", "c06", "c09")
+    assert report.worst[0].score.overall <= report.worst[-1].score.overall
+    assert "\x1b[" not in text
+    assert "\x1b[" in render(report, "text", color=True)
+
+
+def test_markdown_and_json(report):
+    md = render(report, "md")
+    assert md.startswith("# hitl-console report") and "| billing | 4 | 1 | 25.0% |" in md
+    data = json.loads(render(report, "json"))
+    assert data["metrics"]["escalation_rate"] == 0.2
+    assert {t["kind"] for t in data["triggers"]} == {"high_stakes", "ai_request"}
+    assert "┌" not in render(report, "json")  # no charts in JSON
+
+
+def test_cli_over_files(capsys):
+    assert main(["report", str(REC), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["conversations"] == 10
+    # relative --since counts back from the newest event: only c05 started in the last 30 min
+    assert main(["report", str(REC), "--since", "30m", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["conversations"] == 1
+    assert main(["report", str(REC), "--since", "whenever"]) == 2
+    assert main(["report", "missing.jsonl"]) == 1
+
+
+def test_cli_over_journal_with_verdicts(tmp_path, capsys):
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as journal:
+        journal.append_events("prod", read_recording(REC))
+        store = ReviewStore(journal)
+        store.record_takeover_verdict("c03", "maria", True)
+        store.record_takeover_verdict("c07", "maria", False)
+    assert main(["report", "--journal", str(path), "--format", "json"]) == 0
+    m = json.loads(capsys.readouterr().out)["metrics"]
+    assert m["conversations"] == 10 and m["escalation_accuracy"] == 0.5
+    assert main(["report", "--journal", str(tmp_path / "none.sqlite3")]) == 1
+
+
+def test_charts_are_strings():
+    from hitl_console.analysis.metrics import TimeBucket
+
+    text = charts.escalation_rate_chart([TimeBucket(0, 60, 0.1, 3), TimeBucket(60, 120, None, 0)], color=False)
+    assert isinstance(text, str) and "Escalation rate" in text and "\x1b" not in text
+    assert charts.strip_ansi("\x1b[31mx\x1b[0m  ") == "x"
