@@ -1,0 +1,823 @@
+"""The live session: the one object the console's UI talks to.
+
+:class:`LiveSession` joins the parts that make a live floor:
+
+* the **feed hub** (``hitl_console.feeds.hub``) that keeps every feed
+  connected, decoded and resumed;
+* the **journal** (``hitl_console.store.journal``) that every accepted
+  event, command, outcome and alert is written to *before* anything else
+  sees it, so that a restart rebuilds the floor and nothing acknowledged is
+  lost;
+* the **signal engine** (``hitl_console.engine.engine``) that turns events
+  into conversation state and trigger firings;
+* **alerts**: one per trigger firing, plus *conditions* (aggregate figures
+  out of band, silent or failed feeds) raised once and re-armed when they
+  clear. Extra watchers (trend alerts) plug in with :meth:`LiveSession.add_watcher`.
+
+The UI never gets one callback per event: a busy floor sends hundreds a
+second and a terminal redraw per event would fall behind. Instead the
+session coalesces: listeners (:meth:`LiveSession.add_listener`) are called
+at most every :data:`FLUSH_INTERVAL` seconds with a :class:`SessionChange`
+that holds everything that changed since the previous call. The engine's
+clock-driven checks (:meth:`SignalEngine.tick`) and the watchers run once a
+second on the same timer task.
+
+Nothing here imports Textual; the headless tests drive it directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import statistics
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import ValidationError
+
+from hitl_console.analysis.metrics import assess_escalation_rate, is_contained, ratio
+from hitl_console.config import Config
+from hitl_console.engine.alerts import Alert, Kind, Level
+from hitl_console.engine.engine import SignalEngine
+from hitl_console.engine.state import ConversationState, EngineUpdate, TriggerHit
+from hitl_console.feeds.base import CommandResult, ConnectionState, FeedOutput, FeedStatus
+from hitl_console.feeds.hub import FeedHub, FeedSpec, default_name
+from hitl_console.protocol.decode import RejectedFrame
+from hitl_console.protocol.events import AnyCommand, Approve, Deny, End, Outcome, Release, Send, Takeover
+from hitl_console.store.journal import Journal, JournalError
+
+if TYPE_CHECKING:
+    from hitl_console.sim.server import SimulatorServer
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["live", "demo", "replay"]
+
+FLUSH_INTERVAL = 0.1
+"""Listeners are called at most this often (seconds): fast enough to feel live, slow enough to batch."""
+TICK_INTERVAL = 1.0
+"""How often the engine's clock-driven checks and the watchers run."""
+PRUNE_INTERVAL = 3600.0
+"""How often old journal rows are pruned while the console runs (also at open)."""
+RATE_WINDOW = 10.0
+"""Seconds over which ``events_per_s`` is averaged."""
+MAX_ALERTS = 500
+MAX_ENDED_KEPT = 2000
+"""Ended conversations kept in memory (older ones stay in the journal): bounds a
+console that runs for weeks, while keeping far more than a window's worth."""
+FORGET_INTERVAL = 60.0
+MAX_REJECTED = 200
+
+TRIGGER_LEVELS: dict[str, Level] = {
+    "high_stakes": "critical",
+    "human_request": "critical",
+    "ai_request": "warning",
+    "sentiment": "warning",
+    "loop": "warning",
+    "low_confidence": "info",
+}
+"""Alert level of a trigger firing: a customer asking for a person or money/legal
+at stake needs eyes now; a low-confidence answer is worth a glance."""
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A state of the floor that deserves one alert while it lasts.
+
+    A watcher reports the conditions that are true *now*; the session raises
+    an :class:`Alert` the first time a ``key`` appears and re-arms it once the
+    watcher stops reporting it, so a condition that stays true is alerted once.
+    """
+
+    key: str
+    level: Level
+    kind: Kind
+    text: str
+    conversation_id: str | None = None
+
+
+Watcher = Callable[["LiveSession", float], Iterable[Condition]]
+"""``watcher(session, now) -> conditions true now``; called once a second."""
+
+
+@dataclass(slots=True)
+class FloorFigures:
+    """The numbers at the top of the floor view.
+
+    Definitions (windows are ``config.alerts.window_s``, on the session clock):
+
+    * ``active``: conversations not ended; ``waiting``: of those, waiting for a
+      human; ``held``: held by a human.
+    * ``escalation_rate``: escalated / conversations *started* in the window
+      (the definition of :mod:`hitl_console.analysis.metrics`); None when none started.
+    * ``containment``: of conversations that started in the window and ended,
+      the share resolved without a human (:func:`~hitl_console.analysis.metrics.is_contained`).
+    * ``avg_sentiment``: mean of the latest customer sentiment of active conversations.
+    * ``open_alerts``: alerts not acknowledged; ``pending_approvals``: open approval requests.
+    * ``lag_s``: the worst feed lag; ``events_per_s``: over the last ten seconds.
+    * ``total_seen``: conversations the session knows (restored and live); ``ended``: of those, ended.
+    """
+
+    active: int
+    waiting: int
+    held: int
+    escalation_rate: float | None
+    containment: float | None
+    avg_sentiment: float | None
+    open_alerts: int
+    pending_approvals: int
+    feeds: list[FeedStatus]
+    lag_s: float | None
+    events_per_s: float
+    total_seen: int
+    ended: int
+
+
+@dataclass(slots=True)
+class SessionChange:
+    """Everything that changed since listeners were last called."""
+
+    updates: list[EngineUpdate] = field(default_factory=list)
+    changed: set[str] = field(default_factory=set)
+    """Conversation ids whose state changed (redraw these rows)."""
+    new_alerts: list[Alert] = field(default_factory=list)
+    statuses_changed: bool = False
+    removed: set[str] = field(default_factory=set)
+    """Ended conversations dropped from memory (see MAX_ENDED_KEPT): remove their rows."""
+
+    def __bool__(self) -> bool:
+        return bool(self.updates or self.changed or self.new_alerts or self.statuses_changed or self.removed)
+
+
+class ReplayControls:
+    """Pause, step and speed of the recordings of a replay session.
+
+    Works on the feed clients (``client.pause()`` etc. also refresh the feed
+    status) and their file sources (``speed``, ``progress``). With several
+    files they move together; ``progress`` is the mean of their progress
+    (0..1), which is what a single bar can show.
+    """
+
+    def __init__(self, clients: list[Any]) -> None:
+        self._clients = clients
+
+    @property
+    def _sources(self) -> list[Any]:
+        return [client.source for client in self._clients]
+
+    @property
+    def paused(self) -> bool:
+        return any(bool(getattr(source, "paused", False)) for source in self._sources)
+
+    def pause(self) -> None:
+        for client in self._clients:
+            client.pause()
+
+    def resume(self) -> None:
+        for client in self._clients:
+            client.resume()
+
+    def toggle(self) -> bool:
+        """Pause if running, resume if paused; return whether it is paused now."""
+        if self.paused:
+            self.resume()
+        else:
+            self.pause()
+        return self.paused
+
+    def step(self) -> None:
+        """Release the next event of each recording (a running replay is paused first)."""
+        for client in self._clients:
+            client.step()
+
+    @property
+    def speed(self) -> float:
+        sources = self._sources
+        return float(getattr(sources[0], "speed", 1.0)) if sources else 1.0
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        if value <= 0:
+            raise ValueError("speed must be positive")
+        for source in self._sources:
+            source.speed = value
+
+    @property
+    def progress(self) -> float:
+        values = [float(p) for s in self._sources if (p := getattr(s, "progress", None)) is not None]
+        return statistics.fmean(values) if values else 0.0
+
+
+class LiveSession:
+    """Hub + engine + journal + alerts for one console. See the module docstring.
+
+    ``restore`` (live mode only) rebuilds the engine from the journal's events
+    of these feeds at :meth:`start` and resumes each feed with
+    ``since=journal.last_seq(feed)``. Demo and replay sessions always start
+    fresh: a new simulator or a replayed file restarts its seq numbers.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        specs: list[FeedSpec],
+        *,
+        agent: str,
+        journal: Journal,
+        mode: Mode = "live",
+        restore: bool = True,
+    ) -> None:
+        self.config = config
+        self.agent = agent
+        self.journal = journal
+        self.mode: Mode = mode
+        self.restore = restore and mode == "live"
+        self.engine = SignalEngine(config)
+        self.alerts: deque[Alert] = deque(maxlen=MAX_ALERTS)
+        self.rejected: deque[RejectedFrame] = deque(maxlen=MAX_REJECTED)
+
+        self._cursors: dict[str, int] = {}
+        """Per feed, the last seq rebuilt from the journal: anything at or below it is not applied twice."""
+        named = _named(specs)
+        if self.restore:
+            resumed = []
+            for spec in named:
+                cursor = journal.last_seq(spec.name)
+                if cursor is not None:
+                    self._cursors[spec.name] = cursor
+                    if spec.since is None:
+                        spec = replace(spec, since=cursor)
+                resumed.append(spec)
+            named = resumed
+        self.specs: list[FeedSpec] = named
+        self.hub = FeedHub(
+            named,
+            on_output=self._on_output,
+            on_status=self._on_status,
+            ack_timeout=config.ack_timeout_s,
+        )
+
+        self._listeners: list[Callable[[SessionChange], None]] = []
+        self._watchers: list[Watcher] = [_watch_escalation_rate, _watch_feeds]
+        self._conditions: set[str] = set()
+        self._pending = SessionChange()
+        self._dirty = asyncio.Event()
+        self._rate: deque[tuple[float, int]] = deque()
+        self._latest_ts = 0.0
+        self._journal_failing = False
+        self._hub_task: asyncio.Task[None] | None = None
+        self._pump_task: asyncio.Task[None] | None = None
+        self._server: SimulatorServer | None = None
+        self._replay: ReplayControls | None = None
+        self._started = False
+        self._stopped = False
+
+    # ------------------------------------------------------------ construction
+
+    @classmethod
+    async def demo(
+        cls,
+        config: Config,
+        *,
+        agent: str,
+        journal: Journal,
+        speed: float = 1.0,
+        seed: int = 7,
+    ) -> "LiveSession":
+        """A session on an in-process simulator (127.0.0.1, a free port), over
+        WebSocket like a real feed, so the demo exercises the real code path.
+        :meth:`stop` stops the simulator too."""
+        from hitl_console.sim.server import SimulatorServer
+
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        server = SimulatorServer(
+            host="127.0.0.1",
+            port=0,
+            http_port=None,  # the demo talks WebSocket only; no port it does not need
+            rate=0.5,
+            seed=seed,
+            pace=1.0 / speed,
+            initial_conversations=12,
+        )
+        await server.start()
+        try:
+            # A name per run: a fresh simulator restarts seq at 1, and the journal
+            # is idempotent on (feed, seq), so reusing a name would hide new events.
+            name = time.strftime("demo-%H%M%S")
+            session = cls(config, [FeedSpec(server.ws_url, name=name)], agent=agent, journal=journal, mode="demo", restore=False)
+        except BaseException:
+            await server.stop()
+            raise
+        session._server = server
+        return session
+
+    # ------------------------------------------------------------ listeners and watchers
+
+    def add_listener(self, fn: Callable[[SessionChange], None]) -> None:
+        """Call ``fn(change)`` with coalesced changes (at most every FLUSH_INTERVAL)."""
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[[SessionChange], None]) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def add_watcher(self, watcher: Watcher) -> None:
+        """Plug in a source of alerts (e.g. trend alerts from ``analysis.trends``).
+
+        The watcher is called once a second with the session and the session
+        clock and returns the :class:`Condition` s true now. Each new key
+        becomes one :class:`Alert` (journaled and given to listeners); a key
+        that is no longer reported is re-armed. Exceptions are logged and the
+        watcher keeps being called.
+        """
+        self._watchers.append(watcher)
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Restore from the journal (if asked), then run the hub and the timer task."""
+        if self._started:
+            raise RuntimeError("a LiveSession starts once")
+        self._started = True
+        if self.restore:
+            self._restore()
+        loop = asyncio.get_running_loop()
+        self._hub_task = loop.create_task(self._run_hub(), name="hitl-hub")
+        self._pump_task = loop.create_task(self._pump(), name="hitl-session-pump")
+        self._mark_dirty()
+
+    def _restore(self) -> None:
+        """Rebuild engine state from the journaled events of this session's feeds.
+
+        Restored triggers do not raise alerts: they are history, and an alert
+        storm at every restart would train supervisors to ignore alerts.
+        """
+        names = [spec.name for spec in self.specs]
+        count = 0
+        started = time.perf_counter()
+        for feed, event in self.journal.iter_events(feeds=names):
+            try:
+                update = self.engine.apply(event, feed=feed)
+            except Exception:
+                log.exception("restore: the engine failed on %s seq %s", feed, event.seq)
+                continue
+            count += 1
+            self._latest_ts = max(self._latest_ts, event.ts)
+            self._pending.changed.add(update.conversation_id)
+        self._forget_ended()
+        log.info(
+            "restored %d events, %d conversations from the journal in %.2fs",
+            count,
+            len(self.engine.conversations),
+            time.perf_counter() - started,
+        )
+
+    async def _run_hub(self) -> None:
+        try:
+            await self.hub.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the feed hub stopped with an error")
+            self._raise(Condition("hub_failed", "critical", "feed", "feeds stopped: internal error (see the log)"))
+            self._mark_dirty()
+
+    async def stop(self) -> None:
+        """Stop feeds, the timer and the simulator (demo); deliver the last changes."""
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            await self.hub.stop()
+        except Exception:
+            log.exception("stopping the feed hub")
+        for task in (self._hub_task, self._pump_task):
+            if task is not None and not task.done():
+                task.cancel()
+        for task in (self._hub_task, self._pump_task):
+            if task is not None:
+                try:
+                    await asyncio.wait_for(task, timeout=5.0)
+                except asyncio.CancelledError:
+                    pass
+                except asyncio.TimeoutError:
+                    log.warning("session task %s did not stop within 5s", task.get_name())
+                except Exception:
+                    log.exception("session task %s ended with an error", task.get_name())
+        self._flush()
+        if self._server is not None:
+            try:
+                await self._server.stop()
+            except Exception:
+                log.exception("stopping the simulator")
+
+    async def __aenter__(self) -> "LiveSession":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def server(self) -> "SimulatorServer | None":
+        """The in-process simulator of a demo session."""
+        return self._server
+
+    # ------------------------------------------------------------ feed input
+
+    def _on_output(self, output: FeedOutput) -> None:
+        """One decoded frame: journal first, then the engine, then queue for listeners."""
+        if output.rejected:
+            self.rejected.extend(output.rejected)
+            self._journal_call(self.journal.record_rejected, output.rejected)
+            self._pending.statuses_changed = True
+        events = output.events
+        cursor = self._cursors.get(output.feed)
+        if cursor is not None:
+            # Rebuilt from the journal already; a feed that ignored since= must not double them.
+            events = [e for e in events if e.seq > cursor]
+        if events:
+            self._journal_call(self.journal.append_events, output.feed, events)
+            live = self._started and not self._stopped
+            for event in events:
+                try:
+                    update = self.engine.apply(event, feed=output.feed)
+                except Exception:
+                    log.exception("the engine failed on %s seq %s (%s)", output.feed, event.seq, event.type)
+                    continue
+                self._latest_ts = max(self._latest_ts, event.ts)
+                self._note_update(update, alert=live)
+            self._count(len(events))
+        self._mark_dirty()
+
+    def _on_status(self, status: FeedStatus) -> None:
+        self._pending.statuses_changed = True
+        self._mark_dirty()
+
+    def _note_update(self, update: EngineUpdate, *, alert: bool = True) -> None:
+        self._pending.updates.append(update)
+        self._pending.changed.add(update.conversation_id)
+        if alert:
+            for hit in update.fired:
+                self._add_alert(self._trigger_alert(update.conversation_id, hit))
+
+    def _trigger_alert(self, conversation_id: str, hit: TriggerHit) -> Alert:
+        state = self.engine.conversations.get(conversation_id)
+        queue = f" [{state.queue}]" if state is not None and state.queue else ""
+        return Alert(
+            ts=hit.ts,
+            level=TRIGGER_LEVELS.get(hit.kind, "warning"),
+            kind="trigger",
+            text=f"{conversation_id}{queue} {hit.kind.replace('_', ' ')}: {hit.reason}",
+            conversation_id=conversation_id,
+            key=f"trigger:{conversation_id}:{hit.kind}:{hit.seq}",
+        )
+
+    def _count(self, n: int) -> None:
+        now = time.monotonic()
+        second = float(int(now))
+        if self._rate and self._rate[-1][0] == second:
+            self._rate[-1] = (second, self._rate[-1][1] + n)
+        else:
+            self._rate.append((second, n))
+        while self._rate and self._rate[0][0] <= now - RATE_WINDOW:
+            self._rate.popleft()
+
+    def _journal_call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Write to the journal; a failing disk is alerted once but never stops supervision."""
+        try:
+            result = fn(*args)
+        except JournalError as error:
+            log.error("journal write failed: %s", error)
+            if not self._journal_failing:
+                self._journal_failing = True
+                self._add_alert(
+                    Alert(
+                        ts=time.time(),
+                        level="critical",
+                        kind="feed",
+                        text=f"journal write failed, events are not being saved: {error}",
+                        key="journal_failed",
+                    ),
+                    journal=False,
+                )
+            return None
+        if self._journal_failing:
+            self._journal_failing = False
+            log.info("journal writes work again")
+        return result
+
+    # ------------------------------------------------------------ alerts
+
+    def _add_alert(self, alert: Alert, *, journal: bool = True) -> None:
+        self.alerts.append(alert)
+        self._pending.new_alerts.append(alert)
+        if journal:
+            self._journal_call(self.journal.record_alert, alert)
+        self._mark_dirty()
+
+    def _raise(self, condition: Condition) -> None:
+        if condition.key in self._conditions:
+            return
+        self._conditions.add(condition.key)
+        self._add_alert(
+            Alert(
+                ts=time.time(),
+                level=condition.level,
+                kind=condition.kind,
+                text=condition.text,
+                conversation_id=condition.conversation_id,
+                key=condition.key,
+            )
+        )
+
+    @property
+    def conditions(self) -> frozenset[str]:
+        """Keys of the conditions alerted and not yet cleared."""
+        return frozenset(self._conditions)
+
+    def _check_watchers(self, now: float) -> None:
+        """The one place alert watchers run (see :meth:`add_watcher`)."""
+        reported: set[str] = set()
+        for watcher in list(self._watchers):
+            try:
+                conditions = list(watcher(self, now))
+            except Exception:
+                log.exception("alert watcher %r failed", watcher)
+                continue
+            for condition in conditions:
+                reported.add(condition.key)
+                self._raise(condition)
+        # hub_failed is raised outside the watchers and stays until restart
+        self._conditions &= reported | {"hub_failed"}
+
+    def acknowledge(self, alert_id: int) -> bool:
+        """Mark an alert seen (it no longer counts in ``open_alerts``)."""
+        for alert in self.alerts:
+            if alert.id == alert_id:
+                alert.acknowledged = True
+                self._pending.statuses_changed = True
+                self._mark_dirty()
+                return True
+        return False
+
+    # ------------------------------------------------------------ the timer
+
+    def _mark_dirty(self) -> None:
+        self._dirty.set()
+
+    async def _pump(self) -> None:
+        """One task for all periodic work: coalesced flushes, ticks, pruning."""
+        loop = asyncio.get_running_loop()
+        next_tick = loop.time() + TICK_INTERVAL
+        next_prune = loop.time() + PRUNE_INTERVAL
+        next_forget = loop.time() + FORGET_INTERVAL
+        last_flush = 0.0
+        while not self._stopped:
+            await self._wait_dirty(max(0.0, next_tick - loop.time()))
+            wait = last_flush + FLUSH_INTERVAL - loop.time()
+            if self._dirty.is_set() and wait > 0:
+                await asyncio.sleep(wait)  # let more changes pile up into this flush
+            if loop.time() >= next_tick:
+                next_tick = loop.time() + TICK_INTERVAL
+                self._tick()
+            if loop.time() >= next_forget:
+                next_forget = loop.time() + FORGET_INTERVAL
+                self._forget_ended()
+            if loop.time() >= next_prune:
+                next_prune = loop.time() + PRUNE_INTERVAL
+                self._journal_call(self.journal.prune)
+            self._dirty.clear()
+            self._flush()
+            last_flush = loop.time()
+
+    async def _wait_dirty(self, timeout: float) -> None:
+        """Wait until something changed or ``timeout`` passed.
+
+        Not ``asyncio.wait_for``: on Python 3.11 it can swallow a cancellation
+        that arrives as the event is set, which would leave this task running
+        after :meth:`stop`.
+        """
+        waiter = asyncio.ensure_future(self._dirty.wait())
+        try:
+            await asyncio.wait({waiter}, timeout=timeout)
+        finally:
+            waiter.cancel()
+
+    def _forget_ended(self) -> None:
+        """Drop the oldest ended conversations beyond MAX_ENDED_KEPT from memory."""
+        if len(self.engine.conversations) <= MAX_ENDED_KEPT:
+            return
+        before = set(self.engine.conversations)
+        if self.engine.forget_ended(keep=MAX_ENDED_KEPT):
+            gone = before - set(self.engine.conversations)
+            self._pending.removed |= gone
+            self._pending.changed -= gone
+            self._mark_dirty()
+
+    def _tick(self) -> None:
+        now = self.clock()
+        try:
+            updates = self.engine.tick(now)
+        except Exception:
+            log.exception("engine tick failed")
+            updates = []
+        for update in updates:
+            self._note_update(update)
+        self._check_watchers(now)
+
+    def _flush(self) -> None:
+        change, self._pending = self._pending, SessionChange()
+        if not change:
+            return
+        for listener in list(self._listeners):
+            try:
+                listener(change)
+            except Exception:
+                log.exception("session listener %r failed", listener)
+
+    def clock(self) -> float:
+        """The session's notion of now: wall time, except in a replay, where it
+        is the time of the newest event (windows and expiries follow the recording)."""
+        if self.mode == "replay" and self._latest_ts:
+            return self._latest_ts
+        return time.time()
+
+    # ------------------------------------------------------------ commands
+
+    async def takeover(self, conversation_id: str) -> CommandResult:
+        """Claim the conversation; refused (with the holder named) if another agent has it."""
+        return await self._command(Takeover, conversation_id)
+
+    async def send(self, conversation_id: str, text: str) -> CommandResult:
+        """Send ``text`` to the customer as this agent."""
+        return await self._command(Send, conversation_id, text=text)
+
+    async def release(self, conversation_id: str, note: str | None = None) -> CommandResult:
+        """Hand the conversation back to the AI."""
+        return await self._command(Release, conversation_id, note=note)
+
+    async def approve(self, conversation_id: str, approval_id: str, note: str | None = None) -> CommandResult:
+        return await self._command(Approve, conversation_id, approval_id=approval_id, note=note)
+
+    async def deny(self, conversation_id: str, approval_id: str, note: str | None = None) -> CommandResult:
+        return await self._command(Deny, conversation_id, approval_id=approval_id, note=note)
+
+    async def end(self, conversation_id: str, outcome: Outcome) -> CommandResult:
+        return await self._command(End, conversation_id, outcome=outcome)
+
+    def feed_of(self, conversation_id: str) -> str | None:
+        """The feed a conversation came from (the one its commands go to)."""
+        state = self.engine.conversations.get(conversation_id)
+        if state is not None and state.feed:
+            return state.feed
+        if len(self.specs) == 1:
+            return self.specs[0].name
+        return None
+
+    async def _command(self, cls: type[AnyCommand], conversation_id: str, **fields: Any) -> CommandResult:
+        """Build, journal, send and journal the outcome of one command.
+
+        Journaled before sending so that a crash mid-send still shows what the
+        supervisor asked; every failure comes back as a CommandResult (never an
+        exception) because the UI shows it to the person who pressed the key.
+        """
+        request_id = uuid.uuid4().hex
+        try:
+            command = cls(request_id=request_id, agent=self.agent, conversation_id=conversation_id, **fields)
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_url=False))
+            return CommandResult(request_id, ok=False, error=problems, sent=False)
+        feed = self.feed_of(conversation_id)
+        if feed is None:
+            return CommandResult(request_id, ok=False, error=f"unknown conversation {conversation_id}", sent=False)
+        self._journal_call(self.journal.record_command, feed, command)
+        try:
+            result = await self.hub.send(feed, command)
+        except Exception as error:  # the hub should answer with a result; be safe anyway
+            log.exception("sending %s to %s", command.op, feed)
+            result = CommandResult(request_id, ok=False, error=f"{type(error).__name__}: {error}", sent=False)
+        self._journal_call(self.journal.record_result, result)
+        if not result.ok:
+            log.info("%s %s by %s: %s", command.op, conversation_id, self.agent, result.describe())
+        return result
+
+    # ------------------------------------------------------------ figures
+
+    def statuses(self) -> list[FeedStatus]:
+        """One status per feed, in the order of the specs."""
+        return list(self.hub.statuses)
+
+    def figures(self, now: float | None = None) -> FloorFigures:
+        """The floor's headline numbers (definitions on :class:`FloorFigures`)."""
+        now = self.clock() if now is None else now
+        window_start = now - self.config.alerts.window_s
+        conversations = list(self.engine.conversations.values())
+        active = [c for c in conversations if not c.ended]
+        recent = [c for c in conversations if c.started_ts >= window_start]
+        ended_recent = [c for c in recent if c.ended]
+        sentiments = [s for c in active if (s := c.last_sentiment) is not None]
+        statuses = self.statuses()
+        lags = [s.lag_s for s in statuses if s.lag_s is not None]
+        return FloorFigures(
+            active=len(active),
+            waiting=sum(1 for c in active if c.holder == "waiting"),
+            held=sum(1 for c in active if c.holder == "human"),
+            escalation_rate=ratio(sum(1 for c in recent if c.escalated), len(recent)),
+            containment=ratio(sum(1 for c in ended_recent if is_contained(c)), len(ended_recent)),
+            avg_sentiment=statistics.fmean(sentiments) if sentiments else None,
+            open_alerts=sum(1 for a in self.alerts if not a.acknowledged),
+            pending_approvals=sum(len(c.pending_approvals(now)) for c in active),
+            feeds=statuses,
+            lag_s=max(lags) if lags else None,
+            events_per_s=self._events_per_s(),
+            total_seen=len(conversations),
+            ended=len(conversations) - len(active),
+        )
+
+    def _events_per_s(self) -> float:
+        cutoff = time.monotonic() - RATE_WINDOW
+        return sum(n for second, n in self._rate if second > cutoff) / RATE_WINDOW
+
+    def conversation(self, conversation_id: str) -> ConversationState | None:
+        return self.engine.conversations.get(conversation_id)
+
+    # ------------------------------------------------------------ replay
+
+    def replay(self) -> ReplayControls | None:
+        """Pause/step/speed of the recordings; None unless this is a replay session."""
+        if self.mode != "replay":
+            return None
+        if self._replay is None:
+            clients = [c for c in self.hub.clients.values() if getattr(c.source, "replay", False)]
+            self._replay = ReplayControls(clients)
+        return self._replay
+
+
+# ---------------------------------------------------------------- built-in watchers
+
+
+def _watch_escalation_rate(session: LiveSession, now: float) -> list[Condition]:
+    """The escalation rate of the window out of ``alerts.escalation_band``.
+
+    Needs ``alerts.min_conversations`` started in the window: a rate of 1 in 3
+    says nothing, and an alert on it would be noise.
+    """
+    alerts = session.config.alerts
+    window_start = now - alerts.window_s
+    recent = [c for c in session.engine.conversations.values() if c.started_ts >= window_start]
+    if len(recent) < alerts.min_conversations:
+        return []
+    rate = sum(1 for c in recent if c.escalated) / len(recent)
+    assessment = assess_escalation_rate(rate, alerts)
+    minutes = alerts.window_s / 60
+    if assessment.status == "too_high":
+        return [Condition("escalation_rate_high", "warning", "aggregate", f"escalation rate (last {minutes:.0f} min): {assessment.message}")]
+    if assessment.status == "too_low":
+        return [Condition("escalation_rate_low", "warning", "aggregate", f"escalation rate (last {minutes:.0f} min): {assessment.message}")]
+    return []
+
+
+def _watch_feeds(session: LiveSession, now: float) -> list[Condition]:
+    """Feeds that failed, or that are connected but sent nothing (not even a
+    heartbeat) for ``alerts.silent_feed_s``: a silent feed looks exactly like
+    a quiet floor, which is why it needs an alert."""
+    conditions = []
+    limit = session.config.alerts.silent_feed_s
+    for status in session.statuses():
+        if status.state is ConnectionState.FAILED:
+            detail = f": {status.detail}" if status.detail else ""
+            conditions.append(Condition(f"feed_failed:{status.name}", "critical", "feed", f"feed {status.name} failed{detail}"))
+        elif status.state is ConnectionState.LIVE:
+            silent = status.silent_for
+            if silent is not None and silent > limit:
+                conditions.append(
+                    Condition(
+                        f"feed_silent:{status.name}",
+                        "warning",
+                        "feed",
+                        f"feed {status.name} silent for {silent:.0f}s (no events or heartbeats)",
+                    )
+                )
+    return conditions
+
+
+def _named(specs: list[FeedSpec]) -> list[FeedSpec]:
+    """The specs with their final, unique names (the hub's own rule: a default
+    name from the URL, ``#2`` for a repeat). The session needs the names
+    before the hub exists, to look up each feed's resume cursor."""
+    names: set[str] = set()
+    out = []
+    for spec in specs:
+        base = spec.name or default_name(spec.url)
+        name, n = base, 2
+        while name in names:
+            name, n = f"{base}#{n}", n + 1
+        names.add(name)
+        out.append(replace(spec, name=name))
+    return out

@@ -1,0 +1,665 @@
+"""The journal: an append-only SQLite record of what the console saw and did.
+
+Every accepted event, every rejected frame, every supervisor command (who,
+what, when) and its outcome (ack, refusal, timeout), and every alert is
+written here, so that a restart rebuilds live state from disk and nothing a
+feed acknowledged is forgotten. ``hitl-console report`` and the review tools
+read the same file after the fact.
+
+Design choices, and why:
+
+* **WAL mode.** Readers (a ``report`` run, a review screen in a worker
+  thread with its own :class:`Journal`) never block the writer and the
+  writer never blocks them; a live floor must not stall on a report.
+* **``synchronous=NORMAL``.** Under WAL this syncs at checkpoints rather
+  than at every commit. A committed batch survives a crash of the process;
+  a power cut can lose the last batches, which the feed resends anyway
+  because the console resumes with ``since=last_seq``. ``FULL`` would cost
+  an fsync per batch on a busy floor for no gain in what a supervisor sees.
+* **One transaction per batch** (:meth:`Journal.append_events`): a frame
+  with fifty events is one commit, not fifty.
+* **Idempotent on (feed, seq).** A reconnect that resends events, or a
+  replay of the same recording, never duplicates rows.
+* **Retention by local receive time.** :meth:`Journal.prune` deletes what
+  was *received* more than ``retention_days`` ago, so that replaying an old
+  recording does not delete it the moment it is written.
+
+One connection is used from one thread (the asyncio loop thread of the
+console). A worker thread that wants to read opens its own ``Journal`` on
+the same path; WAL lets it run alongside the writer.
+
+Extension point (for tables owned by other parts, e.g. reviews, verdicts)::
+
+    journal.register_schema(
+        "reviews", 1,
+        "CREATE TABLE IF NOT EXISTS reviews (id INTEGER PRIMARY KEY, conversation_id TEXT, ...);",
+        migrations={2: "ALTER TABLE reviews ADD COLUMN reviewer TEXT;"},
+        prune="DELETE FROM reviews WHERE ts < :cutoff",
+    )
+    with journal.transaction() as conn:
+        conn.execute("INSERT INTO reviews ...", (...))
+
+``register_schema`` is idempotent: call it every time the journal is opened.
+It creates the tables the first time, runs the numbered migrations when the
+file holds an older version, and refuses a file written by a newer version.
+The optional ``prune`` statement (with a ``:cutoff`` parameter, UNIX seconds)
+runs inside :meth:`Journal.prune`; leave it out to keep rows forever.
+``journal.connection`` is the raw :class:`sqlite3.Connection` for reads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from hitl_console.engine.alerts import Alert
+from hitl_console.feeds.base import CommandResult
+from hitl_console.paths import journal_path
+from hitl_console.protocol.decode import RejectedFrame
+from hitl_console.protocol.events import AnyCommand, Event, event_adapter
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+"""Version of the core tables below; bump it and add a MIGRATIONS entry to change them."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id              INTEGER PRIMARY KEY,
+    feed            TEXT    NOT NULL,
+    seq             INTEGER NOT NULL,
+    ts              REAL    NOT NULL,          -- the event's own time (feed clock)
+    received_at     REAL    NOT NULL,          -- local wall time it was journaled
+    conversation_id TEXT    NOT NULL,
+    type            TEXT    NOT NULL,
+    body            TEXT    NOT NULL,          -- the event in wire form (JSON)
+    UNIQUE (feed, seq)
+);
+CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
+CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
+CREATE INDEX IF NOT EXISTS events_conversation ON events (conversation_id);
+CREATE TABLE IF NOT EXISTS rejected (
+    id              INTEGER PRIMARY KEY,
+    feed            TEXT    NOT NULL,
+    received_at     REAL    NOT NULL,
+    reason          TEXT    NOT NULL,
+    excerpt         TEXT    NOT NULL,
+    type            TEXT,
+    seq             INTEGER,
+    conversation_id TEXT
+);
+CREATE TABLE IF NOT EXISTS commands (
+    request_id      TEXT PRIMARY KEY,
+    feed            TEXT    NOT NULL,
+    ts              REAL    NOT NULL,          -- when the console sent it
+    agent           TEXT    NOT NULL,
+    op              TEXT    NOT NULL,
+    conversation_id TEXT    NOT NULL,
+    payload         TEXT    NOT NULL,          -- the command in wire form (JSON)
+    ok              INTEGER,                   -- NULL until an outcome is recorded
+    error           TEXT,
+    timed_out       INTEGER NOT NULL DEFAULT 0,
+    sent            INTEGER NOT NULL DEFAULT 1,
+    ack_ts          REAL,
+    latency_s       REAL
+);
+CREATE INDEX IF NOT EXISTS commands_conversation ON commands (conversation_id);
+CREATE INDEX IF NOT EXISTS commands_ts ON commands (ts);
+CREATE TABLE IF NOT EXISTS alerts (
+    id              INTEGER PRIMARY KEY,
+    ts              REAL    NOT NULL,
+    level           TEXT    NOT NULL,
+    kind            TEXT    NOT NULL,
+    text            TEXT    NOT NULL,
+    conversation_id TEXT,
+    key             TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts);
+"""
+"""The whole core schema, in one place. Statements are idempotent."""
+
+MIGRATIONS: dict[int, str] = {}
+"""``{n: sql}`` turns a version ``n - 1`` file into version ``n``; run in order at open."""
+
+MAX_REJECTED = 10_000
+"""Rejected frames kept (newest win): enough to diagnose a feed, bounded against a flood."""
+
+DAY = 86_400.0
+ITER_PAGE = 2_000
+"""Rows fetched per query by :meth:`Journal.iter_events`."""
+
+
+class JournalError(Exception):
+    """The journal cannot be opened or used; the message says which file and why."""
+
+
+@dataclass(slots=True)
+class CommandRecord:
+    """One supervisor command as journaled, with its outcome once known.
+
+    ``ok`` is None while no outcome has been recorded (the console stopped
+    before the feed answered).
+    """
+
+    request_id: str
+    ts: float
+    agent: str
+    op: str
+    conversation_id: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    ok: bool | None = None
+    error: str | None = None
+    timed_out: bool = False
+    ack_ts: float | None = None
+    feed: str = ""
+    sent: bool = True
+    latency_s: float | None = None
+
+
+@dataclass(slots=True)
+class _Extension:
+    name: str
+    version: int
+    prune: str | None
+
+
+def _describe_path(path: str) -> str:
+    return "in-memory journal" if path == ":memory:" else f"journal {path}"
+
+
+class Journal:
+    """The SQLite journal. See the module docstring for the design.
+
+    ``path``: a file, ``":memory:"`` (nothing on disk, e.g. ``--no-journal``)
+    or None for :func:`hitl_console.paths.journal_path`. Old rows are pruned
+    at open and whenever :meth:`prune` is called (the live session does so
+    periodically). ``timeout`` is how long to wait for another process that
+    holds the write lock before giving up with :class:`JournalError`.
+    """
+
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        retention_days: float = 30.0,
+        timeout: float = 5.0,
+    ) -> None:
+        if retention_days <= 0:
+            raise ValueError("retention_days must be positive")
+        self.path: str = str(path) if path is not None else str(journal_path())
+        self.retention_days = float(retention_days)
+        self._extensions: dict[str, _Extension] = {}
+        self._closed = False
+        where = _describe_path(self.path)
+        if self.path != ":memory:":
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise JournalError(f"{where}: cannot create its directory: {error.strerror or error}") from None
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per batch.
+            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        except sqlite3.Error as error:
+            raise JournalError(f"{where}: cannot open: {error}") from None
+        try:
+            self._setup()
+            self.prune()
+        except JournalError:
+            self._conn.close()
+            raise
+        except sqlite3.Error as error:
+            self._conn.close()
+            raise JournalError(self._explain(error)) from None
+
+    # ------------------------------------------------------------ setup
+
+    def _explain(self, error: sqlite3.Error) -> str:
+        where = _describe_path(self.path)
+        text = str(error)
+        if "not a database" in text or "malformed" in text:
+            return f"{where} is not a hitl-console journal (not an SQLite database, or corrupt): {text}"
+        if "locked" in text or "busy" in text:
+            return f"{where} is locked by another process (is another hitl-console writing to it?): {text}"
+        if "readonly" in text or "read-only" in text:
+            return f"{where} is read-only: {text}"
+        return f"{where}: {text}"
+
+    def _setup(self) -> None:
+        conn = self._conn
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if self.path != ":memory:" and str(mode).lower() != "wal":
+            raise JournalError(f"{_describe_path(self.path)}: cannot switch to WAL mode (got {mode!r})")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        with self.transaction():
+            self._script("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")
+            current = self._meta_int("schema_version")
+            if current is None:
+                self._script(SCHEMA)
+                self._set_meta("schema_version", str(SCHEMA_VERSION))
+                self._set_meta("created_at", repr(time.time()))
+            elif current > SCHEMA_VERSION:
+                raise JournalError(
+                    f"{_describe_path(self.path)} was written by a newer hitl-console "
+                    f"(schema {current}, this one knows {SCHEMA_VERSION})"
+                )
+            elif current < SCHEMA_VERSION:
+                self._migrate("schema_version", current, SCHEMA_VERSION, MIGRATIONS, "core")
+
+    def _script(self, sql: str) -> None:
+        """Run several statements inside the current transaction.
+
+        ``executescript`` would COMMIT first; splitting keeps a schema change
+        atomic with the version number recorded for it.
+        """
+        for statement in _split_sql(sql):
+            self._conn.execute(statement)
+
+    def _migrate(self, key: str, have: int, want: int, migrations: Mapping[int, str], name: str) -> None:
+        for version in range(have + 1, want + 1):
+            sql = migrations.get(version)
+            if sql is None:
+                raise JournalError(
+                    f"{_describe_path(self.path)}: no migration of {name} tables to version {version} "
+                    f"(the file has version {have})"
+                )
+            log.info("journal: migrating %s tables to version %d", name, version)
+            self._script(sql)
+        self._set_meta(key, str(want))
+
+    def _meta_int(self, key: str) -> int | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # ------------------------------------------------------------ extension point
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The raw connection (autocommit mode: wrap writes in :meth:`transaction`)."""
+        return self._conn
+
+    @property
+    def schema_version(self) -> int:
+        """Version of the core tables in this file."""
+        return self._meta_int("schema_version") or 0
+
+    def extension_version(self, name: str) -> int | None:
+        """Version of an extension's tables in this file, or None if never registered."""
+        return self._meta_int(f"schema:{name}")
+
+    def register_schema(
+        self,
+        name: str,
+        version: int,
+        ddl: str,
+        *,
+        migrations: Mapping[int, str] | None = None,
+        prune: str | None = None,
+    ) -> None:
+        """Create or upgrade the tables of an extension (see the module docstring).
+
+        ``ddl`` creates version ``version`` from nothing; ``migrations[n]``
+        upgrades version ``n - 1`` to ``n``. The version is stored in ``meta``
+        under ``schema:<name>``, in the same transaction as the change.
+        """
+        if not name or version < 1:
+            raise ValueError("an extension needs a name and a version >= 1")
+        where = _describe_path(self.path)
+        try:
+            with self.transaction():
+                key = f"schema:{name}"
+                have = self._meta_int(key)
+                if have is None:
+                    self._script(ddl)
+                    self._set_meta(key, str(version))
+                elif have > version:
+                    raise JournalError(f"{where}: tables of {name!r} have version {have}, newer than {version}")
+                elif have < version:
+                    self._migrate(key, have, version, migrations or {}, repr(name))
+        except sqlite3.Error as error:
+            raise JournalError(f"{where}: cannot set up tables of {name!r}: {error}") from None
+        self._extensions[name] = _Extension(name, version, prune)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on an exception).
+
+        IMMEDIATE takes the write lock up front, so that a busy file fails at
+        the start (after the busy timeout) rather than half-way through.
+        Nested use joins the outer transaction.
+        """
+        conn = self._conn
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    # ------------------------------------------------------------ writing
+
+    def append_events(self, feed: str, events: Sequence[Event]) -> int:
+        """Journal a batch in one transaction; return how many rows were new.
+
+        An event already journaled for the same ``(feed, seq)`` is ignored,
+        which makes resends after a reconnect harmless.
+        """
+        return len(self.append_new(feed, events))
+
+    def append_new(self, feed: str, events: Sequence[Event]) -> list[Event]:
+        """Like :meth:`append_events`, but return the events that were new, in order.
+
+        For callers that must not process an event twice (a restored session
+        whose feed ignored ``since=``).
+        """
+        if not events:
+            return []
+        now = time.time()
+        new: list[Event] = []
+        with self._guard(), self.transaction() as conn:
+            for event in events:
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO events (feed, seq, ts, received_at, conversation_id, type, body) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        feed,
+                        event.seq,
+                        event.ts,
+                        now,
+                        event.conversation_id,
+                        event.type,
+                        event.model_dump_json(exclude_none=True),
+                    ),
+                )
+                if cursor.rowcount:
+                    new.append(event)
+        return new
+
+    def record_rejected(self, rejected: Sequence[RejectedFrame]) -> None:
+        """Keep rejected frames for inspection; only the newest MAX_REJECTED are kept."""
+        if not rejected:
+            return
+        with self._guard(), self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO rejected (feed, received_at, reason, excerpt, type, seq, conversation_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(r.feed, r.received_at, r.reason, r.excerpt, r.type, r.seq, r.conversation_id) for r in rejected],
+            )
+            conn.execute(
+                "DELETE FROM rejected WHERE id <= (SELECT MAX(id) FROM rejected) - ?",
+                (MAX_REJECTED,),
+            )
+
+    def record_command(self, feed: str, command: AnyCommand) -> None:
+        """Journal a command *before* it is sent, so that a crash mid-send still
+        leaves a record of what the supervisor asked for."""
+        payload = command.model_dump(mode="json", exclude_none=True)
+        with self._guard(), self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO commands (request_id, feed, ts, agent, op, conversation_id, payload) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    command.request_id,
+                    feed,
+                    time.time(),
+                    command.agent,
+                    command.op,
+                    command.conversation_id,
+                    json.dumps(payload, separators=(",", ":")),
+                ),
+            )
+
+    def record_result(self, result: CommandResult) -> None:
+        """Journal how a command ended: acknowledged, refused, timed out or not sent."""
+        with self._guard(), self.transaction() as conn:
+            conn.execute(
+                "UPDATE commands SET ok = ?, error = ?, timed_out = ?, sent = ?, ack_ts = ?, latency_s = ? "
+                "WHERE request_id = ?",
+                (
+                    int(result.ok),
+                    result.error,
+                    int(result.timed_out),
+                    int(result.sent),
+                    time.time(),
+                    result.latency_s,
+                    result.request_id,
+                ),
+            )
+
+    def record_alert(self, alert: Alert) -> None:
+        """Journal an alert, so that the alert log survives a restart and reports can count them."""
+        with self._guard(), self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO alerts (ts, level, kind, text, conversation_id, key) VALUES (?, ?, ?, ?, ?, ?)",
+                (alert.ts, alert.level, alert.kind, alert.text, alert.conversation_id, alert.key),
+            )
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete events, commands, rejected frames and alerts older than the
+        retention window (and run extensions' prune statements); return the
+        number of rows deleted. Events go by receive time, the rest by their ts."""
+        cutoff = (time.time() if now is None else now) - self.retention_days * DAY
+        deleted = 0
+        with self._guard(), self.transaction() as conn:
+            for sql in (
+                "DELETE FROM events WHERE received_at < ?",
+                "DELETE FROM commands WHERE ts < ?",
+                "DELETE FROM rejected WHERE received_at < ?",
+                "DELETE FROM alerts WHERE ts < ?",
+            ):
+                deleted += conn.execute(sql, (cutoff,)).rowcount
+            for ext in self._extensions.values():
+                if ext.prune:
+                    deleted += max(0, conn.execute(ext.prune, {"cutoff": cutoff}).rowcount)
+        if deleted:
+            log.info("journal: pruned %d rows older than %.1f days", deleted, self.retention_days)
+        return deleted
+
+    # ------------------------------------------------------------ reading
+
+    def last_seq(self, feed: str) -> int | None:
+        """The highest seq journaled for ``feed``: the ``since=`` cursor after a restart."""
+        with self._guard():
+            row = self._conn.execute("SELECT MAX(seq) FROM events WHERE feed = ?", (feed,)).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def feeds(self) -> list[str]:
+        """Feed names that have events in the journal."""
+        with self._guard():
+            return [r[0] for r in self._conn.execute("SELECT DISTINCT feed FROM events ORDER BY feed")]
+
+    def iter_events(
+        self,
+        since_ts: float | None = None,
+        *,
+        feeds: Iterable[str] | None = None,
+        conversation_ids: Iterable[str] | None = None,
+    ) -> Iterator[tuple[str, Event]]:
+        """Yield ``(feed, event)`` in insertion order, validated back into models.
+
+        ``since_ts`` filters on the event's own ``ts``; ``feeds`` and
+        ``conversation_ids`` restrict to those. A row that no longer validates
+        (written by a buggy or newer version) is logged and skipped rather than
+        stopping a restore.
+        """
+        clauses: list[str] = []
+        params: list[Any] = []
+        if since_ts is not None:
+            clauses.append("ts >= ?")
+            params.append(since_ts)
+        for column, values in (("feed", feeds), ("conversation_id", conversation_ids)):
+            if values is not None:
+                items = list(values)
+                if not items:
+                    return
+                clauses.append(f"{column} IN ({','.join('?' * len(items))})")
+                params.extend(items)
+        # Pages by id: memory stays bounded on a month of events, and no read
+        # cursor is held open while the caller (maybe writing) consumes them.
+        clauses.append("id > ?")
+        sql = f"SELECT id, feed, body FROM events WHERE {' AND '.join(clauses)} ORDER BY id LIMIT {ITER_PAGE}"
+        last_id = 0
+        while True:
+            with self._guard():
+                rows = self._conn.execute(sql, (*params, last_id)).fetchall()
+            for row_id, feed, body in rows:
+                try:
+                    event = event_adapter.validate_json(body)
+                except ValueError as error:
+                    log.warning("journal: event row %d does not validate, skipped: %s", row_id, error)
+                    continue
+                yield feed, event
+            if len(rows) < ITER_PAGE:
+                return
+            last_id = rows[-1][0]
+
+    def conversation_ids(self, since_ts: float | None = None) -> list[str]:
+        """Conversations with events at or after ``since_ts``, in order of first appearance."""
+        sql = "SELECT conversation_id, MIN(id) AS first FROM events"
+        params: tuple[Any, ...] = ()
+        if since_ts is not None:
+            sql += " WHERE ts >= ?"
+            params = (since_ts,)
+        sql += " GROUP BY conversation_id ORDER BY first"
+        with self._guard():
+            return [r[0] for r in self._conn.execute(sql, params)]
+
+    def commands(self, conversation_id: str | None = None) -> list[CommandRecord]:
+        """Journaled commands, oldest first, optionally of one conversation."""
+        sql = (
+            "SELECT request_id, ts, agent, op, conversation_id, payload, ok, error, timed_out, ack_ts, "
+            "feed, sent, latency_s FROM commands"
+        )
+        params: tuple[Any, ...] = ()
+        if conversation_id is not None:
+            sql += " WHERE conversation_id = ?"
+            params = (conversation_id,)
+        sql += " ORDER BY ts, rowid"
+        with self._guard():
+            rows = self._conn.execute(sql, params).fetchall()
+        return [
+            CommandRecord(
+                request_id=r[0],
+                ts=r[1],
+                agent=r[2],
+                op=r[3],
+                conversation_id=r[4],
+                payload=json.loads(r[5]),
+                ok=None if r[6] is None else bool(r[6]),
+                error=r[7],
+                timed_out=bool(r[8]),
+                ack_ts=r[9],
+                feed=r[10],
+                sent=bool(r[11]),
+                latency_s=r[12],
+            )
+            for r in rows
+        ]
+
+    def rejected(self, limit: int = 100) -> list[RejectedFrame]:
+        """The newest rejected frames, oldest first."""
+        with self._guard():
+            rows = self._conn.execute(
+                "SELECT reason, excerpt, feed, received_at, type, seq, conversation_id FROM rejected "
+                "ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [RejectedFrame(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in reversed(rows)]
+
+    def alerts(self, since_ts: float | None = None) -> list[Alert]:
+        """Journaled alerts, oldest first (``acknowledged`` is not journaled)."""
+        sql = "SELECT ts, level, kind, text, conversation_id, key FROM alerts"
+        params: tuple[Any, ...] = ()
+        if since_ts is not None:
+            sql += " WHERE ts >= ?"
+            params = (since_ts,)
+        with self._guard():
+            rows = self._conn.execute(sql + " ORDER BY id", params).fetchall()
+        return [Alert(ts=r[0], level=r[1], kind=r[2], text=r[3], conversation_id=r[4], key=r[5]) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Rows per core table: for status lines and tests."""
+        with self._guard():
+            return {
+                table: int(self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+                for table in ("events", "rejected", "commands", "alerts")
+            }
+
+    # ------------------------------------------------------------ lifecycle
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn sqlite errors into JournalError with the file named."""
+        if self._closed:
+            raise JournalError(f"{_describe_path(self.path)} is closed")
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise JournalError(self._explain(error)) from error
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Close the connection (idempotent). SQLite checkpoints the WAL on the last close."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._conn.close()
+        except sqlite3.Error as error:  # pragma: no cover - close rarely fails
+            log.warning("journal: closing %s: %s", self.path, error)
+
+    def __enter__(self) -> "Journal":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Journal({self.path!r}, retention_days={self.retention_days})"
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Split a script into complete statements (``sqlite3.complete_statement``
+    knows about quotes, comments and trigger bodies)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

@@ -1,0 +1,168 @@
+"""``hitl-console schema`` output, and configuration errors that name the key."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hitl_console.cli import main
+from hitl_console.commands.common import config_or_exit
+from hitl_console.commands.schema import schema_document
+from hitl_console.config import ConfigError, load_config, parse_config
+from hitl_console.protocol.events import EVENT_TYPES, KNOWN_TYPES
+
+OPS = {"takeover", "send", "release", "approve", "deny", "end"}
+
+
+def _consts(schema: Any, field: str) -> set[str]:
+    """Every ``const`` value of properties named ``field`` anywhere in a schema."""
+    found: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, dict) and isinstance(props.get(field), dict) and "const" in props[field]:
+                found.add(props[field]["const"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def _schema_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+    assert main(["schema", *argv]) == 0
+    out = capsys.readouterr().out
+    return json.loads(out)
+
+
+def test_schema_all_is_one_json_document_naming_every_type_and_op(capsys: pytest.CaptureFixture[str]) -> None:
+    document = _schema_cli(capsys)
+    assert set(document) == {"events", "commands"}
+    assert _consts(document["events"], "type") == set(KNOWN_TYPES)
+    assert EVENT_TYPES <= _consts(document["events"], "type")
+    assert _consts(document["commands"], "op") == OPS
+    # discriminated unions, so that a validator picks the right branch by "type" / "op"
+    assert document["events"]["discriminator"]["propertyName"] == "type"
+    assert document["commands"]["discriminator"]["propertyName"] == "op"
+    assert set(document["events"]["discriminator"]["mapping"]) == set(KNOWN_TYPES)
+
+
+def test_schema_parts(capsys: pytest.CaptureFixture[str]) -> None:
+    events = _schema_cli(capsys, "--part", "events")
+    commands = _schema_cli(capsys, "--part", "commands")
+    assert _consts(events, "type") == set(KNOWN_TYPES)
+    assert _consts(commands, "op") == OPS
+    assert events == schema_document("all")["events"]
+    assert "events" not in commands
+
+
+def test_schema_keeps_constraints_a_feed_author_needs() -> None:
+    defs = schema_document("events")["$defs"]
+    message = defs["Message"]
+    assert set(message["required"]) >= {"seq", "ts", "conversation_id", "type", "role", "text"}
+    confidence = json.dumps(message["properties"]["confidence"])
+    assert '"maximum": 1.0' in confidence and '"minimum": 0.0' in confidence
+    assert set(defs["ConversationEnded"]["properties"]["outcome"]["enum"]) == {
+        "resolved",
+        "unresolved",
+        "abandoned",
+        "transferred",
+    }
+
+
+def test_schema_rejects_an_unknown_part() -> None:
+    with pytest.raises(ValueError, match="unknown part"):
+        schema_document("everything")
+
+
+def test_schema_cli_refuses_an_unknown_part(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["schema", "--part", "nope"])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ config
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_typo_names_the_key(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[thresholds]\nlow_confidance = 0.4\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert "thresholds.low_confidance: unknown key" in message
+    assert str(path) in message
+
+
+def test_a_bad_value_names_the_key() -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config({"thresholds": {"low_confidence": 1.7}, "alerts": {"silent_feed_s": "soon"}}, "test.toml")
+    message = str(error.value)
+    assert "thresholds.low_confidence:" in message and "less than or equal to 1" in message
+    assert "alerts.silent_feed_s:" in message
+    assert "2 problem(s)" in message
+
+
+def test_a_bad_feed_entry_names_its_index() -> None:
+    with pytest.raises(ConfigError, match=r"feeds\.0\.url: Field required"):
+        parse_config({"feeds": [{"name": "prod"}]})
+
+
+def test_invalid_toml_is_a_clear_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[thresholds\nlow_confidence = 0.4\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+
+
+def test_a_missing_explicit_config_is_an_error_but_a_missing_default_is_not(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "absent.toml")
+    assert load_config().thresholds.low_confidence == 0.55  # HITL_CONSOLE_CONFIG points at a missing file
+
+
+def test_a_good_config_loads(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        'agent = "ana"\n[thresholds]\nlow_confidence = 0.4\n[journal]\nretention_days = 7\n'
+        '[[feeds]]\nurl = "ws://127.0.0.1:8765"\nname = "prod"\ntoken_env = "PROD_TOKEN"\n',
+    )
+    config = load_config(path)
+    assert config.agent_name() == "ana"
+    assert config.thresholds.low_confidence == 0.4
+    assert config.journal.retention_days == 7
+    assert config.feeds[0].name == "prod"
+
+
+def test_config_or_exit_exits_2_with_the_message_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, "[thresholds]\nlow_confidance = 0.4\n")
+    with pytest.raises(SystemExit) as exit_info:
+        config_or_exit(argparse.Namespace(config=str(path)))
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("hitl-console: ")
+    assert "thresholds.low_confidance: unknown key" in captured.err
+
+
+def test_config_or_exit_on_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        config_or_exit(argparse.Namespace(config=str(tmp_path / "absent.toml")))
+    assert exit_info.value.code == 2
+    assert "absent.toml: no such config file" in capsys.readouterr().err
+
+
+def test_config_or_exit_without_config_option_uses_defaults() -> None:
+    assert config_or_exit(argparse.Namespace()).ui.refresh_hz == 4.0
