@@ -12,13 +12,102 @@ one small :class:`FeedSource`, and nothing in the engine changes.
 from __future__ import annotations
 
 import enum
+import logging
+import re
 import time
+import urllib.parse
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.protocol.events import Ack, AnyCommand, Event
+
+
+_SECRET_PARAMS = frozenset({"token", "access_token", "api_key", "apikey", "key", "secret", "password", "auth", "authorization"})
+
+
+def safe_url(url: str) -> str:
+    """``url`` as it may be shown or logged: no ``user:password@``, and the
+    values of query parameters that look like credentials replaced by ``***``.
+
+    Tokens belong in ``Authorization`` headers, but operators paste URLs with
+    ``?token=`` or userinfo anyway; those must not reach a screen or a log.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    if not parts.scheme or parts.scheme == "file" or len(parts.scheme) == 1:  # a path (or C:\\)
+        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    query = parts.query
+    if query:
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        query = urllib.parse.urlencode(
+            [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*"
+        )
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+_SECRET_PATTERNS = re.compile(
+    r"(?i)(\bbearer\s+|\b(?:" + "|".join(sorted(_SECRET_PARAMS)) + r")=)[^&\s\"']+"
+)
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with every secret (a token, a raw URL) replaced.
+
+    Library error messages and debug logs sometimes quote the URL or a
+    header; every message a source turns into a status detail or passes to
+    a library logger goes through here first. Besides the given secrets,
+    anything after ``Bearer`` and credential-like query parameters go.
+    """
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return _SECRET_PATTERNS.sub(r"\1***", text)
+
+
+class RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """A logger to hand to a library (websockets logs handshake headers at
+    DEBUG): every message is formatted and redacted before it is emitted."""
+
+    def __init__(self, logger: logging.Logger, *secrets: str | None) -> None:
+        super().__init__(logger, {})
+        self.secrets = secrets
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        if not self.isEnabledFor(level):
+            return
+        try:
+            text = str(msg) % args if args else str(msg)
+        except (TypeError, ValueError):
+            text = f"{msg} {args}"
+        kwargs.setdefault("stacklevel", 3)
+        self.logger.log(level, redact(text, *self.secrets), **kwargs)  # type: ignore[arg-type]
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts records of a library logger we do not call ourselves (httpx
+    logs each request's URL at INFO, with any ``?token=`` in it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def install_redacting_filter(logger_name: str) -> None:
+    """Attach one :class:`RedactingFilter` to ``logger_name`` (idempotent)."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
 
 
 class ConnectionState(enum.Enum):
@@ -43,6 +132,17 @@ class Frame:
 
     data: str | bytes | object
     kind: str = "json"
+    line: int | None = None
+    """Where the frame came from in a recording (line or record number), for
+    rejection messages that an operator can find in the file."""
+    local: bool = False
+    """Synthesized by the source itself (a file answering control commands).
+    Such events carry their own seq numbers outside the recording's range, so
+    the client accepts them without moving the duplicate filter's cursor.
+    ``kind == "rejected"`` means ``data`` is a :class:`RejectedFrame` the
+    transport already produced (an oversized line, an SSE event that is too
+    big); ``kind == "open"`` carries no data and only says the connection is
+    up (yielded once after a handshake, so a silent feed still shows live)."""
 
 
 @dataclass(slots=True)
@@ -94,6 +194,17 @@ class CommandResult:
         return f"refused: {self.error or 'no reason given'}"
 
 
+class FeedFailed(Exception):
+    """A failure that retrying cannot fix: refused credentials (HTTP 401/403),
+    a bad URL, a missing or unreadable file, a truncated recording. The client
+    shows it as ``FAILED`` with this message instead of reconnecting forever.
+    Messages must never contain a token."""
+
+
+class NotConnected(ConnectionError):
+    """A command was sent while the transport has no open connection."""
+
+
 class FeedSource(ABC):
     """One transport. Implementations: websocket, http, file (and later a bus)."""
 
@@ -118,6 +229,27 @@ class FeedSource(ABC):
         (HTTP ``POST /control``, local answers for files); return None when the
         ack will arrive as a frame (WebSocket)."""
 
+    replay: bool = False
+    """True for recordings: frames arrive at a replayed pace, the feed ends,
+    lag is meaningless and control commands are answered locally."""
+
+    @property
+    def progress(self) -> float | None:
+        """0..1 through a recording; None for a live feed."""
+        return None
+
+    @property
+    def paused(self) -> bool:
+        """Whether a replay is paused (always False for live feeds)."""
+        return False
+
+    def observe(self, event: Event) -> None:
+        """Called by the client with every event it accepted from this source.
+
+        Sources that answer control locally (files) use it to know who holds
+        which conversation and which approvals are pending; others ignore it.
+        """
+
     async def close(self) -> None:  # pragma: no cover - default
         """Release the connection."""
 
@@ -129,3 +261,69 @@ class FeedOutput:
     feed: str
     events: list[Event]
     rejected: list[RejectedFrame]
+
+
+class LineSplitter:
+    """Split a byte stream into lines with a bound on line length.
+
+    NDJSON over HTTP, SSE and ``.jsonl`` recordings all arrive as chunks that
+    do not respect line ends. A feed that never sends a newline must not make
+    the console buffer without limit, so a line longer than ``max_line`` is
+    dropped as it streams in and reported once as an oversized line (its
+    first bytes kept for the excerpt). Accepts ``\\n``, ``\\r\\n`` and,
+    with ``bare_cr=True`` (SSE), a lone ``\\r`` as line ends.
+    """
+
+    def __init__(self, max_line: int, *, bare_cr: bool = False) -> None:
+        self.max_line = max_line
+        self.bare_cr = bare_cr
+        self._buf = bytearray()
+        self._overflow: bytes | None = None
+        self._overflow_len = 0
+        self._pending_cr = False
+
+    def feed(self, chunk: bytes) -> list[tuple[bytes, int | None]]:
+        """Lines completed by ``chunk``: ``(line, None)`` or, for a line that
+        was too long, ``(first bytes, full length)``."""
+        out: list[tuple[bytes, int | None]] = []
+        if self.bare_cr:
+            if self._pending_cr and chunk.startswith(b"\n"):
+                chunk = chunk[1:]
+            self._pending_cr = chunk.endswith(b"\r")
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start:end]
+            self._append(piece)
+            if end < 0:
+                return out
+            out.append(self._take())
+            start = end + 1
+
+    def finish(self) -> tuple[bytes, int | None] | None:
+        """The last line if the stream did not end with a newline."""
+        if not self._buf and self._overflow is None:
+            return None
+        return self._take()
+
+    def _append(self, piece: bytes) -> None:
+        if self._overflow is not None:
+            self._overflow_len += len(piece)
+            return
+        self._buf += piece
+        if len(self._buf) > self.max_line:
+            self._overflow = bytes(self._buf[:200])
+            self._overflow_len = len(self._buf)
+            self._buf.clear()
+
+    def _take(self) -> tuple[bytes, int | None]:
+        if self._overflow is not None:
+            item = (self._overflow, self._overflow_len)
+            self._overflow, self._overflow_len = None, 0
+            return item
+        line = bytes(self._buf)
+        self._buf.clear()
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        return line, None

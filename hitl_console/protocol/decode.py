@@ -42,11 +42,15 @@ class RejectedFrame:
     type: str | None = None
     seq: int | None = None
     conversation_id: str | None = None
+    line: int | None = None
+    """Line (``.jsonl``) or record (``.msgpack``) number in a recording, so the
+    operator can find the bad frame in the file."""
 
     def describe(self) -> str:
+        at = f"line {self.line}: " if self.line is not None else ""
         where = f" seq={self.seq}" if self.seq is not None else ""
         kind = f" {self.type}" if self.type else ""
-        return f"{self.reason}{kind}{where}: {self.excerpt}"
+        return f"{at}{self.reason}{kind}{where}: {self.excerpt}"
 
 
 @dataclass(slots=True)

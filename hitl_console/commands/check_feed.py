@@ -1,0 +1,147 @@
+"""``hitl-console check-feed URL|FILE``: does this feed speak the protocol?
+
+For the people integrating a platform: a recording is read completely (as
+fast as possible), a live feed is listened to for ``--timeout`` seconds, and
+everything the console would refuse is listed with the reason, the seq and
+an excerpt, with unknown event types, duplicates and out-of-order events.
+
+Exit status: 0 when nothing was rejected or dropped out of order, 1 when
+something was (or a recording broke off, e.g. a truncated ``.gz``), 2 when
+the feed could not be checked at all (missing file, bad URL, refused token,
+nothing reachable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from hitl_console.commands.common import config_or_exit, fail
+from hitl_console.commands.record import FeedArgError, feed_spec, open_or_error
+from hitl_console.feeds.base import ConnectionState, FeedStatus
+from hitl_console.feeds.client import FeedClient
+from hitl_console.feeds.hub import default_name, is_live_url
+from hitl_console.protocol.decode import RejectedFrame
+from hitl_console.text import one_line
+
+KEEP_REJECTED = 10_000
+
+
+@dataclass(slots=True)
+class CheckReport:
+    """What a check found; ``ok`` decides the exit status."""
+
+    status: FeedStatus
+    rejected: list[RejectedFrame]
+    anomalies: list[tuple[str, int, int | None]]
+    live: bool
+    timeout: float | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status.rejected == 0 and self.status.out_of_order == 0 and self.status.state is not ConnectionState.FAILED
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.status
+        return {
+            "feed": s.url,
+            "name": s.name,
+            "state": self.status.state.value,
+            "detail": s.detail,
+            "ok": self.ok,
+            "events": s.events,
+            "last_seq": s.last_seq,
+            "rejected": s.rejected,
+            "duplicates": s.duplicates,
+            "out_of_order": s.out_of_order,
+            "unknown": s.unknown,
+            "unknown_types": dict(sorted(s.unknown_types.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "reconnects": s.reconnects,
+            "rejected_frames": [
+                {
+                    "reason": r.reason,
+                    "line": r.line,
+                    "seq": r.seq,
+                    "type": r.type,
+                    "conversation_id": r.conversation_id,
+                    "excerpt": r.excerpt,
+                }
+                for r in self.rejected
+            ],
+            "dropped": [{"kind": kind, "seq": seq, "after": last} for kind, seq, last in self.anomalies],
+        }
+
+    def to_text(self) -> str:
+        s = self.status
+        scope = f"listened {self.timeout:g} s" if self.live else "whole file"
+        lines = [
+            f"feed {one_line(s.name)} ({s.url}): {s.state.value}, {scope}" + (f" - {one_line(s.detail)}" if s.detail else ""),
+            f"  accepted {s.events} events (last seq {s.last_seq}), rejected {s.rejected}, unknown type {s.unknown}, "
+            f"duplicates {s.duplicates}, out of order {s.out_of_order}",
+        ]
+        if self.rejected:
+            lines.append("rejected frames:")
+            for r in self.rejected:
+                where = [f"line {r.line}"] if r.line is not None else []
+                if r.seq is not None:
+                    where.append(f"seq {r.seq}")
+                if r.type:
+                    where.append(one_line(r.type, 60))
+                prefix = f"[{', '.join(where)}] " if where else ""
+                lines.append(f"  {prefix}{one_line(r.reason, 200)}")
+                lines.append(f"      {one_line(r.excerpt, 160)}")
+            if s.rejected > len(self.rejected):
+                lines.append(f"  ... and {s.rejected - len(self.rejected)} more")
+        if s.unknown_types:
+            lines.append("unknown event types (skipped):")
+            for kind, count in sorted(s.unknown_types.items(), key=lambda kv: (-kv[1], kv[0])):
+                lines.append(f"  {one_line(kind, 80)}: {count}")
+        drops = [a for a in self.anomalies if a[0] == "out_of_order"]
+        if drops:
+            lines.append("out of order (dropped):")
+            lines.extend(f"  seq {seq} after seq {last}" for _, seq, last in drops[:50])
+        lines.append("OK: nothing rejected" if self.ok else "PROBLEMS: see above")
+        return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_or_exit(args)
+    if args.timeout is not None and args.timeout <= 0:
+        return fail("--timeout must be above 0 seconds", 2)
+    try:
+        spec = feed_spec(args.target, args.token_env, config, fast=True)
+        source = open_or_error(spec)
+    except FeedArgError as error:
+        return fail(str(error), 2)
+    live = is_live_url(spec.url)
+    client = FeedClient(
+        source,
+        name=spec.name or default_name(spec.url),
+        ack_timeout=config.ack_timeout_s,
+        max_rejected=KEEP_REJECTED,
+    )
+    report = asyncio.run(_check(client, args.timeout if live else None, live))
+    status = report.status
+    if status.last_frame_at is None:
+        if status.state is ConnectionState.FAILED:
+            return fail(status.detail, 2)
+        if live and status.reconnects:
+            return fail(f"could not read {status.url} within {args.timeout:g} s: {status.detail}", 2)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        print(report.to_text())
+    return 0 if report.ok else 1
+
+
+async def _check(client: FeedClient, timeout: float | None, live: bool) -> CheckReport:
+    task = asyncio.create_task(client.run(lambda output: None))
+    try:
+        await asyncio.wait({task}, timeout=timeout)
+    finally:
+        await client.stop()
+        status = await asyncio.wait_for(task, timeout=10)
+    return CheckReport(status, list(client.rejected), list(client.anomalies), live, timeout)

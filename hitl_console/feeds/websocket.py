@@ -1,0 +1,137 @@
+"""WebSocketSource: ``ws://`` and ``wss://`` feeds.
+
+Text frames are JSON and binary frames are MessagePack (the protocol's rule);
+either may hold one event or an array. Commands go out on the same socket and
+their acks come back as frames, which :class:`FeedClient` matches to the
+waiting command. Resume is the ``since`` query parameter.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from collections.abc import AsyncIterator
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
+    WebSocketException,
+)
+
+from hitl_console.feeds.base import FeedFailed, FeedSource, Frame, NotConnected, RedactingLogger, redact, safe_url
+from hitl_console.protocol.decode import MAX_FRAME_BYTES
+from hitl_console.protocol.events import Ack, AnyCommand, command_json
+
+log = logging.getLogger(__name__)
+
+MAX_WS_MESSAGE = 8 * MAX_FRAME_BYTES
+"""websockets closes the connection on a message above its ``max_size``; the
+feed would re-send it after the reconnect and loop. Up to this size a huge
+frame is received and refused by the decoder instead, and the stream goes on."""
+
+
+def with_query(url: str, **params: object) -> str:
+    """``url`` with query parameters set (replacing any of the same name); None removes one."""
+    parts = urllib.parse.urlsplit(url)
+    pairs = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    pairs += [(k, str(v)) for k, v in params.items() if v is not None]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(pairs)))
+
+
+def strip_userinfo(url: str) -> str:
+    """``url`` without ``user:password@``: credentials go in the bearer header only."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    log.warning("credentials in a feed URL are ignored; give the token with token_env or --token-env")
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+class WebSocketSource(FeedSource):
+    """One WebSocket feed. ``token`` is sent as ``Authorization: Bearer``."""
+
+    def __init__(self, url: str, token: str | None = None, *, open_timeout: float = 10.0, ping_interval: float | None = 20.0) -> None:
+        try:
+            parts = urllib.parse.urlsplit(url)
+            scheme, host, _ = parts.scheme.lower(), parts.hostname, parts.port
+        except ValueError as error:
+            raise ValueError(f"{safe_url(url)}: not a valid URL ({error})") from None
+        if scheme not in ("ws", "wss"):
+            raise ValueError(f"{safe_url(url)}: not a WebSocket URL (ws:// or wss://)")
+        if not host:
+            raise ValueError(f"{safe_url(url)}: no host in the URL")
+        self._raw_url = url
+        self._connect_url = strip_userinfo(url)
+        self.url = safe_url(url)
+        self._token = token
+        self.open_timeout = open_timeout
+        self.ping_interval = ping_interval
+        self._ws: ClientConnection | None = None
+
+    def __repr__(self) -> str:
+        return f"WebSocketSource({self.url!r})"
+
+    def _clean(self, text: str) -> str:
+        text = text.replace(self._raw_url, self.url).replace(self._connect_url, self.url)
+        return redact(text, self._token)
+
+    async def frames(self, since: int | None) -> AsyncIterator[Frame]:
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        url = with_query(self._connect_url, since=since) if since is not None else self._connect_url
+        code: int | None = None
+        try:
+            async with connect(
+                url,
+                additional_headers=headers,
+                open_timeout=self.open_timeout,
+                ping_interval=self.ping_interval,
+                max_size=MAX_WS_MESSAGE,
+                max_queue=64,
+                logger=RedactingLogger(log, self._token),
+            ) as ws:
+                self._ws = ws
+                yield Frame(None, "open")
+                async for message in ws:
+                    if isinstance(message, str):
+                        yield Frame(message, "json")
+                    else:
+                        yield Frame(bytes(message), "msgpack")
+                code = ws.close_code
+        except InvalidStatus as error:
+            status = error.response.status_code
+            if status in (401, 403):
+                raise FeedFailed(
+                    f"{self.url}: HTTP {status} on the WebSocket handshake: the bearer token was refused or is missing"
+                ) from None
+            if status in (400, 404, 405, 410):
+                raise FeedFailed(f"{self.url}: HTTP {status} on the WebSocket handshake: check the URL") from None
+            raise ConnectionError(f"HTTP {status} on the WebSocket handshake") from None
+        except InvalidURI as error:
+            raise FeedFailed(f"{self.url}: not a valid WebSocket URL ({self._clean(str(error))})") from None
+        except ConnectionClosed as error:
+            raise ConnectionError(self._clean(f"connection lost: {error}")) from None
+        except (InvalidHandshake, WebSocketException) as error:
+            raise ConnectionError(self._clean(f"{type(error).__name__}: {error}")) from None
+        except (OSError, TimeoutError) as error:
+            raise ConnectionError(self._clean(f"cannot connect to {self.url}: {error or type(error).__name__}")) from None
+        finally:
+            self._ws = None
+        raise ConnectionError(f"the feed closed the connection (code {code})")
+
+    async def send(self, command: AnyCommand) -> Ack | None:
+        ws = self._ws
+        if ws is None:
+            raise NotConnected(f"{self.url}: not connected")
+        try:
+            await ws.send(command_json(command))
+        except ConnectionClosed:
+            raise NotConnected(f"{self.url}: the connection closed before the command went out") from None
+        return None
+
+    async def close(self) -> None:
+        ws = self._ws
+        if ws is not None:
+            await ws.close()
