@@ -70,6 +70,10 @@ class Thresholds(_Section):
     """Sums above this (text, actions, approvals) are high-stakes."""
     escalation_risk: float = Field(default=0.6, ge=0, le=1)
     """Risk at which a conversation counts as escalated even without a request."""
+    voice_tone_weight: float = Field(default=0.4, ge=0, le=1)
+    """Voice turns: share of ``voice.tone`` in the customer sentiment (the rest is the text's)."""
+    loop_min_words: int = Field(default=3, ge=1, le=20)
+    """Turns with fewer words ("yes", "ok thanks") are never counted as repeats."""
 
 
 class TopicRules(_Section):
@@ -145,6 +149,8 @@ class ReviewConfig(_Section):
     """Share of unflagged conversations that are sampled for review."""
     seed: int = 0
     queues: list[ReviewQueueConfig] = Field(default_factory=list)
+    claim_ttl_s: float = Field(default=1800.0, gt=0)
+    """How long a reviewer's claim on a review item holds before others may take it."""
 
 
 class Config(_Section):

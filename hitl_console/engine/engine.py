@@ -1,0 +1,532 @@
+"""The signal engine: one validated event in, the conversation's state updated.
+
+Pure Python, no UI, incremental: every event costs a few microseconds and
+touches only its own conversation, so the same engine serves the live
+console (tens of events a second), replays and the headless ``analyze``
+command (hundreds of thousands of events).
+
+Triggers (``ConversationState.triggers`` in firing order, ``.active`` now):
+
+``low_confidence``
+    an AI turn below ``Thresholds.low_confidence``; clears on a later AI turn
+    at or above it.
+``high_stakes``
+    see ``hitl_console.engine.highstakes``: keywords in customer turns, sums of
+    money above ``high_stakes_amount`` in customer and AI turns, action and
+    approval amounts, feed topics in ``TopicRules.high_stakes``,
+    ``TopicRules.extra_patterns``. Sticky.
+``sentiment``
+    a customer turn at or below ``sentiment_floor``, or ``sentiment_drop``
+    below the customer's running average; clears above ``sentiment_clear``.
+    Without feed sentiment the fast VADER estimate is used and the turn is
+    marked ``sentiment_estimated``; voice turns blend ``voice.tone`` in with
+    weight ``voice_tone_weight``. ``Turn.sentiment`` holds the blended value.
+``loop``
+    the customer repeats an earlier turn (rapidfuzz ratio >= ``loop_similarity``
+    against the last ``loop_window`` customer turns; turns under
+    ``loop_min_words`` words never count), the AI repeats an answer (same rule
+    on AI turns), or no progress for ``no_progress_turns`` customer+AI turns or
+    ``no_progress_seconds``. *Progress* is: the conversation starting, an
+    ``ai.action`` with status ``ok``, a human joining or writing, an approval
+    approved or denied, the customer's intent changing or a topic not seen
+    before in this conversation. Progress clears all loop conditions; a new,
+    different customer (or AI) turn clears that side's repeat. ``loop_warning``
+    says which condition holds.
+``human_request``
+    the customer asks for a person (``triggers.is_human_request``); clears when
+    a human joins.
+``ai_request``
+    ``ai.escalation_requested``; clears when a human joins.
+
+A kind is listed when it becomes true and again only after it cleared.
+
+Escalation is the first of: ``ai_request``, ``human_request``, a human
+joining, or the risk (``hitl_console.engine.risk``) reaching
+``escalation_risk``. ``escalation_turns`` is the number of customer+AI turns
+up to and including the escalating event. ``holder`` is ``ai``, ``waiting``
+(escalated, or routed to humans by the platform, and no human yet),
+``human`` (after ``human.joined``) or ``ended``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable
+
+from hitl_console.config import Config
+from hitl_console.engine.highstakes import Finding, HighStakesDetector, words_of
+from hitl_console.engine.risk import approvals_keep, level_keep, profile_keep, trigger_keep
+from hitl_console.engine.routing import RoutingMatcher
+from hitl_console.engine.sentiment import estimate_sentiment
+from hitl_console.engine.state import (
+    ActionRecord,
+    Approval,
+    ConversationState,
+    CustomerProfile,
+    EngineUpdate,
+    Notice,
+    Turn,
+)
+from hitl_console.engine.triggers import (
+    best_repeat,
+    clear,
+    fire,
+    is_human_request,
+    normalise_for_loop,
+    quote,
+    remember,
+)
+from hitl_console.protocol.events import (
+    AiAction,
+    ApprovalRequested,
+    ApprovalResolved,
+    ConversationEnded,
+    ConversationStarted,
+    EscalationRequested,
+    Event,
+    HumanJoined,
+    HumanLeft,
+    Message,
+    Scorecard,
+)
+
+__all__ = ["SignalEngine"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Track:
+    """Engine-private running figures of one conversation (not part of the state API)."""
+
+    sent_sum: float = 0.0
+    sent_n: int = 0
+    last_sentiment: float | None = None
+    last_confidence: float | None = None
+    # recent non-short turns per role, as parallel lists (seq, normalised text);
+    # None until first used: fewer containers per conversation means less GC work
+    customer_seqs: list[int] | None = None
+    customer_texts: list[str] | None = None
+    ai_seqs: list[int] | None = None
+    ai_texts: list[str] | None = None
+    customer_repeat: str | None = None
+    ai_repeat: str | None = None
+    stalled: str | None = None
+    since_progress: int = 0
+    progress_ts: float = 0.0
+    progress_seq: int = 0
+    turns_ca: int = 0
+    last_intent: str | None = None
+    fired: frozenset[str] = frozenset()
+    """Kinds that ever fired (replaced, not mutated: it changes a handful of times)."""
+    # risk = 1 - product of these factors (hitl_console.engine.risk); each is
+    # recomputed only when an event changed its inputs
+    trig_keep: float = 1.0
+    trig_dirty: bool = False
+    profile_keep: float = 1.0
+    pending_keep: float = 1.0
+    pending_dirty: bool = False
+
+
+class SignalEngine:
+    """Keeps a ``ConversationState`` per conversation up to date, event by event."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config if config is not None else Config()
+        t = self.config.thresholds
+        self.thresholds = t
+        self.conversations: dict[str, ConversationState] = {}
+        self._tracks: dict[str, _Track] = {}
+        self._open: dict[str, ConversationState] = {}
+        self._ended: OrderedDict[str, None] = OrderedDict()
+        self._stakes = HighStakesDetector(t, self.config.topics)
+        self._routing = RoutingMatcher(self.config.routing)
+        self._no_progress_s = t.no_progress_seconds
+        self._window = t.loop_window
+        self._handlers: dict[str, Callable[[ConversationState, _Track, object, EngineUpdate], None]] = {
+            "conversation.started": self._started,  # type: ignore[dict-item]
+            "message": self._message,  # type: ignore[dict-item]
+            "ai.action": self._action,  # type: ignore[dict-item]
+            "ai.escalation_requested": self._escalation_requested,  # type: ignore[dict-item]
+            "approval.requested": self._approval_requested,  # type: ignore[dict-item]
+            "approval.resolved": self._approval_resolved,  # type: ignore[dict-item]
+            "human.joined": self._human_joined,  # type: ignore[dict-item]
+            "human.left": self._human_left,  # type: ignore[dict-item]
+            "conversation.ended": self._ended_event,  # type: ignore[dict-item]
+            "scorecard": self._scorecard,  # type: ignore[dict-item]
+        }
+
+    # ------------------------------------------------------------ public API
+
+    def apply(self, event: Event, feed: str = "") -> EngineUpdate:
+        """Fold one validated event into its conversation's state.
+
+        Creates the conversation implicitly when its ``conversation.started``
+        was never seen (the console may join a feed mid-stream). Heartbeats,
+        acks and anything without a ``conversation_id`` are ignored. Never
+        raises: a bug in a detector is logged and the event still counts.
+        """
+        cid = getattr(event, "conversation_id", None)
+        handler = self._handlers.get(getattr(event, "type", ""))
+        if cid is None or handler is None:
+            return EngineUpdate(conversation_id=cid or "")
+        update = EngineUpdate(conversation_id=cid)
+        state = self.conversations.get(cid)
+        if state is None:
+            state = self._create(cid, event.ts, feed)
+        track = self._tracks[cid]
+        try:
+            if event.seq > state.last_seq:
+                state.last_seq = event.seq
+            if event.ts > state.last_ts:
+                state.last_ts = event.ts
+            handler(state, track, event, update)
+            if not state.ended:
+                if track.stalled is None and event.ts - track.progress_ts >= self._no_progress_s:
+                    self._check_stalled_time(state, track, event.seq, event.ts, update)
+                self._rescore(state, track, event.seq, event.ts, update)
+        except Exception:  # never let one odd event stop the floor
+            log.exception("signal engine failed on %s seq=%s of %s", event.type, event.seq, cid)
+        state.version += 1
+        return update
+
+    def tick(self, now: float) -> list[EngineUpdate]:
+        """Time-based rules for open conversations: approvals expiring and no
+        progress for ``no_progress_seconds``. Returns one update per
+        conversation that changed."""
+        updates: list[EngineUpdate] = []
+        limit = self.thresholds.no_progress_seconds
+        for cid, state in list(self._open.items()):
+            track = self._tracks[cid]
+            update: EngineUpdate | None = None
+            for approval in state.approvals.values():
+                if approval.status == "pending" and approval.expires_ts is not None and approval.expires_ts <= now:
+                    update = update or EngineUpdate(conversation_id=cid)
+                    approval.status = "expired"
+                    track.pending_dirty = True
+                    approval.resolved_ts = approval.expires_ts
+                    state.timeline.append(
+                        Notice(state.last_seq, approval.expires_ts, f"approval {approval.approval_id} ({approval.action}) expired", "approval")
+                    )
+                    update.approval = approval
+            if track.stalled is None and state.holder in ("ai", "waiting") and now - track.progress_ts >= limit:
+                update = update or EngineUpdate(conversation_id=cid)
+                self._check_stalled_time(state, track, state.last_seq, now, update)
+            if update is not None:
+                self._rescore(state, track, state.last_seq, now, update)
+                state.version += 1
+                updates.append(update)
+        return updates
+
+    def active(self) -> list[ConversationState]:
+        """Conversations not ended, highest risk first; equal risks: most recent activity first."""
+        return sorted(self._open.values(), key=lambda s: (-s.risk, -s.last_ts))
+
+    def forget_ended(self, keep: int = 1000) -> int:
+        """Drop all but the ``keep`` most recently ended conversations; returns how many
+        were dropped. Keeps a long-running console's memory bounded."""
+        dropped = 0
+        while len(self._ended) > max(0, keep):
+            cid, _ = self._ended.popitem(last=False)
+            self.conversations.pop(cid, None)
+            self._tracks.pop(cid, None)
+            dropped += 1
+        return dropped
+
+    # ------------------------------------------------------------ helpers
+
+    def _create(self, cid: str, ts: float, feed: str) -> ConversationState:
+        state = ConversationState(conversation_id=cid, feed=feed, started_ts=ts, last_ts=ts)
+        self.conversations[cid] = state
+        self._open[cid] = state
+        self._tracks[cid] = _Track(progress_ts=ts)
+        return state
+
+    def _fire(self, state: ConversationState, track: _Track, update: EngineUpdate, kind: str, seq: int, ts: float, reason: str, evidence: str = "") -> None:
+        if fire(state, update, kind, seq, ts, reason, evidence, len(state.turns)) is not None:  # type: ignore[arg-type]
+            if kind not in track.fired:
+                track.fired = track.fired | {kind}
+            track.trig_dirty = True
+
+    def _clear(self, state: ConversationState, track: _Track, kind: str) -> None:
+        if kind in state.active:
+            clear(state, kind)
+            track.trig_dirty = True
+
+    def _high_stakes(self, state: ConversationState, track: _Track, update: EngineUpdate, finding: Finding | None, seq: int, ts: float) -> None:
+        if finding is not None and "high_stakes" not in state.active:
+            self._fire(state, track, update, "high_stakes", seq, ts, finding.reason(), finding.evidence)
+
+    def _progress(self, state: ConversationState, track: _Track, seq: int, ts: float) -> None:
+        track.since_progress = 0
+        track.progress_ts = ts
+        track.progress_seq = seq
+        if track.stalled or track.customer_repeat or track.ai_repeat:
+            track.stalled = track.customer_repeat = track.ai_repeat = None
+            self._sync_loop(state, track, None, seq, ts)
+
+    def _sync_loop(self, state: ConversationState, track: _Track, update: EngineUpdate | None, seq: int, ts: float) -> None:
+        """Make ``loop`` and ``loop_warning`` agree with the three loop conditions."""
+        warning = track.customer_repeat or track.ai_repeat or track.stalled
+        if warning == state.loop_warning:
+            return
+        state.loop_warning = warning
+        if warning is None:
+            self._clear(state, track, "loop")
+        elif update is not None:
+            self._fire(state, track, update, "loop", seq, ts, warning)
+
+    def _check_stalled_time(self, state: ConversationState, track: _Track, seq: int, now: float, update: EngineUpdate) -> None:
+        if track.stalled is not None or state.holder not in ("ai", "waiting"):
+            return
+        idle = now - track.progress_ts
+        if idle >= self.thresholds.no_progress_seconds:
+            track.stalled = f"no progress for {idle:.0f} s (since seq {track.progress_seq})"
+            self._sync_loop(state, track, update, seq, now)
+
+    def _escalate(self, state: ConversationState, update: EngineUpdate, seq: int, ts: float, cause: str) -> None:
+        if state.escalated_at_seq is not None:
+            return
+        state.escalated_at_seq = seq
+        state.escalated_ts = ts
+        state.escalation_turns = self._tracks[state.conversation_id].turns_ca
+        update.escalated_now = True
+        if state.holder == "ai":
+            state.holder = "waiting"
+        state.timeline.append(Notice(seq, ts, f"escalated: {cause}", "escalation"))
+
+    def _rescore(self, state: ConversationState, track: _Track, seq: int, ts: float, update: EngineUpdate) -> None:
+        t = self.thresholds
+        if track.trig_dirty:
+            track.trig_keep = trigger_keep(state.active, track.fired)
+            track.trig_dirty = False
+        if track.pending_dirty:
+            track.pending_keep = approvals_keep(
+                (a for a in state.approvals.values() if a.status == "pending"), t.high_stakes_amount
+            )
+            track.pending_dirty = False
+        risk = 1.0 - (
+            track.trig_keep
+            * level_keep(track.last_sentiment, track.last_confidence)
+            * track.profile_keep
+            * track.pending_keep
+        )
+        state.risk = risk
+        if risk > state.peak_risk:
+            state.peak_risk = risk
+        if state.escalated_at_seq is None and not state.ended:
+            if "ai_request" in state.active:
+                self._escalate(state, update, seq, ts, "the AI asked for a human")
+            elif "human_request" in state.active:
+                self._escalate(state, update, seq, ts, "the customer asked for a person")
+            elif risk >= t.escalation_risk:
+                self._escalate(state, update, seq, ts, f"risk {risk:.2f} reached {t.escalation_risk:.2f}")
+
+    # ------------------------------------------------------------ handlers
+
+    def _started(self, state: ConversationState, track: _Track, ev: ConversationStarted, update: EngineUpdate) -> None:
+        update.started = True
+        c = ev.customer
+        state.channel = ev.channel
+        state.queue = ev.queue
+        state.customer = CustomerProfile(c.id, c.name, c.tier, c.lifetime_value, c.open_complaints, c.locale)
+        state.contact_reason = ev.contact_reason
+        state.handled_by = ev.handled_by
+        # an implicit conversation keeps its earliest time; otherwise the start is the start
+        state.started_ts = min(state.started_ts, ev.ts) if (state.turns or state.actions) else ev.ts
+        state.saw_start = True
+        if state.ended:  # the id was reused: a new conversation
+            state.ended = False
+            state.outcome = state.resolved_by = None
+            self._ended.pop(state.conversation_id, None)
+            self._open[state.conversation_id] = state
+        if state.holder == "ai" and ev.handled_by == "human" and state.agent is None:
+            state.holder = "waiting"
+        state.routing_flags = self._routing.flags(state.customer, ev.contact_reason, ev.handled_by)
+        track.profile_keep = profile_keep(len(state.routing_flags), self._routing.is_valuable(state.customer))
+        where = f"{ev.channel}, queue {ev.queue}" if ev.queue else ev.channel
+        state.timeline.append(Notice(ev.seq, ev.ts, f"conversation started ({where}, handled by {ev.handled_by})", "started"))
+        self._progress(state, track, ev.seq, ev.ts)
+
+    def _message(self, state: ConversationState, track: _Track, ev: Message, update: EngineUpdate) -> None:
+        role = ev.role
+        text = ev.text
+        t = self.thresholds
+        seq = ev.seq
+        ts = ev.ts
+        turn = Turn(seq, ts, role, text, ev.confidence, None, False, ev.intent, tuple(ev.topics) if ev.topics else (), ev.author)
+        state.turns.append(turn)
+        state.timeline.append(turn)
+        if ev.intent and ev.intent not in state.intents:
+            state.intents.append(ev.intent)
+        new_topic = False
+        for topic in ev.topics:
+            if topic not in state.topics:
+                state.topics.append(topic)
+                new_topic = True
+        if ev.topics:
+            self._high_stakes(state, track, update, self._stakes.check_topics(ev.topics), seq, ts)
+
+        if role == "customer":
+            track.turns_ca += 1
+            lower = text.lower()
+            words = words_of(lower)
+            # sentiment
+            s = ev.sentiment
+            if s is None:
+                s = estimate_sentiment(text)
+                turn.sentiment_estimated = True
+            voice = ev.voice
+            if voice is not None:
+                turn.voice_tone = voice.tone
+                turn.interruptions = voice.interruptions
+                w = t.voice_tone_weight
+                s = (1.0 - w) * s + w * voice.tone
+            turn.sentiment = s
+            avg = track.sent_sum / track.sent_n if track.sent_n else None
+            if s <= t.sentiment_floor:
+                self._fire(state, track, update, "sentiment", seq, ts,
+                           f"customer sentiment {s:+.2f} at or below {t.sentiment_floor:+.2f}: {quote(text)}", text)
+            elif avg is not None and avg - s >= t.sentiment_drop:
+                self._fire(state, track, update, "sentiment", seq, ts,
+                           f"customer sentiment fell {avg - s:.2f} (average {avg:+.2f} to {s:+.2f}): {quote(text)}", text)
+            elif s > t.sentiment_clear:
+                self._clear(state, track, "sentiment")
+            track.sent_sum += s
+            track.sent_n += 1
+            track.last_sentiment = s
+            # high stakes
+            if "high_stakes" not in state.active:
+                self._high_stakes(state, track, update, self._stakes.check_text(text, lower, words), seq, ts)
+            # human request
+            asked = is_human_request(lower, words)
+            if asked is not None:
+                self._fire(state, track, update, "human_request", seq, ts,
+                           f"customer asked for a person: {quote(text)}", asked)
+            # progress by intent/topic
+            if (ev.intent and ev.intent != track.last_intent and track.last_intent is not None) or (new_topic and track.turns_ca > 1):
+                self._progress(state, track, seq, ts)
+            if ev.intent:
+                track.last_intent = ev.intent
+            # repeats
+            norm = normalise_for_loop(words, t.loop_min_words)
+            if norm is not None:
+                if track.customer_texts is None:
+                    track.customer_seqs, track.customer_texts = [], []
+                hit = best_repeat(norm, track.customer_seqs, track.customer_texts, t.loop_similarity)  # type: ignore[arg-type]
+                if hit is not None:
+                    track.customer_repeat = f"customer repeated seq {hit[0]} ({hit[1]:.0f}% similar): {quote(text, 60)}"
+                else:
+                    track.customer_repeat = None
+                remember(track.customer_seqs, track.customer_texts, seq, norm, self._window)  # type: ignore[arg-type]
+            self._count_turn(state, track, seq, ts, update)
+        elif role == "ai":
+            track.turns_ca += 1
+            c = ev.confidence
+            if c is not None:
+                track.last_confidence = c
+                if c < t.low_confidence:
+                    self._fire(state, track, update, "low_confidence", seq, ts,
+                               f"AI confidence {c:.2f} below {t.low_confidence:.2f}: {quote(text)}", f"{c:.2f}")
+                else:
+                    self._clear(state, track, "low_confidence")
+            lower = text.lower()
+            words = words_of(lower)
+            if "high_stakes" not in state.active:
+                self._high_stakes(state, track, update, self._stakes.check_text(text, lower, words, keywords=False), seq, ts)
+            norm = normalise_for_loop(words, t.loop_min_words)
+            if norm is not None:
+                if track.ai_texts is None:
+                    track.ai_seqs, track.ai_texts = [], []
+                hit = best_repeat(norm, track.ai_seqs, track.ai_texts, t.loop_similarity)  # type: ignore[arg-type]
+                track.ai_repeat = (
+                    f"AI repeated its answer of seq {hit[0]} ({hit[1]:.0f}% similar): {quote(text, 60)}" if hit else None
+                )
+                remember(track.ai_seqs, track.ai_texts, seq, norm, self._window)  # type: ignore[arg-type]
+            self._count_turn(state, track, seq, ts, update)
+        elif role == "human":
+            if ev.author and state.agent is None and state.holder == "human":
+                state.agent = ev.author
+            self._progress(state, track, seq, ts)
+
+    def _count_turn(self, state: ConversationState, track: _Track, seq: int, ts: float, update: EngineUpdate) -> None:
+        track.since_progress += 1
+        if track.stalled is None and track.since_progress >= self.thresholds.no_progress_turns:
+            track.stalled = f"{track.since_progress} turns without progress (since seq {track.progress_seq})"
+        if (track.customer_repeat or track.ai_repeat or track.stalled) != state.loop_warning:
+            self._sync_loop(state, track, update, seq, ts)
+
+    def _action(self, state: ConversationState, track: _Track, ev: AiAction, update: EngineUpdate) -> None:
+        record = ActionRecord(ev.seq, ev.ts, ev.name, ev.status, ev.detail, ev.amount, ev.currency)
+        state.actions.append(record)
+        state.timeline.append(record)
+        self._high_stakes(state, track, update, self._stakes.check_amount(ev.amount, ev.currency, f"action {ev.name}"), ev.seq, ev.ts)
+        if ev.status == "ok":
+            self._progress(state, track, ev.seq, ev.ts)
+
+    def _escalation_requested(self, state: ConversationState, track: _Track, ev: EscalationRequested, update: EngineUpdate) -> None:
+        state.timeline.append(Notice(ev.seq, ev.ts, f"AI asked for a human: {ev.reason}", "escalation_requested"))
+        self._fire(state, track, update, "ai_request", ev.seq, ev.ts, f"AI asked for a human: {quote(ev.reason)}", ev.reason)
+
+    def _approval_requested(self, state: ConversationState, track: _Track, ev: ApprovalRequested, update: EngineUpdate) -> None:
+        approval = Approval(
+            ev.approval_id, state.conversation_id, ev.seq, ev.ts, ev.action, ev.amount, ev.currency, ev.rationale, ev.expires_ts
+        )
+        state.approvals[ev.approval_id] = approval
+        state.timeline.append(approval)
+        update.approval = approval
+        track.pending_dirty = True
+        self._high_stakes(state, track, update, self._stakes.check_amount(ev.amount, ev.currency, f"approval for {ev.action}"), ev.seq, ev.ts)
+
+    def _approval_resolved(self, state: ConversationState, track: _Track, ev: ApprovalResolved, update: EngineUpdate) -> None:
+        approval = state.approvals.get(ev.approval_id)
+        if approval is None:  # resolved before we saw the request (joined mid-stream)
+            approval = Approval(ev.approval_id, state.conversation_id, ev.seq, ev.ts, "(unknown action)")
+            state.approvals[ev.approval_id] = approval
+        approval.status = ev.decision
+        track.pending_dirty = True
+        approval.by = ev.by
+        approval.note = ev.note
+        approval.resolved_ts = ev.ts
+        who = f" by {ev.by}" if ev.by else ""
+        state.timeline.append(Notice(ev.seq, ev.ts, f"approval {ev.approval_id} ({approval.action}) {ev.decision}{who}", "approval"))
+        update.approval = approval
+        if ev.decision in ("approved", "denied"):
+            self._progress(state, track, ev.seq, ev.ts)
+
+    def _human_joined(self, state: ConversationState, track: _Track, ev: HumanJoined, update: EngineUpdate) -> None:
+        state.holder = "human"
+        state.agent = ev.agent
+        state.timeline.append(Notice(ev.seq, ev.ts, f"{ev.agent} joined", "human_joined"))
+        self._escalate(state, update, ev.seq, ev.ts, f"{ev.agent} joined")
+        self._clear(state, track, "human_request")
+        self._clear(state, track, "ai_request")
+        self._progress(state, track, ev.seq, ev.ts)
+
+    def _human_left(self, state: ConversationState, track: _Track, ev: HumanLeft, update: EngineUpdate) -> None:
+        back = "back to the AI" if ev.back_to_ai else "without handing back to the AI"
+        state.timeline.append(Notice(ev.seq, ev.ts, f"{ev.agent} left, {back}", "human_left"))
+        if state.agent in (None, ev.agent):
+            state.agent = None
+            state.holder = "ai" if ev.back_to_ai else "waiting"
+        track.progress_ts = ev.ts
+
+    def _ended_event(self, state: ConversationState, track: _Track, ev: ConversationEnded, update: EngineUpdate) -> None:
+        update.ended = True
+        state.ended = True
+        state.outcome = ev.outcome
+        state.resolved_by = ev.resolved_by
+        if ev.csat is not None:
+            state.csat = ev.csat
+        state.holder = "ended"
+        by = f" by {ev.resolved_by}" if ev.resolved_by else ""
+        csat = f", CSAT {ev.csat}" if ev.csat is not None else ""
+        state.timeline.append(Notice(ev.seq, ev.ts, f"ended: {ev.outcome}{by}{csat}", "ended"))
+        self._open.pop(state.conversation_id, None)
+        self._ended[state.conversation_id] = None
+        self._ended.move_to_end(state.conversation_id)
+
+    def _scorecard(self, state: ConversationState, track: _Track, ev: Scorecard, update: EngineUpdate) -> None:
+        state.scorecard = {"overall": ev.overall, "criteria": dict(ev.criteria), "notes": ev.notes, "seq": ev.seq}

@@ -1,0 +1,344 @@
+"""The handoff summary: what a person taking over needs to read in ten seconds.
+
+Built from the conversation state alone, deterministically and offline (no
+model, no network), so that the same conversation always gives the same
+summary and ``analyze`` can put it in its output:
+
+* what the customer wants: their first real statement of the need, the
+  intents and topics, and entities (order/ticket/invoice numbers, sums with
+  currency, e-mail addresses and phone numbers);
+* what the AI tried: its tool actions with status, its last answers
+  (shortened);
+* why it escalates: the triggers with their evidence, routing flags, the
+  escalation moment;
+* the sentiment trajectory: start -> lowest -> now, with a trend word;
+* the customer profile and pending approvals.
+
+Contact details are **redacted** in the entity list (``j***@example.com``,
+``***-***-**89``): the summary is meant to be pasted into tickets and chat,
+the agent already sees the real contact on the platform, and a summary that
+leaks addresses into a Slack channel is worse than one that makes the agent
+click once. Message texts stay raw in ``to_dict()`` (the caller decides how
+to render untrusted text); ``to_markdown()`` shortens them to one printable
+line and escapes Markdown so that customer text cannot add headings, links
+or emphasis.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from hitl_console.engine.highstakes import parse_amounts
+from hitl_console.engine.state import ConversationState
+from hitl_console.text import one_line
+
+__all__ = ["HandoffSummary", "build_handoff", "extract_entities"]
+
+ANSWER_CHARS = 160
+NEED_CHARS = 240
+MAX_ANSWERS = 4
+
+_REFERENCE = re.compile(
+    r"\b(?P<kind>order|ticket|case|invoice|booking|reservation|reference|ref|tracking|account|acct|claim|refund)"
+    r"(?:\s+(?:number|no\.?|num|id))?\s*(?:#|:|is)?\s*(?P<id>[A-Za-z]{0,4}-?\d[\w-]{2,})",
+    re.IGNORECASE,
+)
+_HASH_ID = re.compile(r"(?<![\w#])#(?P<id>[A-Za-z]{0,4}-?\d[\w-]{2,})")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{7,}\d(?![\w])")
+_SHORT_TURN_WORDS = 3
+
+
+@dataclass(slots=True)
+class HandoffSummary:
+    """Everything the handoff shows; ``to_dict`` is JSON-able, ``to_markdown`` readable."""
+
+    conversation_id: str
+    channel: str
+    queue: str
+    holder: str
+    agent: str | None
+    headline: str
+    need: str | None
+    """The customer's first statement of the need (raw text)."""
+    intents: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    entities: dict[str, list[str]] = field(default_factory=dict)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    triggers: list[dict[str, Any]] = field(default_factory=list)
+    routing_flags: list[str] = field(default_factory=list)
+    loop_warning: str | None = None
+    escalated_at_seq: int | None = None
+    escalation_turns: int | None = None
+    time_to_escalation_s: float | None = None
+    sentiment: dict[str, Any] = field(default_factory=dict)
+    customer: dict[str, Any] = field(default_factory=dict)
+    pending_approvals: list[dict[str, Any]] = field(default_factory=list)
+    risk: float = 0.0
+    peak_risk: float = 0.0
+    turns: int = 0
+    outcome: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values (raw texts; callers render them safely)."""
+        return asdict(self)
+
+    def to_markdown(self) -> str:
+        """A Markdown brief; untrusted text is one-lined, shortened and escaped."""
+        lines = [f"## Handoff: {_md(self.conversation_id, 80)}", "", f"**{_md(self.headline, 200)}**", ""]
+        lines.append("### What the customer wants")
+        lines.append(f"- Need: {_md(self.need, NEED_CHARS) if self.need else '(not stated yet)'}")
+        if self.intents:
+            lines.append(f"- Intent: {', '.join(_md(i, 40) for i in self.intents)}")
+        if self.topics:
+            lines.append(f"- Topics: {', '.join(_md(t, 40) for t in self.topics)}")
+        for kind, values in self.entities.items():
+            if values:
+                lines.append(f"- {kind.capitalize()}: {', '.join(_md(v, 60) for v in values)}")
+        lines += ["", "### What the AI tried"]
+        if not self.actions and not self.answers:
+            lines.append("- Nothing yet")
+        for a in self.actions:
+            amount = f" {_amount(a['amount'], a['currency'])}" if a.get("amount") is not None else ""
+            detail = f": {_md(a['detail'], 80)}" if a.get("detail") else ""
+            lines.append(f"- Action `{_code(a['name'])}` {a['status']}{amount}{detail}")
+        for ans in self.answers:
+            conf = f" (confidence {ans['confidence']:.2f})" if ans.get("confidence") is not None else ""
+            lines.append(f"- Said{conf}: {_md(ans['text'], ANSWER_CHARS)}")
+        lines += ["", "### Why it needs a person"]
+        if not self.triggers and not self.routing_flags:
+            lines.append("- No trigger fired")
+        for t in self.triggers:
+            state = "active" if t["active"] else "cleared"
+            lines.append(f"- **{t['kind']}** at seq {t['seq']} ({state}): {_md(t['reason'], 200)}")
+        for flag in self.routing_flags:
+            lines.append(f"- Routing: {_md(flag, 120)}")
+        if self.loop_warning:
+            lines.append(f"- Loop: {_md(self.loop_warning, 160)}")
+        if self.escalated_at_seq is not None:
+            when = f", {self.time_to_escalation_s:.0f} s in" if self.time_to_escalation_s is not None else ""
+            lines.append(f"- Escalated at seq {self.escalated_at_seq} after {self.escalation_turns} turns{when}")
+        s = self.sentiment
+        lines += ["", "### Sentiment"]
+        if s.get("start") is None:
+            lines.append("- No customer sentiment yet")
+        else:
+            est = " (estimated)" if s.get("estimated") else ""
+            lines.append(f"- {s['start']:+.2f} \u2192 lowest {s['lowest']:+.2f} \u2192 now {s['now']:+.2f}: {s['trend']}{est}")
+        c = self.customer
+        lines += ["", "### Customer"]
+        profile = [
+            f"id {_md(c.get('id') or '?', 40)}",
+            f"tier {_md(c['tier'], 20)}" if c.get("tier") else None,
+            f"lifetime value {c['lifetime_value']:,.0f}" if c.get("lifetime_value") is not None else None,
+            f"{c['open_complaints']} open complaints" if c.get("open_complaints") is not None else None,
+            f"locale {_md(c['locale'], 12)}" if c.get("locale") else None,
+        ]
+        lines.append("- " + ", ".join(p for p in profile if p))
+        if self.pending_approvals:
+            lines += ["", "### Pending approvals"]
+            for a in self.pending_approvals:
+                amount = f" {_amount(a['amount'], a['currency'])}" if a.get("amount") is not None else ""
+                why = f": {_md(a['rationale'], 120)}" if a.get("rationale") else ""
+                lines.append(f"- `{_code(a['approval_id'])}` {_md(a['action'], 60)}{amount}{why}")
+        lines += ["", f"Risk {self.risk:.2f} (peak {self.peak_risk:.2f}), {self.turns} turns, held by {self.holder}"]
+        return "\n".join(lines) + "\n"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def _md(text: str | None, limit: int) -> str:
+    """Untrusted text as one escaped Markdown line."""
+    return _MD_SPECIAL.sub(r"\\\1", one_line(text or "", limit))
+
+
+def _code(text: str) -> str:
+    return one_line(text, 60).replace("`", "'")
+
+
+def _amount(value: float, currency: str | None) -> str:
+    return f"{value:,.2f} {currency}" if currency else f"{value:,.2f}"
+
+
+def _redact_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _redact_phone(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone)
+    return "***" + digits[-2:]
+
+
+def extract_entities(texts: list[str]) -> dict[str, list[str]]:
+    """References, sums, e-mails and phone numbers mentioned, in order, without repeats.
+
+    E-mails and phone numbers are redacted (see the module docstring).
+    """
+    refs: list[str] = []
+    amounts: list[str] = []
+    emails: list[str] = []
+    phones: list[str] = []
+    for text in texts:
+        for m in _REFERENCE.finditer(text):
+            _add(refs, f"{m.group('kind').lower()} {m.group('id')}")
+        for m in _HASH_ID.finditer(text):
+            _add(refs, f"#{m.group('id')}")
+        for value, currency, _said in parse_amounts(text):
+            _add(amounts, _amount(value, currency))
+        for m in _EMAIL.finditer(text):
+            _add(emails, _redact_email(m.group(0)))
+        scrubbed = _EMAIL.sub(" ", text)
+        for m in _PHONE.finditer(scrubbed):
+            digits = re.sub(r"\D", "", m.group(0))
+            if 8 <= len(digits) <= 15 and not any(digits in r for r in refs):
+                _add(phones, _redact_phone(m.group(0)))
+    return {"references": refs, "amounts": amounts, "emails": emails, "phones": phones}
+
+
+def _add(items: list[str], value: str) -> None:
+    if value not in items:
+        items.append(value)
+
+
+def _trend(start: float, lowest: float, now: float) -> str:
+    if now - start >= 0.2:
+        return "improving"
+    if start - now >= 0.2:
+        return "worsening"
+    if now - lowest >= 0.3:
+        return "recovering"
+    return "steady"
+
+
+def build_handoff(state: ConversationState) -> HandoffSummary:
+    """The summary of one conversation as it stands now."""
+    customer_turns = [t for t in state.turns if t.role == "customer"]
+    need = None
+    for t in customer_turns:
+        if len(t.text.split()) >= _SHORT_TURN_WORDS:
+            need = t.text
+            break
+    if need is None and customer_turns:
+        need = customer_turns[0].text
+
+    actions = [
+        {"seq": a.seq, "name": a.name, "status": a.status, "detail": a.detail, "amount": a.amount, "currency": a.currency}
+        for a in state.actions
+    ]
+    ai_turns = [t for t in state.turns if t.role == "ai"]
+    answers = [
+        {"seq": t.seq, "text": t.text, "short": one_line(t.text, ANSWER_CHARS), "confidence": t.confidence}
+        for t in ai_turns[-MAX_ANSWERS:]
+    ]
+    triggers = [
+        {"kind": h.kind, "seq": h.seq, "ts": h.ts, "reason": h.reason, "evidence": h.evidence, "active": h.kind in state.active}
+        for h in state.triggers
+    ]
+    # a kind listed twice is "active" only on its last listing
+    last_of: dict[str, int] = {}
+    for i, t in enumerate(triggers):
+        last_of[t["kind"]] = i
+    for i, t in enumerate(triggers):
+        if last_of[t["kind"]] != i:
+            t["active"] = False
+
+    sentiments = [(t.sentiment, t.sentiment_estimated) for t in customer_turns if t.sentiment is not None]
+    if sentiments:
+        values = [s for s, _ in sentiments]
+        start, lowest, now = values[0], min(values), values[-1]
+        sentiment = {
+            "start": round(start, 3),
+            "lowest": round(lowest, 3),
+            "now": round(now, 3),
+            "trend": _trend(start, lowest, now),
+            "estimated": any(e for _, e in sentiments),
+            "points": len(values),
+        }
+    else:
+        sentiment = {"start": None, "lowest": None, "now": None, "trend": "unknown", "estimated": False, "points": 0}
+
+    c = state.customer
+    customer = {
+        "id": c.id,
+        "name": c.name,
+        "tier": c.tier,
+        "lifetime_value": c.lifetime_value,
+        "open_complaints": c.open_complaints,
+        "locale": c.locale,
+    }
+    pending = [
+        {
+            "approval_id": a.approval_id,
+            "action": a.action,
+            "amount": a.amount,
+            "currency": a.currency,
+            "rationale": a.rationale,
+            "expires_ts": a.expires_ts,
+        }
+        for a in state.approvals.values()
+        if a.status == "pending"
+    ]
+    entities = extract_entities([t.text for t in customer_turns])
+
+    return HandoffSummary(
+        conversation_id=state.conversation_id,
+        channel=state.channel,
+        queue=state.queue,
+        holder=state.holder,
+        agent=state.agent,
+        headline=_headline(state, need, triggers, sentiment, pending),
+        need=need,
+        intents=list(state.intents),
+        topics=list(state.topics),
+        entities=entities,
+        actions=actions,
+        answers=answers,
+        triggers=triggers,
+        routing_flags=list(state.routing_flags),
+        loop_warning=state.loop_warning,
+        escalated_at_seq=state.escalated_at_seq,
+        escalation_turns=state.escalation_turns,
+        time_to_escalation_s=round(state.time_to_escalation, 3) if state.time_to_escalation is not None else None,
+        sentiment=sentiment,
+        customer=customer,
+        pending_approvals=pending,
+        risk=state.risk,
+        peak_risk=state.peak_risk,
+        turns=len(state.turns),
+        outcome=state.outcome,
+    )
+
+
+_KIND_WORDS = {
+    "high_stakes": "high stakes",
+    "human_request": "asked for a person",
+    "ai_request": "AI asked for help",
+    "sentiment": "upset",
+    "loop": "going in circles",
+    "low_confidence": "AI unsure",
+}
+
+
+def _headline(
+    state: ConversationState,
+    need: str | None,
+    triggers: list[dict[str, Any]],
+    sentiment: dict[str, Any],
+    pending: list[dict[str, Any]],
+) -> str:
+    """One line: who, what, why now."""
+    who = f"{state.customer.tier} customer" if state.customer.tier else "Customer"
+    what = one_line(need, 80) if need else "no request yet"
+    kinds: list[str] = []
+    for t in triggers:
+        word = _KIND_WORDS.get(t["kind"], t["kind"])
+        if word not in kinds:
+            kinds.append(word)
+    why = "; ".join(kinds) if kinds else "no triggers"
+    extra = f"; {len(pending)} approval(s) waiting" if pending else ""
+    return f"{who}: {what} \u2014 {why}{extra}"

@@ -1,0 +1,139 @@
+"""``hitl-console analyze`` end to end through the CLI, and the recording reader."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import msgpack
+import pytest
+
+from hitl_console.cli import main
+from hitl_console.engine.recordings import RecordingError, read_recording, read_recordings
+
+KINDS = {"low_confidence", "high_stakes", "sentiment", "loop", "human_request", "ai_request"}
+
+
+def events_a() -> list[dict]:
+    return [
+        {"v": 1, "type": "conversation.started", "seq": 1, "ts": 100.0, "conversation_id": "c-1042", "channel": "chat",
+         "queue": "billing", "customer": {"id": "u-77", "tier": "gold", "open_complaints": 1}, "handled_by": "ai"},
+        {"v": 1, "type": "message", "seq": 2, "ts": 104.2, "conversation_id": "c-1042", "role": "customer",
+         "text": "I was charged twice for order 5531", "topics": ["billing"]},
+        {"v": 1, "type": "message", "seq": 3, "ts": 106.9, "conversation_id": "c-1042", "role": "ai",
+         "text": "I can see one charge of $84.20 on order 5531.", "confidence": 0.41},
+        {"v": 1, "type": "heartbeat", "ts": 107.0},
+        {"v": 1, "type": "message", "seq": 5, "ts": 110.0, "conversation_id": "c-1042", "role": "customer",
+         "text": "Useless. I want to talk to a real person now!", "sentiment": -0.6},
+        {"v": 1, "type": "human.joined", "seq": 6, "ts": 130.0, "conversation_id": "c-1042", "agent": "dana"},
+        {"v": 1, "type": "conversation.ended", "seq": 7, "ts": 200.0, "conversation_id": "c-1042", "outcome": "resolved",
+         "resolved_by": "human", "csat": 4},
+    ]
+
+
+def events_b() -> list[dict]:
+    return [
+        {"v": 1, "type": "conversation.started", "seq": 1, "ts": 101.0, "conversation_id": "c-7", "channel": "voice",
+         "queue": "tech", "customer": {"id": "u-1"}, "handled_by": "ai"},
+        {"v": 1, "type": "message", "seq": 2, "ts": 102.0, "conversation_id": "c-7", "role": "customer",
+         "text": "How do I reset my router?", "sentiment": 0.1},
+        {"v": 1, "type": "message", "seq": 3, "ts": 103.0, "conversation_id": "c-7", "role": "ai",
+         "text": "Hold the reset button for ten seconds.", "confidence": 0.93},
+        {"v": 1, "type": "message", "seq": 4, "ts": 105.0, "conversation_id": "c-7", "role": "bogus", "text": "?"},
+        {"v": 1, "type": "telemetry.future", "seq": 5, "ts": 105.5, "conversation_id": "c-7"},
+        {"v": 1, "type": "conversation.ended", "seq": 6, "ts": 150.0, "conversation_id": "c-7", "outcome": "resolved",
+         "resolved_by": "ai"},
+    ]
+
+
+def write_jsonl(path, events, bad_line: bool = False) -> None:
+    lines = [json.dumps(e) for e in events]
+    if bad_line:
+        lines.insert(2, "{not json")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_msgpack_gz(path, events) -> None:
+    with gzip.open(path, "wb") as f:
+        for e in events:
+            f.write(msgpack.packb(e))
+
+
+def test_analyze_json_end_to_end(tmp_path, capsys):
+    a = tmp_path / "a.jsonl"
+    b = tmp_path / "b.msgpack.gz"
+    write_jsonl(a, events_a(), bad_line=True)
+    write_msgpack_gz(b, events_b())
+    assert main(["analyze", str(a), str(b), "--json"]) == 0
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [r["conversation_id"] for r in lines] == ["c-1042", "c-7"]  # merged by time
+    first, second = lines
+    assert [t["kind"] for t in first["triggers"]] == ["low_confidence", "sentiment", "human_request"]
+    assert [t["seq"] for t in first["triggers"]] == [3, 5, 5]
+    assert all(t["kind"] in KINDS and t["reason"] for t in first["triggers"])
+    assert set(first["triggers"][0]) == {"kind", "seq", "reason"}
+    assert first["escalated_at_seq"] == 5 and first["escalation_turns"] == 3
+    assert 0 < first["risk"] <= 1 and first["outcome"] == "resolved" and first["csat"] == 4
+    assert first["handoff"]["need"] == "I was charged twice for order 5531"
+    assert first["handoff"]["customer"]["tier"] == "gold"
+    assert second["triggers"] == [] and second["escalated_at_seq"] is None and second["risk"] < 0.2
+    assert "warning" in err and "2 rejected frame(s)" in err and "malformed JSON" in err
+
+
+def test_analyze_table(tmp_path, capsys):
+    a = tmp_path / "a.jsonl"
+    write_jsonl(a, events_a())
+    assert main(["analyze", str(a)]) == 0
+    out, err = capsys.readouterr()
+    assert "c-1042" in out and "lowconf, sentiment, human" in out
+    assert "1 conversations, 1 escalated (100%)" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert err == ""
+
+
+def test_analyze_missing_file(tmp_path, capsys):
+    assert main(["analyze", str(tmp_path / "nope.jsonl"), "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "nope.jsonl: no such file" in err
+
+
+def test_analyze_bad_config(tmp_path, capsys):
+    a = tmp_path / "a.jsonl"
+    write_jsonl(a, events_a())
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[thresholds]\nlow_confidance = 0.3\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["analyze", str(a), "--config", str(cfg)])
+    assert exit_info.value.code == 2
+    assert "low_confidance" in capsys.readouterr().err
+
+
+def test_analyze_uses_config_thresholds(tmp_path, capsys):
+    a = tmp_path / "a.jsonl"
+    write_jsonl(a, events_a())
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[thresholds]\nlow_confidence = 0.3\n", encoding="utf-8")
+    assert main(["analyze", str(a), "--config", str(cfg), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert "low_confidence" not in [t["kind"] for t in record["triggers"]]
+
+
+def test_read_recording_formats_and_errors(tmp_path):
+    p = tmp_path / "x.msgpack"
+    p.write_bytes(b"".join(msgpack.packb(e) for e in events_b()) + b"\xc1\xc1")  # corrupt tail
+    rec = read_recording(p)
+    assert [e.seq for e in rec.events] == [1, 2, 3, 6]
+    assert rec.unknown == 1
+    assert len(rec.rejected) == 2 and rec.rejected[-1].reason.startswith("malformed MessagePack")
+    with pytest.raises(RecordingError, match="no such file"):
+        read_recording(tmp_path / "missing.msgpack")
+    (tmp_path / "x.txt").write_text("hello")
+    with pytest.raises(RecordingError, match="unknown recording format"):
+        read_recording(tmp_path / "x.txt")
+    gz = tmp_path / "y.jsonl.gz"
+    with gzip.open(gz, "wt", encoding="utf-8") as f:
+        f.write("\n".join(json.dumps(e) for e in events_a()))
+    merged = read_recordings([gz, p])
+    ts = [e.ts for e in merged.events]
+    assert ts == sorted(ts) and merged.heartbeats == 1 and len(merged.paths) == 2

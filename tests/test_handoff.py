@@ -1,0 +1,90 @@
+"""The handoff summary: content, determinism, JSON and Markdown safety."""
+
+from __future__ import annotations
+
+import json
+
+from hitl_console.engine.engine import SignalEngine
+from hitl_console.engine.handoff import build_handoff, extract_entities
+from tests.test_triggers import Feed
+
+
+def escalated_conversation() -> Feed:
+    f = Feed(SignalEngine())
+    f.start(customer={"id": "u-77", "name": "Ann", "tier": "gold", "lifetime_value": 4200.0, "open_complaints": 1, "locale": "en-GB"})
+    f.customer("hi", sentiment=0.1)
+    f.customer("I was charged twice for order 5531, $84.20 each time. Mail me at ann.smith@example.com", sentiment=-0.1,
+               intent="billing_dispute", topics=["billing"])
+    f.send("ai.action", name="lookup_order", status="ok", detail="order 5531 found")
+    f.ai("I can see one charge of $84.20 on order 5531.", 0.41)
+    f.send("ai.action", name="refund", status="failed", amount=84.2, currency="USD", detail="gateway timeout")
+    f.customer("This is useless. Call me on +44 7700 900123 or get me a real person", sentiment=-0.7)
+    f.send("approval.requested", approval_id="ap-9", action="goodwill credit", amount=600.0, currency="USD",
+           rationale="double charge and failed refund")
+    return f
+
+
+def test_summary_content():
+    f = escalated_conversation()
+    h = build_handoff(f.state)
+    assert h.conversation_id == "c-1"
+    assert h.need.startswith("I was charged twice for order 5531")  # "hi" is not the need
+    assert h.intents == ["billing_dispute"] and h.topics == ["billing"]
+    assert "order 5531" in h.entities["references"]
+    assert "84.20 USD" in h.entities["amounts"]
+    assert h.entities["emails"] == ["a***@example.com"]
+    assert h.entities["phones"] == ["***23"]
+    assert [(a["name"], a["status"]) for a in h.actions] == [("lookup_order", "ok"), ("refund", "failed")]
+    assert h.answers[-1]["confidence"] == 0.41 and "$84.20" in h.answers[-1]["text"]
+    assert [t["kind"] for t in h.triggers] == ["low_confidence", "sentiment", "human_request", "high_stakes"]
+    assert all(t["reason"] for t in h.triggers)
+    assert h.escalated_at_seq is not None and h.escalation_turns == 4
+    assert h.sentiment["start"] == 0.1 and h.sentiment["lowest"] == -0.7 and h.sentiment["now"] == -0.7
+    assert h.sentiment["trend"] == "worsening" and h.sentiment["estimated"] is False
+    assert h.customer["tier"] == "gold" and h.customer["lifetime_value"] == 4200.0 and h.customer["locale"] == "en-GB"
+    assert h.pending_approvals[0]["approval_id"] == "ap-9" and h.pending_approvals[0]["amount"] == 600.0
+    assert "gold customer" in h.headline and "asked for a person" in h.headline
+
+
+def test_summary_is_json_and_deterministic():
+    a = build_handoff(escalated_conversation().state).to_dict()
+    b = build_handoff(escalated_conversation().state).to_dict()
+    assert json.loads(json.dumps(a)) == a
+    assert a == b
+    assert "ann.smith@example.com" in json.dumps(a)  # raw text stays in the dict
+
+
+def test_markdown_has_sections_and_escapes_untrusted_text():
+    f = escalated_conversation()
+    md = build_handoff(f.state).to_markdown()
+    for section in ("## Handoff: c\\-1", "### What the customer wants", "### What the AI tried",
+                    "### Why it needs a person", "### Sentiment", "### Customer", "### Pending approvals"):
+        assert section in md, section
+    assert "`refund` failed 84.20 USD" in md
+    assert "+0.10 \u2192 lowest -0.70 \u2192 now -0.70: worsening" in md
+    g = Feed(SignalEngine(), cid="evil")
+    g.start()
+    g.customer("# HEADING [click](http://evil) **bold** \x1b[31mred\x1b[0m\nsecond line", sentiment=-0.5)
+    md = build_handoff(g.state).to_markdown()
+    assert "\x1b" not in md
+    assert "\n# HEADING" not in md and "[click](http" not in md
+    assert "\\[click\\]" in md
+
+
+def test_empty_and_estimated_conversation():
+    f = Feed(SignalEngine())
+    f.start()
+    h = build_handoff(f.state)
+    assert h.need is None and h.sentiment["trend"] == "unknown" and h.triggers == []
+    assert "(not stated yet)" in h.to_markdown() and "No trigger fired" in h.to_markdown()
+    f.customer("I love this, thank you so much!")
+    f.customer("Actually no, this is terrible and broken!!")
+    h = build_handoff(f.state)
+    assert h.sentiment["estimated"] is True and h.sentiment["trend"] == "worsening"
+
+
+def test_extract_entities():
+    e = extract_entities(["Ticket #A-12345, invoice INV-2024-77 and order no. 998877", "£2k or 30 euros"])
+    assert "#A-12345" in e["references"] and "invoice INV-2024-77" in e["references"] and "order 998877" in e["references"]
+    assert e["amounts"] == ["2,000.00 GBP", "30.00 EUR"]
+    assert e["phones"] == []
