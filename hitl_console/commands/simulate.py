@@ -1,0 +1,75 @@
+"""``hitl-console simulate``: the simulated AI-agent platform as a standalone server.
+
+Useful to try the console against a real network feed, to run two consoles
+against one floor (takeover arbitration), and for the team's benchmarks. The
+WebSocket listens on ``--port`` and HTTP on the port after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+
+from hitl_console.commands.common import fail
+from hitl_console.sim.server import SimulatorServer
+
+TOKEN_ENV = "HITL_SIM_TOKEN"
+
+
+def _server(args: argparse.Namespace) -> SimulatorServer:
+    port = int(args.port)
+    token = getattr(args, "token", None) or os.environ.get(TOKEN_ENV) or None
+    return SimulatorServer(
+        host=args.host,
+        port=port,
+        http_port=port + 1 if port else 0,
+        rate=float(args.rate),
+        seed=int(args.seed),
+        pace=float(args.pace),
+        token=token,
+        max_conversations=getattr(args, "max_conversations", None),
+        initial_conversations=getattr(args, "initial_conversations", 0) or 0,
+    )
+
+
+async def serve(server: SimulatorServer, stop: asyncio.Event | None = None) -> None:
+    """Start ``server``, print where it listens, and run until ``stop`` (or SIGINT/SIGTERM)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    await server.start()
+    try:
+        auth = " (bearer token required)" if server.requires_token else ""  # never the token itself
+        print(f"WebSocket: {server.ws_url}  HTTP: {server.http_url}/events{auth}", flush=True)
+        print("Ctrl-C to stop.", file=sys.stderr, flush=True)
+        await stop.wait()
+    finally:
+        await server.stop()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; exit 0 on Ctrl-C, 1 if the ports cannot be bound."""
+    if args.pace <= 0:
+        return fail("--pace must be greater than 0", 2)
+    if args.rate < 0:
+        return fail("--rate must be 0 or more", 2)
+    if not 0 <= args.port <= 65534:
+        return fail("--port must be between 0 and 65534 (HTTP uses the next port)", 2)
+    try:
+        server = _server(args)
+        asyncio.run(serve(server))
+    except OSError as error:
+        return fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
+    except KeyboardInterrupt:
+        pass
+    return 0
