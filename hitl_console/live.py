@@ -11,8 +11,16 @@
 * the **signal engine** (``hitl_console.engine.engine``) that turns events
   into conversation state and trigger firings;
 * **alerts**: one per trigger firing, plus *conditions* (aggregate figures
-  out of band, silent or failed feeds) raised once and re-armed when they
-  clear. Extra watchers (trend alerts) plug in with :meth:`LiveSession.add_watcher`.
+  out of band, silent or failed feeds, and the trend alerts of
+  :class:`~hitl_console.analysis.trends.TrendWatcher`) raised once and
+  re-armed when they clear. Extra watchers plug in with
+  :meth:`LiveSession.add_watcher`. Every new alert is also POSTed to
+  ``alerts.webhook_url`` when one is configured (ids and figures only, never
+  customer text: :mod:`hitl_console.analysis.webhook`);
+* **after the fact**: :attr:`LiveSession.reviews` (review queue, verdicts,
+  corrections in the journal's file), :meth:`LiveSession.record_takeover_verdict`
+  and :meth:`LiveSession.metrics`, so the metrics and review screens read the
+  same definitions as ``hitl-console report``.
 
 The UI never gets one callback per event: a busy floor sends hundreds a
 second and a terminal redraw per event would fall behind. Instead the
@@ -33,13 +41,16 @@ import statistics
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
-from hitl_console.analysis.metrics import assess_escalation_rate, is_contained, ratio
+from hitl_console.analysis.metrics import Metrics, assess_escalation_rate, compute_metrics, is_contained, ratio
+from hitl_console.analysis.timewin import TimeWindow
+from hitl_console.analysis.trends import TrendWatcher
+from hitl_console.analysis.webhook import WebhookSender
 from hitl_console.config import Config
 from hitl_console.engine.alerts import Alert, Kind, Level
 from hitl_console.engine.engine import SignalEngine
@@ -49,6 +60,7 @@ from hitl_console.feeds.hub import FeedHub, FeedSpec, default_name
 from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.protocol.events import AnyCommand, Approve, Deny, End, Outcome, Release, Send, Takeover
 from hitl_console.store.journal import Journal, JournalError
+from hitl_console.store.reviews import ReviewStore, TakeoverVerdict
 
 if TYPE_CHECKING:
     from hitl_console.sim.server import SimulatorServer
@@ -71,6 +83,12 @@ MAX_ENDED_KEPT = 2000
 console that runs for weeks, while keeping far more than a window's worth."""
 FORGET_INTERVAL = 60.0
 MAX_REJECTED = 200
+TREND_INTERVAL = 5.0
+"""Seconds between two runs of the trend rules. They scan every turn of every
+conversation in memory, and their windows are minutes long: once a second
+would cost CPU for nothing."""
+WEBHOOK_CLOSE_TIMEOUT = 5.0
+"""How long :meth:`LiveSession.stop` waits for webhook posts still in flight."""
 
 TRIGGER_LEVELS: dict[str, Level] = {
     "high_stakes": "critical",
@@ -98,6 +116,9 @@ class Condition:
     kind: Kind
     text: str
     conversation_id: str | None = None
+    figures: Mapping[str, float | int | str | bool] | None = None
+    """Plain figures behind the condition (rate, counts, feed name): what the
+    webhook may send instead of the text, which can quote customers."""
 
 
 Watcher = Callable[["LiveSession", float], Iterable[Condition]]
@@ -262,7 +283,9 @@ class LiveSession:
         )
 
         self._listeners: list[Callable[[SessionChange], None]] = []
-        self._watchers: list[Watcher] = [_watch_escalation_rate, _watch_feeds]
+        self.trends = TrendAlerts(TrendWatcher(config.alerts))
+        """The trend rules, plugged in as a watcher (see :class:`TrendAlerts`)."""
+        self._watchers: list[Watcher] = [_watch_escalation_rate, _watch_feeds, self.trends]
         self._conditions: set[str] = set()
         self._pending = SessionChange()
         self._dirty = asyncio.Event()
@@ -275,6 +298,18 @@ class LiveSession:
         self._replay: ReplayControls | None = None
         self._started = False
         self._stopped = False
+
+        self._reviews: ReviewStore | None = None
+        self.webhook: WebhookSender | None = None
+        """Posts every new alert to ``alerts.webhook_url``; None when none is configured.
+        Tests may replace it before :meth:`start` (e.g. one on an ``httpx.MockTransport``)."""
+        self._webhook_problem: str | None = None
+        self._webhook_closed = False
+        try:
+            self.webhook = WebhookSender.from_config(config.alerts)
+        except ValueError as error:  # not http(s): the message names the host only, never the secret path
+            self._webhook_problem = str(error)
+            log.error("alerts.webhook_url is not used: %s", error)
 
     # ------------------------------------------------------------ construction
 
@@ -344,6 +379,16 @@ class LiveSession:
         if self._started:
             raise RuntimeError("a LiveSession starts once")
         self._started = True
+        if self._webhook_problem:
+            self._add_alert(
+                Alert(
+                    ts=time.time(),
+                    level="warning",
+                    kind="feed",
+                    text=f"alert webhook disabled: {self._webhook_problem}",
+                    key="webhook_invalid",
+                )
+            )
         if self.restore:
             self._restore()
         loop = asyncio.get_running_loop()
@@ -415,6 +460,12 @@ class LiveSession:
                 await self._server.stop()
             except Exception:
                 log.exception("stopping the simulator")
+        if self.webhook is not None and not self._webhook_closed:
+            self._webhook_closed = True
+            try:
+                await self.webhook.aclose(WEBHOOK_CLOSE_TIMEOUT)
+            except Exception:
+                log.exception("closing the alert webhook")
 
     async def __aenter__(self) -> "LiveSession":
         await self.start()
@@ -464,7 +515,10 @@ class LiveSession:
         self._pending.changed.add(update.conversation_id)
         if alert:
             for hit in update.fired:
-                self._add_alert(self._trigger_alert(update.conversation_id, hit))
+                self._add_alert(
+                    self._trigger_alert(update.conversation_id, hit),
+                    figures={"trigger": hit.kind, "turn_seq": hit.seq},
+                )
 
     def _trigger_alert(self, conversation_id: str, hit: TriggerHit) -> Alert:
         state = self.engine.conversations.get(conversation_id)
@@ -514,12 +568,30 @@ class LiveSession:
 
     # ------------------------------------------------------------ alerts
 
-    def _add_alert(self, alert: Alert, *, journal: bool = True) -> None:
+    def _add_alert(
+        self,
+        alert: Alert,
+        *,
+        journal: bool = True,
+        figures: Mapping[str, Any] | None = None,
+    ) -> None:
+        """The one way an alert enters the session: memory, listeners, journal, webhook."""
         self.alerts.append(alert)
         self._pending.new_alerts.append(alert)
         if journal:
             self._journal_call(self.journal.record_alert, alert)
+        self._post_webhook(alert, figures)
         self._mark_dirty()
+
+    def _post_webhook(self, alert: Alert, figures: Mapping[str, Any] | None) -> None:
+        """Fire and forget: a slow or broken webhook must never delay or drop an
+        alert on the supervisor's screen (the sender retries and logs on its own)."""
+        if self.webhook is None or self._webhook_closed:
+            return
+        try:
+            self.webhook.spawn(alert, figures)
+        except RuntimeError:  # no running event loop (a session driven without start())
+            log.debug("alert %s not posted: no running event loop", alert.key)
 
     def _raise(self, condition: Condition) -> None:
         if condition.key in self._conditions:
@@ -533,7 +605,8 @@ class LiveSession:
                 text=condition.text,
                 conversation_id=condition.conversation_id,
                 key=condition.key,
-            )
+            ),
+            figures=condition.figures,
         )
 
     @property
@@ -747,6 +820,74 @@ class LiveSession:
     def conversation(self, conversation_id: str) -> ConversationState | None:
         return self.engine.conversations.get(conversation_id)
 
+    # ------------------------------------------------------------ after the fact
+
+    @property
+    def reviews(self) -> ReviewStore:
+        """The review store (queue, claims, verdicts, corrections, tags) in this
+        session's journal file, created on first use.
+
+        Lazy because most sessions never open the review screen, and creating
+        it registers its tables in the journal. Same thread as the journal (the
+        event loop's). Raises :class:`~hitl_console.store.journal.JournalError`
+        when the tables cannot be created.
+        """
+        if self._reviews is None:
+            self._reviews = ReviewStore(self.journal, claim_ttl_s=self.config.review.claim_ttl_s)
+        return self._reviews
+
+    def record_takeover_verdict(
+        self,
+        conversation_id: str,
+        escalation_needed: bool,
+        note: str | None = None,
+    ) -> TakeoverVerdict:
+        """Store this agent's answer to "was this escalation needed?" when a takeover ends.
+
+        It is what turns escalations into *escalation accuracy*
+        (:meth:`metrics`). Unlike event journaling, a failure is not swallowed:
+        raises :class:`~hitl_console.store.journal.JournalError` so the screen
+        that asked can tell the supervisor their answer was not kept.
+        """
+        note = (note or "").strip() or None
+        return self.reviews.record_takeover_verdict(conversation_id, self.agent, bool(escalation_needed), note)
+
+    def escalation_verdicts(self, since: float | None = None) -> dict[str, bool]:
+        """Conversation id -> "a human was needed" (takeover and reviewer verdicts);
+        empty when the review store cannot be read, because metrics without
+        accuracy beat no metrics."""
+        try:
+            return self.reviews.escalation_verdicts(since)
+        except JournalError as error:
+            log.error("reading escalation verdicts: %s", error)
+            return {}
+
+    def metrics(self, window_s: float | None = None) -> Metrics:
+        """:func:`~hitl_console.analysis.metrics.compute_metrics` over the
+        conversations in memory that started in the last ``window_s`` seconds of
+        the session clock (all of them when None), with the verdicts of the
+        review store for escalation accuracy.
+
+        Only verdicts given since the window opened are read: a verdict always
+        comes after its conversation started, so older ones cannot matter.
+        """
+        conversations = list(self.engine.conversations.values())
+        if window_s is not None:
+            if window_s <= 0:
+                raise ValueError("window_s must be positive")
+            start = self.clock() - window_s
+            window = TimeWindow(start, None)
+            since: float | None = start
+        else:
+            window = TimeWindow()
+            since = min((c.started_ts for c in conversations if c.started_ts), default=None)
+        return compute_metrics(
+            conversations,
+            window=window,
+            verdicts=self.escalation_verdicts(since),
+            alerts=self.config.alerts,
+        )
+
     # ------------------------------------------------------------ replay
 
     def replay(self) -> ReplayControls | None:
@@ -776,10 +917,18 @@ def _watch_escalation_rate(session: LiveSession, now: float) -> list[Condition]:
     rate = sum(1 for c in recent if c.escalated) / len(recent)
     assessment = assess_escalation_rate(rate, alerts)
     minutes = alerts.window_s / 60
+    figures = {
+        "rate": round(rate, 4),
+        "conversations": len(recent),
+        "band_low": alerts.escalation_band[0],
+        "band_high": alerts.escalation_band[1],
+        "window_s": alerts.window_s,
+    }
+    text = f"escalation rate (last {minutes:.0f} min): {assessment.message}"
     if assessment.status == "too_high":
-        return [Condition("escalation_rate_high", "warning", "aggregate", f"escalation rate (last {minutes:.0f} min): {assessment.message}")]
+        return [Condition("escalation_rate_high", "warning", "aggregate", text, figures=figures)]
     if assessment.status == "too_low":
-        return [Condition("escalation_rate_low", "warning", "aggregate", f"escalation rate (last {minutes:.0f} min): {assessment.message}")]
+        return [Condition("escalation_rate_low", "warning", "aggregate", text, figures=figures)]
     return []
 
 
@@ -792,7 +941,15 @@ def _watch_feeds(session: LiveSession, now: float) -> list[Condition]:
     for status in session.statuses():
         if status.state is ConnectionState.FAILED:
             detail = f": {status.detail}" if status.detail else ""
-            conditions.append(Condition(f"feed_failed:{status.name}", "critical", "feed", f"feed {status.name} failed{detail}"))
+            conditions.append(
+                Condition(
+                    f"feed_failed:{status.name}",
+                    "critical",
+                    "feed",
+                    f"feed {status.name} failed{detail}",
+                    figures={"feed": status.name},
+                )
+            )
         elif status.state is ConnectionState.LIVE:
             silent = status.silent_for
             if silent is not None and silent > limit:
@@ -802,9 +959,79 @@ def _watch_feeds(session: LiveSession, now: float) -> list[Condition]:
                         "warning",
                         "feed",
                         f"feed {status.name} silent for {silent:.0f}s (no events or heartbeats)",
+                        figures={"feed": status.name, "silent_s": round(silent, 1)},
                     )
                 )
     return conditions
+
+
+ESCALATION_BAND_KEYS = frozenset({"escalation_rate_high", "escalation_rate_low"})
+"""Trend-rule keys that :func:`_watch_escalation_rate` already alerts on."""
+
+
+class TrendAlerts:
+    """The trend rules of :class:`~hitl_console.analysis.trends.TrendWatcher` as a session watcher.
+
+    The two speak different languages: ``TrendWatcher.check`` returns each
+    *new* alert once and latches its key until it judges the condition false
+    (too little data neither alerts nor re-arms), while a session watcher
+    reports the conditions true *now* and the session alerts on new keys.
+    This adapter reports every latched key, with the text and figures of the
+    alert that opened it, so a trend condition reaches ``session.alerts``,
+    the journal, the listeners and the webhook exactly once, and again only
+    after the rules have cleared it.
+
+    The rules run every ``interval_s`` seconds (monotonic: a replay's clock
+    jumps); in between the latched set is reported unchanged. Feed health is
+    left to :func:`_watch_feeds` (no feeds are passed to the rules) and the
+    escalation band to :func:`_watch_escalation_rate` (``skip``): the same
+    condition from two watchers would be one key with two owners, each able
+    to re-arm it behind the other's back.
+    """
+
+    def __init__(
+        self,
+        watcher: TrendWatcher,
+        *,
+        interval_s: float = TREND_INTERVAL,
+        skip: Iterable[str] = ESCALATION_BAND_KEYS,
+    ) -> None:
+        self.watcher = watcher
+        self.interval_s = interval_s
+        self._skip = frozenset(skip)
+        self._opened: dict[str, Alert] = {}
+        self._last_run: float | None = None
+
+    def __call__(self, session: LiveSession, now: float) -> list[Condition]:
+        mono = time.monotonic()
+        if self._last_run is None or mono - self._last_run >= self.interval_s:
+            self._last_run = mono
+            for alert in self.watcher.check(session.engine.conversations.values(), now):
+                if alert.key not in self._skip:
+                    self._opened[alert.key] = alert
+        active = self.watcher.active
+        for key in [k for k in self._opened if k not in active]:
+            del self._opened[key]
+        return [
+            Condition(
+                alert.key,
+                alert.level,
+                alert.kind,
+                alert.text,
+                alert.conversation_id,
+                figures=dict(self.watcher.figures.get(alert.key, {})),
+            )
+            for alert in self._opened.values()
+        ]
+
+    def reset(self) -> None:
+        """Forget every latched trend condition (after a configuration change)."""
+        self.watcher.reset()
+        self._opened.clear()
+        self._last_run = None
+
+    def __repr__(self) -> str:
+        return f"TrendAlerts(latched={sorted(self._opened)})"
 
 
 def _named(specs: list[FeedSpec]) -> list[FeedSpec]:

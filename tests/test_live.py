@@ -472,7 +472,7 @@ async def test_end_to_end_on_the_simulator(tmp_path: Path) -> None:
             return None
 
         await wait_until(lambda: open_ai_conversation() is not None, 10, "an open AI conversation")
-        assert changes, "listeners heard about the new conversations"
+        await wait_until(lambda: bool(changes), 2, "listeners to hear about the new conversations")
         figures = session.figures()
         assert figures.total_seen >= 1 and figures.feeds[0].name == "sim"
 
