@@ -12,7 +12,7 @@ import getpass
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -133,6 +133,8 @@ class AlertConfig(_Section):
     silent_feed_s: float = Field(default=30.0, gt=0)
     webhook_url: str | None = None
     webhook_retries: int = Field(default=3, ge=0, le=10)
+    webhook_min_level: Literal["info", "warning", "critical"] = "warning"
+    """Alerts below this level stay on the console; the on-call channel gets the rest."""
 
 
 class ReviewQueueConfig(_Section):

@@ -65,6 +65,8 @@ from hitl_console.store.reviews import ReviewStore, TakeoverVerdict
 if TYPE_CHECKING:
     from hitl_console.sim.server import SimulatorServer
 
+_LEVELS = {"info": 0, "warning": 1, "critical": 2}
+
 log = logging.getLogger(__name__)
 
 Mode = Literal["live", "demo", "replay"]
@@ -587,6 +589,8 @@ class LiveSession:
         """Fire and forget: a slow or broken webhook must never delay or drop an
         alert on the supervisor's screen (the sender retries and logs on its own)."""
         if self.webhook is None or self._webhook_closed:
+            return
+        if _LEVELS[alert.level] < _LEVELS[self.config.alerts.webhook_min_level]:
             return
         try:
             self.webhook.spawn(alert, figures)

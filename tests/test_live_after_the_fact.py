@@ -264,3 +264,20 @@ async def test_reviews_is_created_once_and_lazily(fake_hub: type[FakeHub]) -> No
     assert session._reviews is None
     assert session.reviews is session.reviews
     await asyncio.sleep(0)
+
+
+async def test_webhook_skips_alerts_below_the_configured_level(fake_hub: type[FakeHub]) -> None:
+    from hitl_console.engine.alerts import Alert
+
+    session = session_with(Journal(":memory:"), Config(alerts=AlertConfig(webhook_min_level="critical")))
+    recorder = RecordingWebhook()
+    client = httpx.AsyncClient(transport=httpx.MockTransport(recorder))
+    session.webhook = WebhookSender("https://hooks.example/T0/secret", client=client, retries=0)
+    await session.start()
+    try:
+        session._post_webhook(Alert(time.time(), "warning", "trigger", "low confidence", key="a"), None)
+        session._post_webhook(Alert(time.time(), "critical", "trigger", "fraud", key="b"), None)
+    finally:
+        await session.stop()
+        await client.aclose()
+    assert [b["level"] for b in recorder.bodies] == ["critical"]
