@@ -40,39 +40,28 @@ from hitl_console.text import one_line
 # ---------------------------------------------------------------- loading
 
 
-def replay(events: Iterable[tuple[str, Event]], config: Config | None = None) -> dict[str, ConversationState]:
-    """Run ``(feed, event)`` pairs through a fresh signal engine; its conversations."""
+def replay(events: Iterable[Event], config: Config | None = None) -> dict[str, ConversationState]:
+    """Run events (in time order) through a fresh signal engine, ticking it on
+    their clock as the live console would; its conversations."""
     from hitl_console.engine.engine import SignalEngine
+    from hitl_console.engine.recordings import replay_events
 
     engine = SignalEngine(config)
-    for feed, event in events:
-        engine.apply(event, feed=feed)
+    replay_events(engine, events)
     return dict(engine.conversations)
 
 
-def read_recording(path: str | Path) -> list[Event]:
-    """The validated events of a ``.jsonl`` / ``.msgpack`` recording (optionally ``.gz``).
+def load_recordings(paths: Sequence[str | Path], config: Config | None = None) -> dict[str, ConversationState]:
+    """Conversations of one or more recordings, merged by event time.
 
     Frames that do not validate are skipped (``check-feed`` lists them): a
     report counts what the engine would have seen live. Raises
     ``hitl_console.engine.recordings.RecordingError`` for a missing or
     unreadable file.
     """
-    from hitl_console.engine.recordings import read_recording as _read
+    from hitl_console.engine.recordings import read_recordings
 
-    return _read(path).events
-
-
-def load_recordings(paths: Sequence[str | Path], config: Config | None = None) -> dict[str, ConversationState]:
-    """Conversations of one or more recordings; each file is a feed named after it."""
-
-    def events() -> Iterable[tuple[str, Event]]:
-        for path in paths:
-            name = Path(path).name
-            for event in read_recording(path):
-                yield name, event
-
-    return replay(events(), config)
+    return replay(read_recordings(paths).events, config)
 
 
 def load_journal(
@@ -84,10 +73,11 @@ def load_journal(
     conversations: events before ``since_ts`` of those conversations are read too)."""
     from hitl_console.store.journal import Journal
 
-    journal_path = path if path else (config.journal.path if config and config.journal.path else None)
-    with Journal(journal_path) as journal:
+    config = config or Config()
+    journal_path = path if path else config.journal.path
+    with Journal(journal_path, retention_days=config.journal.retention_days) as journal:
         ids = journal.conversation_ids(since_ts) if since_ts is not None else None
-        return replay(journal.iter_events(conversation_ids=ids), config)
+        return replay((event for _feed, event in journal.iter_events(conversation_ids=ids)), config)
 
 
 def newest_ts(conversations: Iterable[ConversationState]) -> float | None:
@@ -329,7 +319,6 @@ __all__ = [
     "load_journal",
     "load_recordings",
     "newest_ts",
-    "read_recording",
     "render",
     "render_json",
     "render_markdown",

@@ -23,12 +23,9 @@ from typing import Any
 from hitl_console.commands.common import config_or_exit, fail
 from hitl_console.engine.engine import SignalEngine
 from hitl_console.engine.handoff import build_handoff
-from hitl_console.engine.recordings import Recording, RecordingError, describe_rejected, read_recordings
+from hitl_console.engine.recordings import RecordingError, describe_rejected, read_recordings, replay_events
 from hitl_console.engine.state import ConversationState
 from hitl_console.text import one_line
-
-TICK_EVERY_S = 1.0
-"""Recording seconds between engine ticks."""
 
 _SHORT = {
     "low_confidence": "lowconf",
@@ -38,23 +35,6 @@ _SHORT = {
     "human_request": "human",
     "ai_request": "ai-req",
 }
-
-
-def run_engine(recording: Recording, engine: SignalEngine) -> None:
-    """Feed every event to ``engine``, ticking it on the recording's clock."""
-    next_tick: float | None = None
-    last_ts = None
-    for event in recording.events:
-        ts = event.ts
-        if next_tick is None:
-            next_tick = ts + TICK_EVERY_S
-        elif ts >= next_tick:
-            engine.tick(ts)
-            next_tick = ts + TICK_EVERY_S
-        engine.apply(event)
-        last_ts = ts
-    if last_ts is not None:
-        engine.tick(last_ts)
 
 
 def conversation_record(state: ConversationState) -> dict[str, Any]:
@@ -120,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     if recording.rejected:
         print(f"hitl-console: warning: {describe_rejected(recording)}", file=sys.stderr)
     engine = SignalEngine(config)
-    run_engine(recording, engine)
+    replay_events(engine, recording.events)
     if args.json:
         out = sys.stdout
         for state in engine.conversations.values():

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
             conversations = load_journal(path, config, start)
             from hitl_console.store.reviews import ReviewStore
 
-            with ReviewStore.open(path, claim_ttl_s=config.review.claim_ttl_s) as store:
+            with ReviewStore.open(path, claim_ttl_s=config.review.claim_ttl_s, retention_days=config.journal.retention_days) as store:
                 verdicts = store.escalation_verdicts()
             source = str(path)
         else:

@@ -38,14 +38,14 @@ def _export(args: argparse.Namespace, config: Config) -> int:
         since = parse_since(args.since) if args.since else None
     except ValueError as error:
         return fail(str(error), 2)
-    with ReviewStore.open(path, claim_ttl_s=config.review.claim_ttl_s) as store:
+    with ReviewStore.open(path, claim_ttl_s=config.review.claim_ttl_s, retention_days=config.journal.retention_days) as store:
         reviewed = store.reviewed(since)
         missing = [r.conversation_id for r in reviewed if store.snapshot(r.conversation_id) is None]
         conversations = {}
         if missing:  # never queued (e.g. takeover verdicts only): rebuild from the journal's events
             from hitl_console.analysis.report import replay
 
-            conversations = replay(store.journal.iter_events(conversation_ids=missing), config)
+            conversations = replay((e for _feed, e in store.journal.iter_events(conversation_ids=missing)), config)
         with ExitStack() as stack:
             out = sys.stdout if not args.output else stack.enter_context(open(args.output, "w", encoding="utf-8"))
             n = write_jsonl(export_records(store, since=since, conversations=conversations), out)
@@ -77,7 +77,7 @@ def _queue(args: argparse.Namespace, config: Config) -> int:
         return fail(f"no journal at {path} (give recordings, or --journal FILE)")
     conversations = load_journal(path, config)
     entries = build_queues(conversations.values(), config)
-    with ReviewStore.open(path, claim_ttl_s=config.review.claim_ttl_s) as store:
+    with ReviewStore.open(path, claim_ttl_s=config.review.claim_ttl_s, retention_days=config.journal.retention_days) as store:
         added = enqueue(store, entries)
         items = [i for i in store.items(status="open") if args.role is None or args.role in (i.role, i.queue)]
         for item in items:

@@ -17,14 +17,28 @@ import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import msgpack
 
 from hitl_console.protocol.decode import Decoded, RejectedFrame, decode_json, decode_object, excerpt
 from hitl_console.protocol.events import Event
 
-__all__ = ["RecordingError", "Recording", "read_recording", "read_recordings", "open_recording", "describe_rejected"]
+if TYPE_CHECKING:
+    from hitl_console.engine.engine import SignalEngine
+
+__all__ = [
+    "RecordingError",
+    "Recording",
+    "read_recording",
+    "read_recordings",
+    "open_recording",
+    "describe_rejected",
+    "replay_events",
+]
+
+TICK_EVERY_S = 1.0
+"""Recording seconds between engine ticks when a recording is replayed headless."""
 
 MAX_BUFFER = 1 << 20
 """Largest single MessagePack object accepted (the protocol's frame limit)."""
@@ -159,3 +173,25 @@ def describe_rejected(recording: Recording, limit: int = 3) -> str:
     n = len(recording.rejected)
     first = "; ".join(excerpt(r.describe(), 120) for r in recording.rejected[:limit])
     return f"{n} rejected frame(s); first: {first}" if n else "no rejected frames"
+
+
+def replay_events(engine: "SignalEngine", events: Iterable[Event], feed: str = "") -> None:
+    """Feed ``events`` (in time order) to ``engine``, ticking it on their clock.
+
+    Every headless command (``analyze``, ``report``, ``calibrate``, ``review``)
+    replays through here, so the time-based rules (approvals expiring, no
+    progress for N seconds) give the same answers as in the live console.
+    """
+    next_tick: float | None = None
+    last_ts: float | None = None
+    for event in events:
+        ts = event.ts
+        if next_tick is None:
+            next_tick = ts + TICK_EVERY_S
+        elif ts >= next_tick:
+            engine.tick(ts)
+            next_tick = ts + TICK_EVERY_S
+        engine.apply(event, feed)
+        last_ts = ts
+    if last_ts is not None:
+        engine.tick(last_ts)

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from hitl_console.analysis import charts
-from hitl_console.analysis.report import build_report, load_recordings, read_recording, render
+from hitl_console.analysis.report import build_report, load_journal, load_recordings, render
+from hitl_console.engine.recordings import read_recording
 from hitl_console.cli import main
 from hitl_console.store.journal import Journal
 from hitl_console.store.reviews import ReviewStore
@@ -55,7 +57,7 @@ def test_cli_over_files(capsys):
 def test_cli_over_journal_with_verdicts(tmp_path, capsys):
     path = tmp_path / "j.sqlite3"
     with Journal(path) as journal:
-        journal.append_events("prod", read_recording(REC))
+        journal.append_events("prod", read_recording(REC).events)
         store = ReviewStore(journal)
         store.record_takeover_verdict("c03", "maria", True)
         store.record_takeover_verdict("c07", "maria", False)
@@ -71,3 +73,24 @@ def test_charts_are_strings():
     text = charts.escalation_rate_chart([TimeBucket(0, 60, 0.1, 3), TimeBucket(60, 120, None, 0)], color=False)
     assert isinstance(text, str) and "Escalation rate" in text and "\x1b" not in text
     assert charts.strip_ansi("\x1b[31mx\x1b[0m  ") == "x"
+
+
+def test_report_over_the_journal_keeps_rows_within_the_configured_retention(tmp_path: Path) -> None:
+    """Reading the journal must not prune with a default shorter than the config's."""
+    import sqlite3
+    import time
+
+    from hitl_console.config import Config, JournalConfig
+    from hitl_console.store.journal import Journal
+
+    path = tmp_path / "j.sqlite3"
+    with Journal(path, retention_days=90) as journal:
+        journal.append_events("prod", read_recording(REC).events)
+    old = time.time() - 45 * 86400
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE events SET received_at = ?", (old,))
+    config = Config(journal=JournalConfig(path=path, retention_days=90))
+    states = load_journal(path, config)
+    assert len(states) == 10
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] > 0

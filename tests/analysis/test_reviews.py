@@ -238,11 +238,11 @@ def test_queue_cli_over_recording(capsys):
 
 
 def test_queue_cli_over_journal_enqueues_once(tmp_path, capsys):
-    from hitl_console.analysis.report import read_recording
+    from hitl_console.engine.recordings import read_recording
 
     path = tmp_path / "j.sqlite3"
     with Journal(path) as journal:
-        journal.append_events("prod", read_recording(DATA / "metrics.jsonl"))
+        journal.append_events("prod", read_recording(DATA / "metrics.jsonl").events)
     assert main(["review", "queue", "--journal", str(path), "--role", "compliance"]) == 0
     captured = capsys.readouterr()
     assert "c07" in captured.out and "free" in captured.out
