@@ -110,8 +110,13 @@ class RoutingRules(_Section):
 
 class JournalConfig(_Section):
     path: Path | None = None
-    """SQLite file; default under the XDG data directory."""
+    """SQLite file; default under the XDG data directory. ``~`` is expanded."""
     retention_days: float = Field(default=30.0, gt=0)
+
+    @field_validator("path")
+    @classmethod
+    def _expand_home(cls, path: Path | None) -> Path | None:
+        return path.expanduser() if path is not None else None
 
 
 class UiConfig(_Section):

@@ -124,7 +124,7 @@ def decode_object(obj: Any, feed: str = "", out: Decoded | None = None) -> Decod
                     excerpt(item),
                     feed,
                     type=kind,
-                    seq=seq if isinstance(seq, int) else None,
+                    seq=seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
                     conversation_id=cid if isinstance(cid, str) else None,
                 )
             )

@@ -29,7 +29,7 @@ Polarity = Annotated[float, Field(ge=-1.0, le=1.0)]
 class _Wire(BaseModel):
     """Common settings: unknown fields are ignored, instances are immutable."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Envelope(_Wire):
