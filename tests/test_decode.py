@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import msgpack
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hitl_console.protocol.decode import MAX_FRAME_BYTES, Decoded, decode_frame, decode_object
+from hitl_console.protocol.decode import MAX_FRAME_BYTES, Decoded, decode_frame, decode_msgpack, decode_object
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -120,3 +121,25 @@ def test_malformed_input_says_so():
     assert decode_frame("{").rejected[0].reason.startswith("malformed JSON")
     assert decode_frame(b"\xc1").rejected[0].reason.startswith("malformed MessagePack")
     assert "\x1b" not in decode_frame("\x1b[31m{").rejected[0].excerpt
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("seq", True, "seq"),
+        ("seq", "5", "seq"),
+        ("ts", float("nan"), "ts"),
+        ("ts", float("inf"), "ts"),
+        ("confidence", "0.4", "confidence"),
+    ],
+)
+def test_values_of_the_wrong_type_are_not_coerced(field: str, value: object, needle: str) -> None:
+    """A feed that sends ``"seq": true`` or a NaN time has a bug worth seeing:
+    the frame is rejected with the field named, never silently coerced."""
+
+    frame = {"v": 1, "type": "message", "seq": 4, "ts": 1.0, "conversation_id": "c", "role": "ai", "text": "x"}
+    frame[field] = value
+    decoded = decode_msgpack(msgpack.packb(frame))
+    assert not decoded.events
+    assert len(decoded.rejected) == 1 and needle in decoded.rejected[0].reason
+    assert decoded.rejected[0].seq in (None, 4)
