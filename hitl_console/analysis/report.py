@@ -275,7 +275,7 @@ def _md_cell(text: str) -> str:
 def render_markdown(r: Report) -> str:
     """The report in Markdown (charts as plain fenced blocks)."""
     m = r.metrics
-    out = [f"# hitl-console report", "", f"{_md_cell(r.source or 'conversations')}, {r.window.describe()}", "", "| figure | value |", "|---|---|"]
+    out = ["# hitl-console report", "", f"{_md_cell(r.source or 'conversations')}, {r.window.describe()}", "", "| figure | value |", "|---|---|"]
     out += [f"| {k} | {_md_cell(v)} |" for k, v in _summary_lines(r)]
     if m.conversations:
         out += ["", "## Escalation rate over time", "", "```text", charts.escalation_rate_chart(m.escalation_trend, m.escalation_band.band, m.escalation_band.typical, color=False), "```"]

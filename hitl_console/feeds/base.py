@@ -50,6 +50,21 @@ def safe_url(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def check_url(url: str, schemes: tuple[str, ...], kind: str) -> None:
+    """Refuse a URL a transport cannot use, with a message fit for the operator
+    (``ValueError``; the hub turns it into a FAILED feed). ``kind`` names the
+    transport, e.g. ``"WebSocket URL (ws:// or wss://)"``."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        scheme, host, _ = parts.scheme.lower(), parts.hostname, parts.port  # .port validates the number
+    except ValueError as error:
+        raise ValueError(f"{safe_url(url)}: not a valid URL ({error})") from None
+    if scheme not in schemes:
+        raise ValueError(f"{safe_url(url)}: not a {kind}")
+    if not host:
+        raise ValueError(f"{safe_url(url)}: no host in the URL")
+
+
 _SECRET_PATTERNS = re.compile(
     r"(?i)(\bbearer\s+|\b(?:" + "|".join(sorted(_SECRET_PARAMS)) + r")=)[^&\s\"']+"
 )

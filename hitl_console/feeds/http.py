@@ -25,6 +25,7 @@ from hitl_console.feeds.base import (
     Frame,
     LineSplitter,
     NotConnected,
+    check_url,
     install_redacting_filter,
     redact,
     safe_url,
@@ -122,15 +123,7 @@ class HttpSource(FeedSource):
         read_timeout: float | None = 90.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        try:
-            parts = urllib.parse.urlsplit(url)
-            scheme, host, _ = parts.scheme.lower(), parts.hostname, parts.port
-        except ValueError as error:
-            raise ValueError(f"{safe_url(url)}: not a valid URL ({error})") from None
-        if scheme not in ("http", "https"):
-            raise ValueError(f"{safe_url(url)}: not an HTTP URL (http:// or https://)")
-        if not host:
-            raise ValueError(f"{safe_url(url)}: no host in the URL")
+        check_url(url, ("http", "https"), "HTTP URL (http:// or https://)")
         self._raw_url = url
         self.url = safe_url(url)
         self._token = token

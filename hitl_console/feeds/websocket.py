@@ -21,7 +21,7 @@ from websockets.exceptions import (
     WebSocketException,
 )
 
-from hitl_console.feeds.base import FeedFailed, FeedSource, Frame, NotConnected, RedactingLogger, redact, safe_url
+from hitl_console.feeds.base import FeedFailed, FeedSource, check_url, Frame, NotConnected, RedactingLogger, redact, safe_url
 from hitl_console.protocol.decode import MAX_FRAME_BYTES
 from hitl_console.protocol.events import Ack, AnyCommand, command_json
 
@@ -54,15 +54,7 @@ class WebSocketSource(FeedSource):
     """One WebSocket feed. ``token`` is sent as ``Authorization: Bearer``."""
 
     def __init__(self, url: str, token: str | None = None, *, open_timeout: float = 10.0, ping_interval: float | None = 20.0) -> None:
-        try:
-            parts = urllib.parse.urlsplit(url)
-            scheme, host, _ = parts.scheme.lower(), parts.hostname, parts.port
-        except ValueError as error:
-            raise ValueError(f"{safe_url(url)}: not a valid URL ({error})") from None
-        if scheme not in ("ws", "wss"):
-            raise ValueError(f"{safe_url(url)}: not a WebSocket URL (ws:// or wss://)")
-        if not host:
-            raise ValueError(f"{safe_url(url)}: no host in the URL")
+        check_url(url, ("ws", "wss"), "WebSocket URL (ws:// or wss://)")
         self._raw_url = url
         self._connect_url = strip_userinfo(url)
         self.url = safe_url(url)
