@@ -12,3 +12,15 @@ def _isolated_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("HITL_CONSOLE_DATA_DIR", str(data))
     monkeypatch.setenv("HITL_CONSOLE_CONFIG", str(tmp_path / "no-config.toml"))
     return data
+
+
+@pytest.fixture
+def fake_hub(monkeypatch):
+    """LiveSession on a stand-in hub (``tests/live_support.FakeHub``)."""
+    from live_support import FakeHub
+
+    from hitl_console import live as live_module
+
+    FakeHub.instances = []
+    monkeypatch.setattr(live_module, "FeedHub", FakeHub)
+    return FakeHub

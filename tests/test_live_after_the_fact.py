@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_live import FakeHub, fake_hub, say, started, wait_until  # noqa: F401  (fake_hub is a fixture)
+from live_support import FakeHub, say, started, wait_until
 
 from hitl_console.analysis.webhook import WebhookSender
 from hitl_console.config import AlertConfig, Config
