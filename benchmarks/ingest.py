@@ -11,7 +11,11 @@ reads it back three ways, each the best of ``--repeat`` runs on one core:
 * pipeline: the same + ``SignalEngine.apply`` with the sentiment cache as
   shipped (the simulator repeats template texts, so the cache hits often);
 * pipeline, uncached: the sentiment cache turned off, every customer turn
-  scored from scratch: the honest worst case for unique texts.
+  scored from scratch: the honest worst case for unique texts;
+* the same with ``hitl_console.engine.engine.tune_gc()`` (a higher young
+  threshold and ``gc.freeze()``), the collector settings the product's
+  long-running and headless commands are meant to use: reported next to,
+  never instead of, the default-settings figure the goals are judged on.
 
 It prints events/s, microseconds per event, the ratio to the floor, the
 share of time Python's garbage collector takes (the engine's retained state
@@ -38,7 +42,7 @@ import msgpack
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hitl_console.engine import sentiment  # noqa: E402
-from hitl_console.engine.engine import SignalEngine  # noqa: E402
+from hitl_console.engine.engine import SignalEngine, tune_gc  # noqa: E402
 from hitl_console.protocol.decode import Decoded, decode_object  # noqa: E402
 
 GOAL_RATE = 50_000
@@ -151,6 +155,15 @@ def main(argv: list[str] | None = None) -> int:
         raw_s, _ = best_of(args.repeat, lambda engine: run_pipeline(path, engine), fresh_engine=True)
         sentiment.configure_cache(8192)
         nogc_s, _ = best_of(args.repeat, lambda engine: run_pipeline(path, engine), fresh_engine=True, disable_gc=True)
+        thresholds = gc.get_threshold()
+        sentiment.configure_cache(0)
+        tune_gc()
+        try:
+            tuned_s, _ = best_of(args.repeat, lambda engine: run_pipeline(path, engine), fresh_engine=True)
+        finally:
+            gc.unfreeze()
+            gc.set_threshold(*thresholds)
+            sentiment.configure_cache(8192)
         per_1000, conversations = memory_per_1000(path)
     finally:
         path.unlink(missing_ok=True)
@@ -164,11 +177,16 @@ def main(argv: list[str] | None = None) -> int:
     print(line("pipeline (sentiment cache on)", pipe_s))
     print(line("pipeline (sentiment uncached)", raw_s))
     print(line("pipeline, cache on, GC disabled", nogc_s))
+    print(line("pipeline (uncached), tune_gc()", tuned_s))
     print(f"garbage collector share of the pipeline: {max(0.0, 1 - nogc_s / pipe_s):.0%}")
     print(f"engine state: {per_1000 / 1e6:.2f} MB per 1,000 conversations ({conversations:,} conversations traced)")
     ok_rate = n / raw_s >= GOAL_RATE
     ok_ratio = raw_s / floor_s <= GOAL_RATIO
     print(f"goals on the uncached pipeline: >= {GOAL_RATE:,} events/s: {'met' if ok_rate else 'NOT met'}; "
+          f"<= {GOAL_RATIO:g}x floor: {'met' if ok_ratio else 'NOT met'}")
+    ok_rate = n / tuned_s >= GOAL_RATE
+    ok_ratio = tuned_s / floor_s <= GOAL_RATIO
+    print(f"  with tune_gc(): >= {GOAL_RATE:,} events/s: {'met' if ok_rate else 'NOT met'}; "
           f"<= {GOAL_RATIO:g}x floor: {'met' if ok_ratio else 'NOT met'}")
     return 0
 

@@ -56,8 +56,15 @@ from dataclasses import dataclass
 from typing import Callable
 
 from hitl_console.config import Config
-from hitl_console.engine.highstakes import Finding, HighStakesDetector, words_of
-from hitl_console.engine.risk import approvals_keep, level_keep, profile_keep, trigger_keep
+from hitl_console.engine.highstakes import ANCHOR_WORDS, CURRENCY_WORDS, TO_SPACES, Finding, HighStakesDetector
+from hitl_console.engine.risk import (
+    CONFIDENCE_COMFORT,
+    CONFIDENCE_WEIGHT,
+    SENTIMENT_WEIGHT,
+    approvals_keep,
+    profile_keep,
+    trigger_keep,
+)
 from hitl_console.engine.routing import RoutingMatcher
 from hitl_console.engine.sentiment import estimate_sentiment
 from hitl_console.engine.state import (
@@ -73,10 +80,9 @@ from hitl_console.engine.triggers import (
     best_repeat,
     clear,
     fire,
+    REQUEST_ANCHORS,
     is_human_request,
-    normalise_for_loop,
     quote,
-    remember,
 )
 from hitl_console.protocol.events import (
     AiAction,
@@ -92,7 +98,36 @@ from hitl_console.protocol.events import (
     Scorecard,
 )
 
-__all__ = ["SignalEngine"]
+__all__ = ["SignalEngine", "tune_gc"]
+
+GC_GEN0_THRESHOLD = 20_000
+"""Allocations between young collections with ``tune_gc`` (CPython's default is 700)."""
+
+
+def tune_gc(gen0_threshold: int = GC_GEN0_THRESHOLD, *, freeze: bool = True) -> None:
+    """Garbage-collector settings for a process that feeds the engine many events.
+
+    The engine keeps every conversation's state (turns, timeline, triggers):
+    long-lived objects that each young collection scans once more before they
+    reach the old generation, and whose growth triggers full collections of
+    the whole heap. With CPython's default threshold (700) collection takes
+    about 15% of the ingest pipeline. This raises the young threshold (the
+    same work is done in fewer, larger batches; garbage without cycles is
+    still freed at once by reference counting) and, with ``freeze``, moves
+    everything alive now (imports, config, a recording already loaded) to the
+    permanent generation so that full collections stop rescanning it.
+
+    Meant for the console and headless commands, once, after start-up or
+    after loading a recording. Idempotent; never lowers a higher threshold.
+    """
+    import gc
+
+    if freeze:
+        gc.collect()
+        gc.freeze()
+    t0, t1, t2 = gc.get_threshold()
+    if t0 < gen0_threshold:
+        gc.set_threshold(gen0_threshold, t1, t2)
 
 log = logging.getLogger(__name__)
 
@@ -101,16 +136,18 @@ log = logging.getLogger(__name__)
 class _Track:
     """Engine-private running figures of one conversation (not part of the state API)."""
 
+    state: ConversationState
+    """The conversation these figures belong to (one dict lookup finds both)."""
     sent_sum: float = 0.0
     sent_n: int = 0
     last_sentiment: float | None = None
     last_confidence: float | None = None
-    # recent non-short turns per role, as parallel lists (seq, normalised text);
-    # None until first used: fewer containers per conversation means less GC work
-    customer_seqs: list[int] | None = None
-    customer_texts: list[str] | None = None
-    ai_seqs: list[int] | None = None
-    ai_texts: list[str] | None = None
+    # recent non-short turns per role, as parallel tuples (seq, normalised text);
+    # tuples of plain values are not tracked by the garbage collector, lists are
+    customer_seqs: tuple[int, ...] = ()
+    customer_texts: tuple[str, ...] = ()
+    ai_seqs: tuple[int, ...] = ()
+    ai_texts: tuple[str, ...] = ()
     customer_repeat: str | None = None
     ai_repeat: str | None = None
     stalled: str | None = None
@@ -125,9 +162,14 @@ class _Track:
     # recomputed only when an event changed its inputs
     trig_keep: float = 1.0
     trig_dirty: bool = False
+    level_keep: float = 1.0
+    level_dirty: bool = False
     profile_keep: float = 1.0
     pending_keep: float = 1.0
     pending_dirty: bool = False
+    dirty: bool = True
+    """Some input of the risk changed since it was last scored (or it never was):
+    an event that changed none of them cannot change the risk nor escalate."""
 
 
 class SignalEngine:
@@ -142,9 +184,20 @@ class SignalEngine:
         self._open: dict[str, ConversationState] = {}
         self._ended: OrderedDict[str, None] = OrderedDict()
         self._stakes = HighStakesDetector(t, self.config.topics)
+        self._stakes_extra = bool(self._stakes.extra)
         self._routing = RoutingMatcher(self.config.routing)
+        # the config is frozen: the thresholds the hot path reads, read once
         self._no_progress_s = t.no_progress_seconds
+        self._no_progress_turns = t.no_progress_turns
         self._window = t.loop_window
+        self._min_words = t.loop_min_words
+        self._similarity = t.loop_similarity
+        self._low_confidence = t.low_confidence
+        self._sentiment_floor = t.sentiment_floor
+        self._sentiment_drop = t.sentiment_drop
+        self._sentiment_clear = t.sentiment_clear
+        self._voice_weight = t.voice_tone_weight
+        self._escalation_risk = t.escalation_risk
         self._handlers: dict[str, Callable[[ConversationState, _Track, object, EngineUpdate], None]] = {
             "conversation.started": self._started,  # type: ignore[dict-item]
             "message": self._message,  # type: ignore[dict-item]
@@ -171,22 +224,25 @@ class SignalEngine:
         cid = getattr(event, "conversation_id", None)
         handler = self._handlers.get(getattr(event, "type", ""))
         if cid is None or handler is None:
-            return EngineUpdate(conversation_id=cid or "")
-        update = EngineUpdate(conversation_id=cid)
-        state = self.conversations.get(cid)
-        if state is None:
-            state = self._create(cid, event.ts, feed)
-        track = self._tracks[cid]
+            return EngineUpdate(cid or "")
+        update = EngineUpdate(cid)
+        track = self._tracks.get(cid)
+        if track is None:
+            track = self._create(cid, event.ts, feed)
+        state = track.state
         try:
-            if event.seq > state.last_seq:
-                state.last_seq = event.seq
-            if event.ts > state.last_ts:
-                state.last_ts = event.ts
+            seq = event.seq
+            ts = event.ts
+            if seq > state.last_seq:
+                state.last_seq = seq
+            if ts > state.last_ts:
+                state.last_ts = ts
             handler(state, track, event, update)
             if not state.ended:
-                if track.stalled is None and event.ts - track.progress_ts >= self._no_progress_s:
-                    self._check_stalled_time(state, track, event.seq, event.ts, update)
-                self._rescore(state, track, event.seq, event.ts, update)
+                if track.stalled is None and ts - track.progress_ts >= self._no_progress_s:
+                    self._check_stalled_time(state, track, seq, ts, update)
+                if track.dirty:
+                    self._rescore(state, track, seq, ts, update)
         except Exception:  # never let one odd event stop the floor
             log.exception("signal engine failed on %s seq=%s of %s", event.type, event.seq, cid)
         state.version += 1
@@ -205,7 +261,7 @@ class SignalEngine:
                 if approval.status == "pending" and approval.expires_ts is not None and approval.expires_ts <= now:
                     update = update or EngineUpdate(conversation_id=cid)
                     approval.status = "expired"
-                    track.pending_dirty = True
+                    track.pending_dirty = track.dirty = True
                     approval.resolved_ts = approval.expires_ts
                     state.timeline.append(
                         Notice(state.last_seq, approval.expires_ts, f"approval {approval.approval_id} ({approval.action}) expired", "approval")
@@ -237,23 +293,23 @@ class SignalEngine:
 
     # ------------------------------------------------------------ helpers
 
-    def _create(self, cid: str, ts: float, feed: str) -> ConversationState:
+    def _create(self, cid: str, ts: float, feed: str) -> _Track:
         state = ConversationState(conversation_id=cid, feed=feed, started_ts=ts, last_ts=ts)
         self.conversations[cid] = state
         self._open[cid] = state
-        self._tracks[cid] = _Track(progress_ts=ts)
-        return state
+        track = self._tracks[cid] = _Track(state, progress_ts=ts)
+        return track
 
     def _fire(self, state: ConversationState, track: _Track, update: EngineUpdate, kind: str, seq: int, ts: float, reason: str, evidence: str = "") -> None:
         if fire(state, update, kind, seq, ts, reason, evidence, len(state.turns)) is not None:  # type: ignore[arg-type]
             if kind not in track.fired:
                 track.fired = track.fired | {kind}
-            track.trig_dirty = True
+            track.trig_dirty = track.dirty = True
 
     def _clear(self, state: ConversationState, track: _Track, kind: str) -> None:
         if kind in state.active:
             clear(state, kind)
-            track.trig_dirty = True
+            track.trig_dirty = track.dirty = True
 
     def _high_stakes(self, state: ConversationState, track: _Track, update: EngineUpdate, finding: Finding | None, seq: int, ts: float) -> None:
         if finding is not None and "high_stakes" not in state.active:
@@ -298,31 +354,39 @@ class SignalEngine:
         state.timeline.append(Notice(seq, ts, f"escalated: {cause}", "escalation"))
 
     def _rescore(self, state: ConversationState, track: _Track, seq: int, ts: float, update: EngineUpdate) -> None:
-        t = self.thresholds
+        """Risk from the four factors (each recomputed only when its inputs changed)
+        and escalation when it reaches the threshold."""
+        track.dirty = False
         if track.trig_dirty:
             track.trig_keep = trigger_keep(state.active, track.fired)
             track.trig_dirty = False
+        if track.level_dirty:  # risk.level_keep, inline
+            keep = 1.0
+            sentiment = track.last_sentiment
+            if sentiment is not None and sentiment < 0:
+                keep *= 1.0 - SENTIMENT_WEIGHT * min(1.0, -sentiment)
+            confidence = track.last_confidence
+            if confidence is not None and confidence < CONFIDENCE_COMFORT:
+                keep *= 1.0 - CONFIDENCE_WEIGHT * (CONFIDENCE_COMFORT - confidence) / CONFIDENCE_COMFORT
+            track.level_keep = keep
+            track.level_dirty = False
         if track.pending_dirty:
             track.pending_keep = approvals_keep(
-                (a for a in state.approvals.values() if a.status == "pending"), t.high_stakes_amount
+                (a for a in state.approvals.values() if a.status == "pending"), self.thresholds.high_stakes_amount
             )
             track.pending_dirty = False
-        risk = 1.0 - (
-            track.trig_keep
-            * level_keep(track.last_sentiment, track.last_confidence)
-            * track.profile_keep
-            * track.pending_keep
-        )
+        risk = 1.0 - (track.trig_keep * track.level_keep * track.profile_keep * track.pending_keep)
         state.risk = risk
         if risk > state.peak_risk:
             state.peak_risk = risk
         if state.escalated_at_seq is None and not state.ended:
-            if "ai_request" in state.active:
+            active = state.active
+            if "ai_request" in active:
                 self._escalate(state, update, seq, ts, "the AI asked for a human")
-            elif "human_request" in state.active:
+            elif "human_request" in active:
                 self._escalate(state, update, seq, ts, "the customer asked for a person")
-            elif risk >= t.escalation_risk:
-                self._escalate(state, update, seq, ts, f"risk {risk:.2f} reached {t.escalation_risk:.2f}")
+            elif risk >= self._escalation_risk:
+                self._escalate(state, update, seq, ts, f"risk {risk:.2f} reached {self._escalation_risk:.2f}")
 
     # ------------------------------------------------------------ handlers
 
@@ -331,9 +395,9 @@ class SignalEngine:
         c = ev.customer
         state.channel = ev.channel
         state.queue = ev.queue
-        state.customer = CustomerProfile(c.id, c.name, c.tier, c.lifetime_value, c.open_complaints, c.locale)
+        state.customer = customer = CustomerProfile(c.id, c.name, c.tier, c.lifetime_value, c.open_complaints, c.locale)
         state.contact_reason = ev.contact_reason
-        state.handled_by = ev.handled_by
+        state.handled_by = handled_by = ev.handled_by
         # an implicit conversation keeps its earliest time; otherwise the start is the start
         state.started_ts = min(state.started_ts, ev.ts) if (state.turns or state.actions) else ev.ts
         state.saw_start = True
@@ -342,119 +406,166 @@ class SignalEngine:
             state.outcome = state.resolved_by = None
             self._ended.pop(state.conversation_id, None)
             self._open[state.conversation_id] = state
-        if state.holder == "ai" and ev.handled_by == "human" and state.agent is None:
+        if state.holder == "ai" and handled_by == "human" and state.agent is None:
             state.holder = "waiting"
-        state.routing_flags = self._routing.flags(state.customer, ev.contact_reason, ev.handled_by)
-        track.profile_keep = profile_keep(len(state.routing_flags), self._routing.is_valuable(state.customer))
+        routing = self._routing
+        state.routing_flags = flags = routing.flags(customer, ev.contact_reason, handled_by)
+        track.profile_keep = profile_keep(len(flags), routing.is_valuable(customer))
+        track.dirty = True
         where = f"{ev.channel}, queue {ev.queue}" if ev.queue else ev.channel
-        state.timeline.append(Notice(ev.seq, ev.ts, f"conversation started ({where}, handled by {ev.handled_by})", "started"))
+        state.timeline.append(Notice(ev.seq, ev.ts, f"conversation started ({where}, handled by {handled_by})", "started"))
         self._progress(state, track, ev.seq, ev.ts)
 
     def _message(self, state: ConversationState, track: _Track, ev: Message, update: EngineUpdate) -> None:
         role = ev.role
         text = ev.text
-        t = self.thresholds
         seq = ev.seq
         ts = ev.ts
-        turn = Turn(seq, ts, role, text, ev.confidence, None, False, ev.intent, tuple(ev.topics) if ev.topics else (), ev.author)
+        intent = ev.intent
+        topics = ev.topics
+        turn = Turn(seq, ts, role, text, ev.confidence, None, False, intent, tuple(topics) if topics else (), ev.author)
         state.turns.append(turn)
         state.timeline.append(turn)
-        if ev.intent and ev.intent not in state.intents:
-            state.intents.append(ev.intent)
         new_topic = False
-        for topic in ev.topics:
-            if topic not in state.topics:
-                state.topics.append(topic)
-                new_topic = True
-        if ev.topics:
-            self._high_stakes(state, track, update, self._stakes.check_topics(ev.topics), seq, ts)
+        if intent and intent not in state.intents:
+            state.intents.append(intent)
+        if topics:
+            seen = state.topics
+            for topic in topics:
+                if topic not in seen:
+                    seen.append(topic)
+                    new_topic = True
+            finding = self._stakes.check_topics(topics)
+            if finding is not None and "high_stakes" not in state.active:
+                self._fire(state, track, update, "high_stakes", seq, ts, finding.reason(), finding.evidence)
 
         if role == "customer":
             track.turns_ca += 1
             lower = text.lower()
-            words = words_of(lower)
+            # highstakes.words_of, inline: punctuation to spaces, split
+            words = lower.encode("utf-8", "replace").translate(TO_SPACES).decode("utf-8", "replace").split()
+            active = state.active
             # sentiment
             s = ev.sentiment
             if s is None:
-                s = estimate_sentiment(text)
+                s = estimate_sentiment(text, lower)
                 turn.sentiment_estimated = True
             voice = ev.voice
             if voice is not None:
                 turn.voice_tone = voice.tone
                 turn.interruptions = voice.interruptions
-                w = t.voice_tone_weight
+                w = self._voice_weight
                 s = (1.0 - w) * s + w * voice.tone
             turn.sentiment = s
-            avg = track.sent_sum / track.sent_n if track.sent_n else None
-            if s <= t.sentiment_floor:
-                self._fire(state, track, update, "sentiment", seq, ts,
-                           f"customer sentiment {s:+.2f} at or below {t.sentiment_floor:+.2f}: {quote(text)}", text)
-            elif avg is not None and avg - s >= t.sentiment_drop:
-                self._fire(state, track, update, "sentiment", seq, ts,
-                           f"customer sentiment fell {avg - s:.2f} (average {avg:+.2f} to {s:+.2f}): {quote(text)}", text)
-            elif s > t.sentiment_clear:
+            n = track.sent_n
+            if s <= self._sentiment_floor:
+                if "sentiment" not in active:
+                    floor = self._sentiment_floor
+                    self._fire(state, track, update, "sentiment", seq, ts,
+                               f"customer sentiment {s:+.2f} at or below {floor:+.2f}: {quote(text)}", text)
+            elif n and track.sent_sum / n - s >= self._sentiment_drop:
+                if "sentiment" not in active:
+                    avg = track.sent_sum / n
+                    self._fire(state, track, update, "sentiment", seq, ts,
+                               f"customer sentiment fell {avg - s:.2f} (average {avg:+.2f} to {s:+.2f}): {quote(text)}", text)
+            elif s > self._sentiment_clear and "sentiment" in active:
                 self._clear(state, track, "sentiment")
             track.sent_sum += s
-            track.sent_n += 1
-            track.last_sentiment = s
-            # high stakes
-            if "high_stakes" not in state.active:
-                self._high_stakes(state, track, update, self._stakes.check_text(text, lower, words), seq, ts)
-            # human request
-            asked = is_human_request(lower, words)
-            if asked is not None:
-                self._fire(state, track, update, "human_request", seq, ts,
-                           f"customer asked for a person: {quote(text)}", asked)
+            track.sent_n = n + 1
+            if s != track.last_sentiment:
+                track.last_sentiment = s
+                track.level_dirty = track.dirty = True
+            # high stakes: check_text finds nothing without an anchor word, money or extra patterns
+            if "high_stakes" not in active and (
+                not ANCHOR_WORDS.isdisjoint(words)
+                or self._stakes_extra
+                or not CURRENCY_WORDS.isdisjoint(words)
+                or "$" in text or "\u00a3" in text or "\u20ac" in text or "\u00a5" in text
+            ):
+                finding = self._stakes.check_text(text, lower, words)
+                if finding is not None:
+                    self._fire(state, track, update, "high_stakes", seq, ts, finding.reason(), finding.evidence)
+            # human request (only listed when not already active)
+            if "human_request" not in active and not REQUEST_ANCHORS.isdisjoint(words):
+                asked = is_human_request(lower, words)
+                if asked is not None:
+                    self._fire(state, track, update, "human_request", seq, ts,
+                               f"customer asked for a person: {quote(text)}", asked)
             # progress by intent/topic
-            if (ev.intent and ev.intent != track.last_intent and track.last_intent is not None) or (new_topic and track.turns_ca > 1):
+            last_intent = track.last_intent
+            if (intent and intent != last_intent and last_intent is not None) or (new_topic and track.turns_ca > 1):
                 self._progress(state, track, seq, ts)
-            if ev.intent:
-                track.last_intent = ev.intent
-            # repeats
-            norm = normalise_for_loop(words, t.loop_min_words)
-            if norm is not None:
-                if track.customer_texts is None:
-                    track.customer_seqs, track.customer_texts = [], []
-                hit = best_repeat(norm, track.customer_seqs, track.customer_texts, t.loop_similarity)  # type: ignore[arg-type]
-                if hit is not None:
-                    track.customer_repeat = f"customer repeated seq {hit[0]} ({hit[1]:.0f}% similar): {quote(text, 60)}"
-                else:
-                    track.customer_repeat = None
-                remember(track.customer_seqs, track.customer_texts, seq, norm, self._window)  # type: ignore[arg-type]
-            self._count_turn(state, track, seq, ts, update)
+            if intent:
+                track.last_intent = intent
+            # repeats (triggers.normalise_for_loop / best_repeat / remembered, inline)
+            if len(words) >= self._min_words:
+                norm = " ".join(words)
+                if len(norm) >= 8:
+                    texts = track.customer_texts
+                    seqs = track.customer_seqs
+                    hit = best_repeat(norm, seqs, texts, self._similarity) if texts else None
+                    if hit is not None:
+                        track.customer_repeat = f"customer repeated seq {hit[0]} ({hit[1]:.0f}% similar): {quote(text, 60)}"
+                    else:
+                        track.customer_repeat = None
+                    texts += (norm,)
+                    seqs += (seq,)
+                    if len(texts) > self._window:
+                        texts = texts[1:]
+                        seqs = seqs[1:]
+                    track.customer_texts = texts
+                    track.customer_seqs = seqs
         elif role == "ai":
             track.turns_ca += 1
             c = ev.confidence
             if c is not None:
-                track.last_confidence = c
-                if c < t.low_confidence:
-                    self._fire(state, track, update, "low_confidence", seq, ts,
-                               f"AI confidence {c:.2f} below {t.low_confidence:.2f}: {quote(text)}", f"{c:.2f}")
-                else:
+                if c != track.last_confidence:
+                    track.last_confidence = c
+                    track.level_dirty = track.dirty = True
+                if c < self._low_confidence:
+                    if "low_confidence" not in state.active:
+                        low = self._low_confidence
+                        self._fire(state, track, update, "low_confidence", seq, ts,
+                                   f"AI confidence {c:.2f} below {low:.2f}: {quote(text)}", f"{c:.2f}")
+                elif "low_confidence" in state.active:
                     self._clear(state, track, "low_confidence")
             lower = text.lower()
-            words = words_of(lower)
-            if "high_stakes" not in state.active:
-                self._high_stakes(state, track, update, self._stakes.check_text(text, lower, words, keywords=False), seq, ts)
-            norm = normalise_for_loop(words, t.loop_min_words)
-            if norm is not None:
-                if track.ai_texts is None:
-                    track.ai_seqs, track.ai_texts = [], []
-                hit = best_repeat(norm, track.ai_seqs, track.ai_texts, t.loop_similarity)  # type: ignore[arg-type]
-                track.ai_repeat = (
-                    f"AI repeated its answer of seq {hit[0]} ({hit[1]:.0f}% similar): {quote(text, 60)}" if hit else None
-                )
-                remember(track.ai_seqs, track.ai_texts, seq, norm, self._window)  # type: ignore[arg-type]
-            self._count_turn(state, track, seq, ts, update)
-        elif role == "human":
-            if ev.author and state.agent is None and state.holder == "human":
-                state.agent = ev.author
-            self._progress(state, track, seq, ts)
-
-    def _count_turn(self, state: ConversationState, track: _Track, seq: int, ts: float, update: EngineUpdate) -> None:
-        track.since_progress += 1
-        if track.stalled is None and track.since_progress >= self.thresholds.no_progress_turns:
-            track.stalled = f"{track.since_progress} turns without progress (since seq {track.progress_seq})"
+            words = lower.encode("utf-8", "replace").translate(TO_SPACES).decode("utf-8", "replace").split()
+            # AI turns: only money and extra patterns count (check_text(keywords=False))
+            if "high_stakes" not in state.active and (
+                self._stakes_extra
+                or not CURRENCY_WORDS.isdisjoint(words)
+                or "$" in text or "\u00a3" in text or "\u20ac" in text or "\u00a5" in text
+            ):
+                finding = self._stakes.check_text(text, lower, words, keywords=False)
+                if finding is not None:
+                    self._fire(state, track, update, "high_stakes", seq, ts, finding.reason(), finding.evidence)
+            if len(words) >= self._min_words:
+                norm = " ".join(words)
+                if len(norm) >= 8:
+                    texts = track.ai_texts
+                    seqs = track.ai_seqs
+                    hit = best_repeat(norm, seqs, texts, self._similarity) if texts else None
+                    track.ai_repeat = (
+                        f"AI repeated its answer of seq {hit[0]} ({hit[1]:.0f}% similar): {quote(text, 60)}" if hit else None
+                    )
+                    texts += (norm,)
+                    seqs += (seq,)
+                    if len(texts) > self._window:
+                        texts = texts[1:]
+                        seqs = seqs[1:]
+                    track.ai_texts = texts
+                    track.ai_seqs = seqs
+        else:
+            if role == "human":
+                if ev.author and state.agent is None and state.holder == "human":
+                    state.agent = ev.author
+                self._progress(state, track, seq, ts)
+            return
+        # a customer or AI turn: count it towards "no progress"
+        since = track.since_progress = track.since_progress + 1
+        if track.stalled is None and since >= self._no_progress_turns:
+            track.stalled = f"{since} turns without progress (since seq {track.progress_seq})"
         if (track.customer_repeat or track.ai_repeat or track.stalled) != state.loop_warning:
             self._sync_loop(state, track, update, seq, ts)
 
@@ -462,7 +573,8 @@ class SignalEngine:
         record = ActionRecord(ev.seq, ev.ts, ev.name, ev.status, ev.detail, ev.amount, ev.currency)
         state.actions.append(record)
         state.timeline.append(record)
-        self._high_stakes(state, track, update, self._stakes.check_amount(ev.amount, ev.currency, f"action {ev.name}"), ev.seq, ev.ts)
+        if ev.amount is not None:
+            self._high_stakes(state, track, update, self._stakes.check_amount(ev.amount, ev.currency, f"action {ev.name}"), ev.seq, ev.ts)
         if ev.status == "ok":
             self._progress(state, track, ev.seq, ev.ts)
 
@@ -477,7 +589,7 @@ class SignalEngine:
         state.approvals[ev.approval_id] = approval
         state.timeline.append(approval)
         update.approval = approval
-        track.pending_dirty = True
+        track.pending_dirty = track.dirty = True
         self._high_stakes(state, track, update, self._stakes.check_amount(ev.amount, ev.currency, f"approval for {ev.action}"), ev.seq, ev.ts)
 
     def _approval_resolved(self, state: ConversationState, track: _Track, ev: ApprovalResolved, update: EngineUpdate) -> None:
@@ -486,7 +598,7 @@ class SignalEngine:
             approval = Approval(ev.approval_id, state.conversation_id, ev.seq, ev.ts, "(unknown action)")
             state.approvals[ev.approval_id] = approval
         approval.status = ev.decision
-        track.pending_dirty = True
+        track.pending_dirty = track.dirty = True
         approval.by = ev.by
         approval.note = ev.note
         approval.resolved_ts = ev.ts
@@ -524,9 +636,13 @@ class SignalEngine:
         by = f" by {ev.resolved_by}" if ev.resolved_by else ""
         csat = f", CSAT {ev.csat}" if ev.csat is not None else ""
         state.timeline.append(Notice(ev.seq, ev.ts, f"ended: {ev.outcome}{by}{csat}", "ended"))
-        self._open.pop(state.conversation_id, None)
-        self._ended[state.conversation_id] = None
-        self._ended.move_to_end(state.conversation_id)
+        cid = state.conversation_id
+        self._open.pop(cid, None)
+        ended = self._ended
+        if cid in ended:
+            ended.move_to_end(cid)
+        else:
+            ended[cid] = None
 
     def _scorecard(self, state: ConversationState, track: _Track, ev: Scorecard, update: EngineUpdate) -> None:
         state.scorecard = {"overall": ev.overall, "criteria": dict(ev.criteria), "notes": ev.notes, "seq": ev.seq}

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from hitl_console.config import Thresholds, TopicRules
 
-__all__ = ["HighStakesDetector", "Finding", "parse_amounts", "words_of", "negated_before"]
+__all__ = ["HighStakesDetector", "Finding", "parse_amounts", "words_of", "negated_before", "ANCHOR_WORDS", "CURRENCY_WORDS", "TO_SPACES"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +122,13 @@ for _cat, _words in {
     for _w in _words.split():
         _ANCHORS[_w] = _ANCHORS.get(_w, ()) + (_cat,)
 _ANCHOR_WORDS = frozenset(_ANCHORS)
+ANCHOR_WORDS = _ANCHOR_WORDS
+"""Words without one of which no keyword category can match (a caller with the
+words at hand may skip ``check_text`` when none is present and there is no money)."""
 
 _TO_SPACES = bytes.maketrans(b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", b" " * 32)
+TO_SPACES = _TO_SPACES
+"""The table of ``words_of`` (for callers that inline it in a hot loop)."""
 
 
 def words_of(lower: str) -> list[str]:
@@ -148,6 +153,8 @@ _MONEY_WORD = re.compile(
 _CURRENCY_WORDS = frozenset(
     "usd eur gbp chf cad aud dollar dollars euro euros pound pounds bucks quid grand thousand".split()
 )
+CURRENCY_WORDS = _CURRENCY_WORDS
+"""Without one of these words or a currency sign, ``parse_amounts`` finds nothing."""
 
 _SYMBOLS = {"$": "USD", "£": "GBP", "€": "EUR", "¥": "JPY"}
 _WORDS = {

@@ -191,42 +191,44 @@ _IDIOM_WORDS = frozenset(
 """Every key of SPECIAL_CASES and every multi-word booster holds one of these."""
 
 _lexkeys: frozenset[str] | None = None
+_hitlex: dict[str, float] | None = None
+"""Lexicon words that are scored (VADER's lexicon less the booster words), with
+their valence: one dict lookup per token says whether it is a hit and how much."""
 _SHORTS: frozenset[str] = frozenset()
 """Words of two characters or fewer that matter (lexicon or modifier words):
 only these need VADER's keep-the-punctuation rule checked."""
 
 
 def _hit_words() -> frozenset[str]:
-    global _lexkeys, _SHORTS
+    global _lexkeys, _SHORTS, _hitlex
     if _lexkeys is None:
-        keys = frozenset(lexicon().keys() - BOOSTERS.keys())
+        lex = lexicon()
+        keys = frozenset(lex.keys() - BOOSTERS.keys())
         _SHORTS = frozenset(w for w in keys | _MODIFIERS if len(w) <= 2)
+        _hitlex = {w: lex[w] for w in keys}
         _lexkeys = keys
     return _lexkeys
 
 
-def _indexes(words: list[str], w: str) -> list[int]:
-    """Every index of ``w`` (which is in ``words``), found with C-level list methods."""
-    i = words.index(w)
-    count = words.count(w)
-    if count == 1:
-        return [i]
-    out = [i]
-    for _ in range(count - 1):
-        i = words.index(w, i + 1)
-        out.append(i)
-    return out
+def _hit_table() -> dict[str, float]:
+    _hit_words()
+    assert _hitlex is not None
+    return _hitlex
 
 
-def _tokens(text: str, lexkeys: frozenset[str]) -> tuple[list[str], list[str] | None]:
-    """VADER's tokens of ``text``, lower-cased, and the original-case tokens if computed.
+def _tokens(text: str, lower: str | None = None) -> tuple[list[str], list[str], list[str] | None]:
+    """VADER's tokens of ``text``, lower-cased; the lower-cased raw tokens; and the
+    original-case tokens if computed.
 
     VADER strips the punctuation around a token unless that leaves two
     characters or fewer: ":)" stays ":)", "ok!" stays "ok!" (and so is not the
     lexicon word "ok"). Stripping is done for all tokens at C speed; the rare
-    tokens the rule keeps whole are put back afterwards.
+    tokens the rule keeps whole are put back afterwards. Only the short tokens
+    that can matter are put back (lexicon and modifier words), which is all the
+    scorer needs.
     """
-    lower = text.lower()
+    if lower is None:
+        lower = text.lower()
     raw: list[str] | None = None
     if len(lower) == len(text):
         lraw = lower.split()
@@ -234,57 +236,55 @@ def _tokens(text: str, lexkeys: frozenset[str]) -> tuple[list[str], list[str] | 
         raw = text.split()
         lraw = [w.lower() for w in raw]
     lw = list(map(str.strip, lraw, repeat(_PUNCT, len(lraw))))
-    for w in lexkeys.intersection(lraw).difference(lw):  # emoticons and the like
-        for i in _indexes(lraw, w):
-            if len(lw[i]) <= 2:
-                lw[i] = w
-    for w in _SHORTS.intersection(lw):  # "ok!", "no," ...
-        if lw.count(w) != lraw.count(w):
-            for i in _indexes(lw, w):
-                lw[i] = lraw[i]
-    return lw, raw
+    if lw != lraw:  # some tokens lost surrounding punctuation
+        shorts = _SHORTS
+        hitlex = _hitlex
+        assert hitlex is not None
+        for i, s in enumerate(lw):
+            if len(s) <= 2:
+                t = lraw[i]
+                if s != t and (s in shorts or t in hitlex):  # "ok!", "no,", ":)"
+                    lw[i] = t
+    return lw, lraw, raw
 
 
-def score_uncached(text: str) -> float:
+def score_uncached(text: str, lower: str | None = None) -> float:
     """VADER-style compound score of ``text`` in -1..1, without the cache.
 
-    Tokenising and finding lexicon words happen in C (``split``, ``map``, a set
-    intersection); Python-level work is done only for the few tokens that are
-    in the lexicon, and a token whose three preceding words hold no negation,
-    booster or idiom word takes a short path.
+    ``lower`` is ``text.lower()`` when the caller has it already. Tokenising
+    and finding lexicon words happen in C (``split``, ``map``, dict lookups);
+    Python-level work is done only for the few tokens that are in the lexicon,
+    and a token whose three preceding words hold no negation, booster or idiom
+    word takes a short path (all of them at once when the text holds none).
     """
     if not text:
         return 0.0
     if not text.isascii():
         text = _demojize(text)
-    lexkeys = _lexkeys if _lexkeys is not None else _hit_words()
-    lex = _lexicon
-    assert lex is not None
-    lw, raw = _tokens(text, lexkeys)
-    hits = lexkeys.intersection(lw)
-    if not hits:
-        return 0.0
+        lower = None
+    hitlex = _hitlex if _hitlex is not None else _hit_table()
+    lw, _lraw, raw = _tokens(text, lower)
     n = len(lw)
-    if len(hits) == 1:
-        positions = _indexes(lw, next(iter(hits)))
-    else:
-        positions = []
-        for w in hits:
-            positions.extend(_indexes(lw, w))
-        positions.sort()
+    vals = list(map(hitlex.get, lw))
+    if vals.count(None) == n:
+        return 0.0
     has_upper = not text.islower()
     has_nt = "n't" in text or "N'T" in text
     but_at = lw.index("but") if "but" in lw else -1
     modifiers = _MODIFIERS
+    # no modifier, n't or idiom word anywhere: every hit takes the short path
+    plain = not has_nt and modifiers.isdisjoint(lw) and _IDIOM_WORDS.isdisjoint(lw)
+    lex = _lexicon
     total = 0.0
-    for i in positions:
-        w = lw[i]
-        base = lex[w]
-        window = lw[i - 3 : i] if i >= 3 else lw[:i]
-        if (
-            w not in modifiers
-            and modifiers.isdisjoint(window)
-            and not (has_nt and any("n't" in x for x in window))
+    i = -1
+    for base in vals:
+        i += 1
+        if base is None:
+            continue
+        if plain or (
+            lw[i] not in modifiers
+            and modifiers.isdisjoint(lw[i - 3 : i] if i >= 3 else lw[:i])
+            and not (has_nt and any("n't" in x for x in (lw[i - 3 : i] if i >= 3 else lw[:i])))
             and (i < 3 or _IDIOM_WORDS.isdisjoint(lw[i - 3 : i + 3]))
         ):
             valence = base
@@ -297,6 +297,7 @@ def score_uncached(text: str) -> float:
         else:
             if has_upper and raw is None:
                 raw = text.split()
+            assert lex is not None
             full = _full_rules(lw, i, base, lex, raw if has_upper else None)
             if full is None:  # "kind" of "kind of": not a lexicon use
                 continue
@@ -418,12 +419,14 @@ def configure_cache(maxsize: int) -> None:
     _cached = lru_cache(maxsize=maxsize)(score_uncached) if maxsize > 0 else score_uncached
 
 
-def estimate_sentiment(text: str) -> float:
+def estimate_sentiment(text: str, lower: str | None = None) -> float:
     """Sentiment of ``text`` in -1..1 (VADER compound, computed by the fast scorer).
 
-    Texts longer than 512 characters are scored uncached so that a flood of
-    long unique messages cannot pin memory in the cache.
+    ``lower`` (``text.lower()``) may be passed when the caller has it; it saves
+    the scorer lower-casing again. Texts longer than 512 characters are scored
+    uncached so that a flood of long unique messages cannot pin memory in the
+    cache.
     """
-    if len(text) > 512:
-        return score_uncached(text)
+    if len(text) > 512 or _cached is score_uncached:
+        return score_uncached(text, lower)
     return _cached(text)

@@ -24,6 +24,7 @@ __all__ = [
     "normalise_for_loop",
     "best_repeat",
     "remember",
+    "remembered",
     "fire",
     "clear",
 ]
@@ -57,6 +58,8 @@ _REQUEST_ANCHORS = frozenset(
     "person people human humans agent agents representative rep someone somebody manager supervisor "
     "operator staff employee escalate".split()
 )
+REQUEST_ANCHORS = _REQUEST_ANCHORS
+"""Without one of these words ``is_human_request`` is None (callers may skip it)."""
 _ALONE = frozenset({"agent", "human", "representative", "operator", "person", "manager", "supervisor", "rep"})
 _ALONE_FILLER = frozenset({"a", "an", "real", "live", "actual", "please", "now", "pls", "plz", "the", "to", "speak", "talk"})
 
@@ -119,6 +122,19 @@ def remember(seqs: list[int], texts: list[str], seq: int, norm: str, window: int
     if len(texts) > window:
         del seqs[0]
         del texts[0]
+
+
+def remembered(
+    seqs: tuple[int, ...], texts: tuple[str, ...], seq: int, norm: str, window: int
+) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """``remember`` for tuples: the recent turns with this one added, keeping the
+    last ``window``. The engine keeps tuples (plain values only, so the garbage
+    collector stops tracking them) rather than lists."""
+    seqs = seqs + (seq,)
+    texts = texts + (norm,)
+    if len(texts) > window:
+        return seqs[1:], texts[1:]
+    return seqs, texts
 
 
 # ------------------------------------------------------------ bookkeeping
