@@ -53,7 +53,7 @@ from hitl_console.analysis.trends import TrendWatcher
 from hitl_console.analysis.webhook import WebhookSender
 from hitl_console.config import Config
 from hitl_console.engine.alerts import Alert, Kind, Level
-from hitl_console.engine.engine import SignalEngine
+from hitl_console.engine.engine import SignalEngine, tune_gc
 from hitl_console.engine.state import ConversationState, EngineUpdate, TriggerHit
 from hitl_console.feeds.base import CommandResult, ConnectionState, FeedOutput, FeedStatus
 from hitl_console.feeds.hub import FeedHub, FeedSpec, default_name
@@ -393,6 +393,7 @@ class LiveSession:
             )
         if self.restore:
             self._restore()
+        tune_gc()  # after start-up and restore: see its docstring (about 15% of ingest time)
         loop = asyncio.get_running_loop()
         self._hub_task = loop.create_task(self._run_hub(), name="hitl-hub")
         self._pump_task = loop.create_task(self._pump(), name="hitl-session-pump")

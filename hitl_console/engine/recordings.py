@@ -182,6 +182,9 @@ def replay_events(engine: "SignalEngine", events: Iterable[Event], feed: str = "
     replays through here, so the time-based rules (approvals expiring, no
     progress for N seconds) give the same answers as in the live console.
     """
+    from hitl_console.engine.engine import tune_gc
+
+    tune_gc()  # the recording is loaded: freeze it out of the collector's scans
     next_tick: float | None = None
     last_ts: float | None = None
     for event in events:
