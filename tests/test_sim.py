@@ -431,3 +431,21 @@ def test_backlog_without_a_cursor_is_the_open_floor() -> None:
     assert p.backlog(events[9]["seq"]) == (events[10:], p.last_seq)
     assert p.backlog(p.last_seq) == ([], p.last_seq)
     assert p.backlog(p.last_seq + 1000) == (snapshot, p.last_seq)  # a cursor from an earlier run
+
+
+def test_ended_conversations_are_forgotten_after_a_while() -> None:
+    """A simulator left running for days must not keep every conversation it ever had."""
+    from hitl_console.sim.platform import KEEP_ENDED_S, SimPlatform
+
+    t = 1_000.0
+    platform = SimPlatform(rate=2.0, seed=3, pace=0.01, clock=lambda: t)
+    platform.begin(t)
+    for _ in range(400):
+        t += 0.5
+        platform.tick(t)
+    ended = {cid for cid, c in platform.conversations.items() if c.ended}
+    assert ended, "some conversations should have ended by now"
+    t += KEEP_ENDED_S + 1
+    platform.tick(t)
+    assert not ended & set(platform.conversations)
+    assert platform.started_count > len(platform.conversations)

@@ -50,6 +50,9 @@ Listener = Callable[[list[dict[str, Any]]], None]
 """Receives each batch of wire-form dicts: events, or a one-item heartbeat batch."""
 
 DEFAULT_RETAIN = 50_000
+KEEP_ENDED_S = 900.0
+"""Ended conversations are forgotten this long (wall seconds) after they end, so that a simulator left running for days keeps a bounded memory; until then a
+command for one gets the clear 'conversation ended' refusal."""
 HEARTBEAT_INTERVAL = 1.0
 TICK_INTERVAL = 0.05
 
@@ -140,6 +143,7 @@ class SimPlatform:
         self.id_prefix = id_prefix
         self.clock = clock
         self.conversations: dict[str, SimConversation] = {}
+        self._ended: deque[tuple[float, str]] = deque()
         self.started_count = 0
         self.last_seq = 0
         self._retained: deque[dict[str, Any]] = deque(maxlen=max(1, retain))
@@ -241,6 +245,9 @@ class SimPlatform:
         """
         now = self.clock() if now is None else now
         out = self.begin(now)
+        horizon = now - KEEP_ENDED_S
+        while self._ended and self._ended[0][0] < horizon:
+            self.conversations.pop(self._ended.popleft()[1], None)
         while True:
             next_timer = self._heap[0][0] if self._heap else None
             start = self._next_start
@@ -445,6 +452,7 @@ class SimPlatform:
             self._resolve_approval(conv, approval, "expired", None, "conversation ended", now, out, act=False)
         conv.ended = True
         conv.outcome = str(fields.get("outcome"))
+        self._ended.append((now, conv.conversation_id))
         conv.waiting = None
         for kind in list(conv.timers):
             if kind != "step":
