@@ -121,7 +121,8 @@ class JournalConfig(_Section):
 
 class UiConfig(_Section):
     theme: str = "hitl-dark"
-    refresh_hz: float = Field(default=4.0, gt=0, le=30)
+    refresh_hz: float = Field(default=8.0, gt=0, le=30)
+    """Highest redraw rate of live screens; nothing redraws while nothing changes."""
     mouse: bool = True
 
 

@@ -1,0 +1,179 @@
+"""``hitl-console`` (no subcommand), ``hitl-console demo`` and ``hitl-console replay``.
+
+Everything that can be wrong with the command line or the config is found
+here, before the full-screen app takes the terminal: a bad config, a feed
+URL with an unknown scheme, a missing recording, a token variable that is
+not set. Each prints one clear message and exits with status 2, because an
+error shown inside a TUI that then vanishes is an error nobody reads.
+
+Textual draws on the terminal (stderr), so the console logs to a file of
+its own, :func:`hitl_console.paths.log_path`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from hitl_console.commands.common import config_or_exit, fail
+from hitl_console.config import Config
+from hitl_console.paths import log_path
+
+log = logging.getLogger("hitl_console.console")
+
+EXIT_USAGE = 2
+LOG_BYTES = 5_000_000
+LOG_BACKUPS = 3
+
+
+class UsageError(Exception):
+    """A problem with the command line or the config, found before the app starts."""
+
+
+@dataclass(slots=True)
+class Plan:
+    mode: str  # live | demo | replay
+    specs: list  # list[FeedSpec]
+    speed: float = 1.0
+    seed: int = 7
+
+
+def setup_logging() -> None:
+    """Log to a rotating file; nothing may write to the terminal Textual draws on."""
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.NullHandler()  # an unwritable log must not stop supervision
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    for noisy in ("websockets", "httpx", "httpcore", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _token(variable: str | None, url: str) -> str | None:
+    if not variable:
+        return None
+    value = os.environ.get(variable)
+    if not value:
+        raise UsageError(f"{url}: the token variable {variable} is not set (or empty)")
+    return value
+
+
+def plan_feeds(args: argparse.Namespace, config: Config) -> Plan:
+    """What to connect to, from the subcommand, ``--feed`` and the config."""
+    from hitl_console.feeds.base import safe_url
+    from hitl_console.feeds.file import file_path
+    from hitl_console.feeds.hub import FeedSpec, is_live_url, open_source, spec_for_path
+
+    command = getattr(args, "command", None)
+    if command == "demo":
+        if args.speed <= 0:
+            raise UsageError("--speed must be positive")
+        return Plan("demo", [], speed=args.speed, seed=args.seed)
+    if command == "replay":
+        if args.speed <= 0:
+            raise UsageError("--speed must be positive")
+        specs = [spec_for_path(path, speed=args.speed, fast=args.fast) for path in args.files]
+        mode = "replay"
+    else:
+        urls: list[str] = list(getattr(args, "feed", []) or [])
+        if urls:
+            specs = [FeedSpec(url=url, token=_token(args.token_env, safe_url(url))) for url in urls]
+        elif config.feeds:
+            specs = []
+            for feed in config.feeds:
+                if feed.token_env:
+                    _token(feed.token_env, safe_url(feed.url))
+                specs.append(FeedSpec.from_config(feed))
+        else:
+            return Plan("demo", [])
+        mode = "live"
+    for spec in specs:
+        try:
+            open_source(spec)  # constructors only check the address; nothing connects yet
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        if not is_live_url(spec.url):
+            path = file_path(spec.url)
+            if not path.is_file():
+                raise UsageError(f"{path}: no such recording")
+            if mode == "live":
+                mode = "replay" if all(not is_live_url(s.url) for s in specs) else "live"
+    return Plan(mode, specs)
+
+
+def _on_a_terminal() -> bool:
+    import sys
+
+    try:
+        return bool(sys.__stdin__ and sys.__stdin__.isatty() and sys.__stderr__ and sys.__stderr__.isatty())
+    except (ValueError, OSError):
+        return False
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the session and run the app; returns the exit status."""
+    config = config_or_exit(args)
+    try:
+        plan = plan_feeds(args, config)
+    except UsageError as error:
+        return fail(str(error), EXIT_USAGE)
+    if not _on_a_terminal():
+        return fail(
+            "the console needs a terminal: it draws on stderr, which is redirected or not a TTY "
+            f"(its own log is {log_path()}; for headless use see 'hitl-console analyze' and 'record')",
+            EXIT_USAGE,
+        )
+    setup_logging()
+
+    from hitl_console.live import LiveSession
+    from hitl_console.store.journal import Journal, JournalError
+
+    agent = config.agent_name(getattr(args, "agent", None))
+    if getattr(args, "no_journal", False):
+        journal_path: str | None = ":memory:"
+    else:
+        journal_path = getattr(args, "journal", None) or (str(config.journal.path) if config.journal.path else None)
+    try:
+        journal = Journal(journal_path, retention_days=config.journal.retention_days)
+    except JournalError as error:
+        return fail(f"journal: {error} (use --no-journal to run without one)", EXIT_USAGE)
+
+    connect: Callable[[], Awaitable[LiveSession]]
+    if plan.mode == "demo":
+
+        async def connect() -> LiveSession:
+            return await LiveSession.demo(config, agent=agent, journal=journal, speed=plan.speed, seed=plan.seed)
+
+    else:
+
+        async def connect() -> LiveSession:
+            # Made on the app's event loop: the session's tasks and events belong to it.
+            return LiveSession(config, plan.specs, agent=agent, journal=journal, mode=plan.mode)  # type: ignore[arg-type]
+
+    from hitl_console.tui.app import HitlApp
+
+    log.info("console starting: mode=%s feeds=%d agent=%s", plan.mode, len(plan.specs), agent)
+    app = HitlApp(connect=connect, config=config, theme=getattr(args, "theme", None))
+    mouse = config.ui.mouse and not getattr(args, "no_mouse", False)
+    try:
+        app.run(mouse=mouse)
+    finally:
+        try:
+            journal.close()
+        except Exception:
+            log.exception("closing the journal")
+    log.info("console stopped (status %s)", app.return_code)
+    return int(app.return_code or 0)

@@ -1,0 +1,74 @@
+"""Plain-string formatting of figures: durations, money, percentages, times.
+
+Pure functions with no Textual in them, so the floor, the conversation
+screen, the approvals queue and the help text agree on how a number looks.
+"""
+
+from __future__ import annotations
+
+import time
+
+DASH = "\N{EN DASH}"
+
+
+def duration(seconds: float | None) -> str:
+    """A compact, human duration: ``45s``, ``3m05s``, ``1h05m``, ``2d03h``."""
+    if seconds is None:
+        return DASH
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
+
+
+def age(seconds: float | None) -> str:
+    """A coarse age for the floor table, which changes at most once a minute
+    after the first minute (so that the table does not repaint every second)."""
+    if seconds is None:
+        return DASH
+    s = max(0, int(seconds))
+    if s < 60:
+        return "<1m"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}"
+    return f"{s // 86400}d"
+
+
+def percent(value: float | None, digits: int = 0) -> str:
+    return DASH if value is None else f"{value * 100:.{digits}f}%"
+
+
+def signed(value: float | None, digits: int = 2) -> str:
+    return DASH if value is None else f"{value:+.{digits}f}"
+
+
+def money(amount: float | None, currency: str | None) -> str:
+    if amount is None:
+        return ""
+    text = f"{amount:,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+def clock_time(ts: float | None) -> str:
+    """Local wall-clock time of an event, to the second."""
+    if ts is None:
+        return DASH
+    return time.strftime("%H:%M:%S", time.localtime(ts))
+
+
+def time_left(seconds: float | None) -> str:
+    if seconds is None:
+        return "no limit"
+    if seconds <= 0:
+        return "expired"
+    return duration(seconds)
+
+
+def count(value: int) -> str:
+    return f"{value:,}"

@@ -1,0 +1,612 @@
+"""The metrics screen: is the AI escalating the right amount, and where does it fail?
+
+Figures and charts come from :meth:`LiveSession.metrics`, i.e. the same
+:func:`~hitl_console.analysis.metrics.compute_metrics` definitions as
+``hitl-console report``, so a number means one thing on every screen.
+
+Charts are :class:`MetricChart` widgets (textual-plotext): each is replotted
+from a small frozen value only when that value or the widget's size
+changed, so a resize follows the terminal and a quiet floor costs nothing.
+The screen recomputes every :data:`REFRESH_S` seconds, and only while it is
+the screen on top and what it shows could have changed (conversation
+versions, verdicts, or, for a rolling window, the minute).
+
+Topic names are chosen by the feed: they reach the screen through
+:func:`~hitl_console.text.one_line` and ``Content``/plotext labels, never
+markup.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from textual.app import ComposeResult, RenderResult
+from textual.binding import Binding
+from textual.containers import Grid, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Static
+from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
+
+from hitl_console.analysis.metrics import Distribution, Metrics, TimeBucket, percentile
+from hitl_console.analysis.timewin import format_ts
+from hitl_console.engine.state import ConversationState
+from hitl_console.text import one_line
+from hitl_console.tui import formatting
+from hitl_console.tui.screens.base import LiveScreen
+from hitl_console.tui.widgets.status_line import StatusLine
+
+log = logging.getLogger(__name__)
+
+REFRESH_S = 3.0
+"""How often a visible metrics screen checks whether its data changed."""
+
+WINDOWS: tuple[tuple[str, str, float | None], ...] = (
+    ("1", "15 min", 900.0),
+    ("2", "1 h", 3600.0),
+    ("3", "24 h", 86400.0),
+    ("4", "all", None),
+)
+"""(key, label, seconds) of the window selector; None is everything in memory."""
+DEFAULT_WINDOW = "2"
+
+TTE_MAX_TURNS = 20
+"""Escalations after more turns than this share the last bar of the time-to-escalation chart."""
+
+ESCALATION_WORDS = {
+    "too_low": ("LOW", "$text-error bold"),
+    "low": ("low", "$text-warning"),
+    "typical": ("typical", "$text-success"),
+    "high": ("high", "$text-warning"),
+    "too_high": ("HIGH", "$text-error bold"),
+    "unknown": ("", "dim"),
+}
+
+T = TypeVar("T")
+
+
+# ---------------------------------------------------------------- chart data (plain, hashable)
+
+
+@dataclass(frozen=True, slots=True)
+class TrendData:
+    """A time series: one value (or None) per bucket, with the bucket start times."""
+
+    starts: tuple[float, ...]
+    values: tuple[float | None, ...]
+
+    @classmethod
+    def of(cls, trend: Sequence[TimeBucket], scale: float = 1.0) -> TrendData:
+        return cls(
+            tuple(b.start for b in trend),
+            tuple(None if b.value is None else round(b.value * scale, 4) for b in trend),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationData:
+    trend: TrendData
+    band: tuple[float, float]
+    typical: tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class ContainmentData:
+    overall: float | None
+    rows: tuple[tuple[str, float, int, bool], ...]
+    """(topic, rate 0..1, ended conversations, called out), worst first."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfidenceData:
+    bins: tuple[tuple[float, float, int], ...]
+    threshold: float
+
+
+@dataclass(frozen=True, slots=True)
+class TteData:
+    counts: tuple[int, ...]
+    """Escalations after 1, 2, ... TTE_MAX_TURNS (and more) turns."""
+    median: float | None
+    p90: float | None
+
+
+def containment_rows(m: Metrics) -> tuple[tuple[str, float, int, bool], ...]:
+    """Topics for the containment chart: the called-out ones first (worst first),
+    then the rest by volume, so the few bars that fit show what matters: the
+    problems, then the topics most customers come with."""
+    rows = [r for r in m.containment_by_topic if r.rate is not None]
+    called = [r for r in rows if r.called_out]
+    rest = sorted((r for r in rows if not r.called_out), key=lambda r: (-r.conversations, r.topic))
+    return tuple((r.topic, float(r.rate or 0.0), r.conversations, r.called_out) for r in called + rest)
+
+
+def tte_turns(conversations: Iterable[ConversationState], start: float | None) -> list[int]:
+    """Turns before escalation of the escalated conversations that started at or after ``start``."""
+    return [
+        c.escalation_turns
+        for c in conversations
+        if c.escalated and c.escalation_turns is not None and (start is None or c.started_ts >= start)
+    ]
+
+
+def tte_data(turns: Sequence[int], max_turns: int = TTE_MAX_TURNS) -> TteData:
+    """A histogram of turns-to-escalation (the last bin holds ``max_turns`` and more)."""
+    counts = [0] * max_turns
+    for n in turns:
+        counts[min(max_turns, max(1, n)) - 1] += 1
+    values = [float(n) for n in turns]
+    return TteData(tuple(counts), percentile(values, 50), percentile(values, 90))
+
+
+# ---------------------------------------------------------------- drawing
+
+
+def _time_ticks(starts: Sequence[float], width: int) -> tuple[list[int], list[str]]:
+    """A few x ticks labelled with bucket start times (dates when the span passes a day)."""
+    if not starts:
+        return [], []
+    with_date = starts[-1] - starts[0] > 86400
+    room = max(2, width // (18 if with_date else 9))
+    step = max(1, -(-len(starts) // room))
+    idx = list(range(0, len(starts), step))
+    return [i + 1 for i in idx], [format_ts(starts[i], with_date) for i in idx]
+
+
+def draw_escalation(plt: Plot, data: EscalationData, width: int, height: int) -> None:
+    points = [(i + 1, v) for i, v in enumerate(data.trend.values) if v is not None]
+    lo, hi = (x * 100 for x in data.band)
+    plt.title("Escalation rate % by start time (─ band)")
+    for y in (lo, hi):
+        plt.hline(y, "red")
+    for y in data.typical:
+        plt.hline(y * 100, "green")
+    if points:
+        plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille", color="cyan")
+        if len(points) == 1:
+            plt.scatter([points[0][0]], [points[0][1]], marker="●", color="cyan")
+    top = max([hi + 5, *(p[1] for p in points)])
+    plt.ylim(0, min(100.0, top + 2))
+    plt.xlim(0.5, max(2, len(data.trend.values)) + 0.5)
+    ticks, labels = _time_ticks(data.trend.starts, width)
+    if ticks:
+        plt.xticks(ticks, labels)
+    plt.yfrequency(max(2, min(5, height // 4)))
+
+
+def draw_containment(plt: Plot, data: ContainmentData, width: int, height: int) -> None:
+    title = "Containment % by topic"
+    if data.overall is not None:
+        title += f", overall {data.overall:.0%} (│)"
+    plt.title(title)
+    room = max(1, (height - 4) // 2)
+    rows = data.rows[:room]
+    label_room = max(14, min(32, width // 3))
+    if rows:
+        labels = [
+            ("! " if called else "") + one_line(topic, label_room - 11) + f" {rate:.0%} ({n})"
+            for topic, rate, n, called in rows
+        ]
+        values = [rate * 100 for _, rate, _, _ in rows]
+        # plotext draws the first bar at the bottom: reversed, the first row is on top.
+        # Called-out topics are marked "!" in their label (colour alone would vanish under NO_COLOR).
+        plt.bar(labels[::-1], values[::-1], orientation="horizontal", width=0.5, color="orange")
+        if data.overall is not None:
+            plt.vline(data.overall * 100, "green")
+    plt.xlim(0, 100)
+
+
+def draw_confidence(plt: Plot, data: ConfidenceData, width: int, height: int) -> None:
+    t = data.threshold
+    plt.title(f"AI confidence, turns per bin (▒ under the {t:.2f} threshold)")
+    below = [((lo + hi) / 2, n) for lo, hi, n in data.bins if (lo + hi) / 2 < t]
+    above = [((lo + hi) / 2, n) for lo, hi, n in data.bins if (lo + hi) / 2 >= t]
+    if below:
+        plt.bar([x for x, _ in below], [n for _, n in below], width=0.7, marker="▒", color="red")
+    if above:
+        plt.bar([x for x, _ in above], [n for _, n in above], width=0.7, color="blue")
+    plt.vline(t, "red")
+    plt.xlim(0, 1)
+    ticks = sorted({0.0, 0.5, 1.0, round(t, 2)} | ({0.25, 0.75} if width >= 60 else set()))
+    plt.xticks(ticks, [f"{x:g}" for x in ticks])
+    plt.yfrequency(max(2, min(5, height // 4)))
+
+
+def draw_sentiment(plt: Plot, data: TrendData, width: int, height: int) -> None:
+    points = [(i + 1, v) for i, v in enumerate(data.values) if v is not None]
+    plt.title("Customer sentiment, mean per bucket (-1..1)")
+    plt.hline(0.0, "gray")
+    if points:
+        plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille", color="magenta")
+        if len(points) == 1:
+            plt.scatter([points[0][0]], [points[0][1]], marker="●", color="magenta")
+    plt.ylim(-1, 1)
+    plt.xlim(0.5, max(2, len(data.values)) + 0.5)
+    ticks, labels = _time_ticks(data.starts, width)
+    if ticks:
+        plt.xticks(ticks, labels)
+    plt.yfrequency(5 if height >= 14 else 3)
+
+
+def draw_tte(plt: Plot, data: TteData, width: int, height: int) -> None:
+    parts = ["Time to escalation, turns"]
+    if data.median is not None:
+        parts.append(f"median {data.median:g}")
+    if data.p90 is not None:
+        parts.append(f"p90 {data.p90:g} (│)")
+    plt.title(" · ".join(parts))
+    last = max((i for i, n in enumerate(data.counts) if n), default=4) + 1
+    shown = max(5, last)
+    xs = list(range(1, shown + 1))
+    plt.bar(xs, list(data.counts[:shown]), width=0.7, color="yellow")
+    for value in (data.median, data.p90):
+        if value is not None:
+            plt.vline(min(value, shown), "red")
+    step = max(1, -(-shown // max(2, width // 6)))
+    ticks = xs[::step]
+    labels = [f"{x}+" if x == len(data.counts) else str(x) for x in ticks]
+    plt.xticks(ticks, labels)
+    plt.yfrequency(max(2, min(5, height // 4)))
+
+
+# ---------------------------------------------------------------- the chart widget
+
+
+class MetricChart(PlotextPlot, Generic[T]):
+    """A plotext chart drawn from a frozen value by ``draw(plt, value, width, height)``.
+
+    PlotextPlot builds the figure at the widget's size on every render; this
+    widget replots only when the value or the size changed, and draws an
+    explicit "no data" figure instead of an empty frame.
+    """
+
+    DEFAULT_CSS = """
+    MetricChart {
+        height: 1fr;
+        min-height: 8;
+        min-width: 24;
+    }
+    """
+
+    def __init__(self, draw: Callable[[Plot, T, int, int], None], *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._draw_fn = draw
+        self._value: T | None = None
+        self._empty: str | None = "no data yet"
+        self._drawn: tuple[object, ...] | None = None
+
+    @property
+    def value(self) -> T | None:
+        return self._value
+
+    def show(self, value: T | None, *, empty: str | None = None) -> bool:
+        """Plot ``value`` (or the ``empty`` message when it is None); return whether it changed."""
+        if value == self._value and empty == self._empty:
+            return False
+        self._value = value
+        self._empty = empty
+        self.refresh()
+        return True
+
+    def render(self) -> RenderResult:
+        if self._value is None:
+            # No axes around nothing: an empty frame reads as "broken", a sentence does not.
+            return Content.assemble((self._empty or "no data", "dim"))
+        width, height = self.size.width, self.size.height
+        key = (self._value, self._empty, width, height)
+        if key != self._drawn and width > 0 and height > 0:
+            self._drawn = key
+            plt = self.plt
+            plt.clear_data()
+            plt.clear_figure()
+            try:
+                self._draw_fn(plt, self._value, width, height)
+            except Exception:  # a plotting corner case must not take the screen down
+                log.exception("drawing %s", self.id)
+                plt.clear_data()
+                plt.clear_figure()
+                plt.title("chart unavailable (see the log)")
+        return super().render()
+
+
+# ---------------------------------------------------------------- figures
+
+
+def _figure(label: str, value: str, value_style: str, *detail: str | tuple[str, str]) -> Content:
+    """Two lines: ``label  value`` and what the value is out of."""
+    parts: list[str | tuple[str, str]] = [(label, "$text-muted"), "  ", (value, value_style)]
+    if detail:
+        parts += ["\n", *(d if isinstance(d, tuple) else (d, "dim") for d in detail)]
+    return Content.assemble(*parts)
+
+
+def _dist(d: Distribution, unit: Callable[[float], str]) -> str:
+    if d.count == 0 or d.median is None:
+        return formatting.DASH
+    p90 = unit(d.p90) if d.p90 is not None else formatting.DASH
+    return f"median {unit(d.median)} · p90 {p90}"
+
+
+def figure_contents(m: Metrics) -> dict[str, Content]:
+    """The figure cards, by widget id (every one also says what it is out of)."""
+    pct = formatting.percent
+    band = m.escalation_band
+    word, style = ESCALATION_WORDS.get(band.status, ("", "dim"))
+    lo, hi = band.band
+    tlo, thi = band.typical
+    escalation_value = pct(m.escalation_rate, 1) + (f"  {word}" if word else "")
+    accuracy_detail = (
+        f"{m.accuracy_verdicts} verdict{'s' if m.accuracy_verdicts != 1 else ''}"
+        if m.accuracy_verdicts
+        else "no verdicts yet (asked at the end of a takeover)"
+    )
+    missed = f" · {m.missed_escalations} missed" if m.missed_escalations else ""
+    called = len(m.topics_called_out)
+    turns = _dist(m.time_to_escalation_turns, lambda v: f"{v:g} turns")
+    seconds = _dist(m.time_to_escalation_s, lambda v: formatting.duration(v))
+    csat = f"{m.csat.mean:.2f} / 5" if m.csat.mean is not None else formatting.DASH
+    return {
+        "fig-escalation": _figure(
+            "Escalation rate",
+            escalation_value,
+            style if m.escalation_rate is not None else "dim",
+            f"{m.escalated} of {m.conversations} · band {lo:.0%}-{hi:.0%} (typical {tlo:.0%}-{thi:.0%})",
+        ),
+        "fig-accuracy": _figure(
+            "Escalation accuracy",
+            pct(m.escalation_accuracy),
+            "bold" if m.escalation_accuracy is not None else "dim",
+            accuracy_detail + missed,
+        ),
+        "fig-resolution": _figure(
+            "Resolved, escalated vs AI-only",
+            f"{pct(m.post_escalation_resolution_rate)} vs {pct(m.ai_only_resolution_rate)}",
+            "bold",
+            f"of {m.ended} ended",
+        ),
+        "fig-containment": _figure(
+            "Containment",
+            pct(m.containment_rate),
+            "bold" if m.containment_rate is not None else "dim",
+            (f"{called} topic{'s' if called != 1 else ''} far below", "$text-warning") if called else "no topic far below",
+        ),
+        "fig-tte-turns": _figure(
+            "TTE turns",
+            turns,
+            "bold" if m.time_to_escalation_turns.count else "dim",
+            f"time to escalation, {m.time_to_escalation_turns.count} escalations",
+        ),
+        "fig-tte-seconds": _figure(
+            "TTE time",
+            seconds,
+            "bold" if m.time_to_escalation_s.count else "dim",
+            f"time to escalation, {m.time_to_escalation_s.count} escalations",
+        ),
+        "fig-csat": _figure("CSAT", csat, "bold" if m.csat.count else "dim", f"{m.csat.count} answers"),
+        "fig-repeat": _figure(
+            "Repeat contact",
+            pct(m.repeat_contact_rate),
+            "bold" if m.repeat_contact_rate is not None else "dim",
+            f"{m.repeat_contacts} of {m.customers_with_id} came back within 7 days",
+        ),
+    }
+
+
+def callouts(m: Metrics, limit: int = 6) -> Content:
+    """One line naming the topics whose containment is far below the overall rate."""
+    rows = [r for r in m.containment_by_topic if r.called_out]
+    if not rows:
+        return Content.assemble(("No topic is far below the overall containment.", "dim"))
+    parts: list[str | tuple[str, str]] = [("Far below the overall containment ", "$text-warning bold")]
+    parts.append((f"({formatting.percent(m.containment_rate)}): ", "$text-warning"))
+    for i, r in enumerate(rows[:limit]):
+        if i:
+            parts.append(", ")
+        parts += [(one_line(r.topic, 30), "bold"), f" {formatting.percent(r.rate)} ({r.conversations})"]
+    if len(rows) > limit:
+        parts.append((f" and {len(rows) - limit} more", "dim"))
+    return Content.assemble(*parts)
+
+
+# ---------------------------------------------------------------- the screen
+
+
+def is_visible(screen: Screen[Any]) -> bool:
+    """The screen is on top, or under nothing but modal dialogs (which leave it
+    in view). The same rule as ``HitlApp.visible_live_screens``."""
+    for above in reversed(screen.app.screen_stack):
+        if above is screen:
+            return True
+        if not isinstance(above, ModalScreen):
+            return False
+    return False
+
+
+
+class MetricsScreen(LiveScreen):
+    """Figures and charts of one time window; ``1``-``4`` switch the window."""
+
+    CSS_PATH = "metrics.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-medium"), (180, "-wide")]
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        *(
+            Binding(key, f"window('{key}')", label, tooltip=f"Show the last {label}" if seconds else "Show everything in memory")
+            for key, label, seconds in WINDOWS
+        ),
+        Binding("ctrl+r", "recompute", "Refresh", show=False, tooltip="Recompute the figures now"),
+    ]
+
+    def __init__(self, window: str = DEFAULT_WINDOW) -> None:
+        super().__init__(id="metrics")
+        self.window_key = window if window in {k for k, _, _ in WINDOWS} else DEFAULT_WINDOW
+        self.metrics: Metrics | None = None
+        self.recomputes = 0
+        """How many times the figures were computed (tests check that idle screens do not)."""
+        self._signature: tuple[Any, ...] | None = None
+
+    # ------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="metrics-status")
+        with VerticalScroll(id="metrics-body"):
+            with Grid(id="metrics-figures"):
+                for fid in (
+                    "fig-escalation", "fig-accuracy", "fig-resolution", "fig-containment",
+                    "fig-tte-turns", "fig-tte-seconds", "fig-csat", "fig-repeat",
+                ):
+                    yield Static("", id=fid, classes="figure", markup=False)
+            yield Static("", id="metrics-callouts", markup=False)
+            with Grid(id="metrics-charts"):
+                yield MetricChart(draw_escalation, id="chart-escalation", classes="chart")
+                yield MetricChart(draw_containment, id="chart-containment", classes="chart")
+                yield MetricChart(draw_confidence, id="chart-confidence", classes="chart")
+                yield MetricChart(draw_sentiment, id="chart-sentiment", classes="chart")
+                yield MetricChart(draw_tte, id="chart-tte", classes="chart")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(REFRESH_S, self._poll, name="metrics-poll")
+        self.recompute()
+        self.query_one("#metrics-body").focus()
+
+    # ------------------------------------------------------------ session access
+
+    @property
+    def session(self) -> Any:
+        return self.app.session  # type: ignore[attr-defined]
+
+    @property
+    def window_s(self) -> float | None:
+        return next(seconds for key, _, seconds in WINDOWS if key == self.window_key)
+
+    @property
+    def window_label(self) -> str:
+        return next(label for key, label, _ in WINDOWS if key == self.window_key)
+
+    def _now(self) -> float:
+        clock = getattr(self.session, "clock", None)
+        return float(clock()) if callable(clock) else time.time()
+
+    # ------------------------------------------------------------ refresh
+
+    def mark_dirty(self, changed: Iterable[str] = (), *, figures: bool = False, approvals: bool = False) -> None:  # type: ignore[override]
+        """Live changes are not redrawn one by one: :meth:`_poll` compares a cheap
+        signature every few seconds instead, so nothing is remembered here."""
+
+    def flush(self) -> None:
+        self.clean()
+
+    def on_screen_resume(self) -> None:
+        self._poll()
+
+    def current_signature(self) -> tuple[Any, ...]:
+        """What the figures depend on: the window, every conversation's version,
+        the verdicts and, for a rolling window, the minute (conversations age out)."""
+        conversations = self.session.engine.conversations
+        window_s = self.window_s
+        now = self._now()
+        since = None if window_s is None else now - window_s
+        verdicts = self.session.escalation_verdicts(since)
+        return (
+            self.window_key,
+            len(conversations),
+            sum(state.version for state in conversations.values()),
+            None if window_s is None else int(now // 60),
+            hash(frozenset(verdicts.items())),
+        )
+
+    def _poll(self) -> None:
+        if not is_visible(self):
+            return  # hidden behind another screen: catch up when shown (on_screen_resume)
+        try:
+            signature = self.current_signature()
+        except Exception:
+            log.exception("metrics signature")
+            return
+        if signature != self._signature:
+            self.recompute(signature)
+
+    def recompute(self, signature: tuple[Any, ...] | None = None) -> None:
+        """Compute the window's metrics and update what changed on screen."""
+        started = time.perf_counter()
+        try:
+            self._signature = signature or self.current_signature()
+            metrics: Metrics = self.session.metrics(self.window_s)
+        except Exception as error:
+            log.exception("computing metrics")
+            self.query_one("#metrics-status", StatusLine).show(
+                Content.assemble(("Metrics unavailable: ", "$text-error bold"), one_line(str(error), 200))
+            )
+            return
+        self.metrics = metrics
+        self.recomputes += 1
+        window_s = self.window_s
+        start = None if window_s is None else self._now() - window_s
+        conversations = self.session.engine.conversations.values()
+        low = float(self.session.config.thresholds.low_confidence)
+        with self.app.batch_update():
+            for fid, content in figure_contents(metrics).items():
+                self.query_one(f"#{fid}", Static).update(content)
+            self.query_one("#metrics-callouts", Static).update(callouts(metrics))
+            self._show_charts(metrics, tte_turns(conversations, start), low)
+            self._show_status(metrics, time.perf_counter() - started)
+
+    def _show_charts(self, m: Metrics, turns: list[int], low_confidence: float) -> None:
+        none = f"no conversations started in the last {self.window_label}" if self.window_s else "no conversations yet"
+        has = m.conversations > 0
+        self.query_one("#chart-escalation", MetricChart).show(
+            EscalationData(TrendData.of(m.escalation_trend, 100.0), m.escalation_band.band, m.escalation_band.typical) if has else None,
+            empty=f"Escalation rate: {none}",
+        )
+        rows = containment_rows(m)
+        self.query_one("#chart-containment", MetricChart).show(
+            ContainmentData(m.containment_rate, rows) if rows else None,
+            empty="Containment by topic: no ended conversations",
+        )
+        bins = tuple((b.lo, b.hi, b.count) for b in m.confidence_histogram)
+        self.query_one("#chart-confidence", MetricChart).show(
+            ConfidenceData(bins, low_confidence) if any(n for *_, n in bins) else None,
+            empty="AI confidence: no AI turns with a confidence",
+        )
+        sentiment = TrendData.of(m.sentiment_trend)
+        self.query_one("#chart-sentiment", MetricChart).show(
+            sentiment if any(v is not None for v in sentiment.values) else None,
+            empty="Customer sentiment: no customer turns",
+        )
+        self.query_one("#chart-tte", MetricChart).show(
+            tte_data(turns) if turns else None,
+            empty="Time to escalation: no escalations",
+        )
+
+    def _show_status(self, m: Metrics, seconds: float) -> None:
+        parts: list[str | tuple[str, str]] = [("Metrics  ", "bold")]
+        for key, label, _ in WINDOWS:
+            chosen = key == self.window_key
+            parts += [(key, "bold"), " ", (label, "reverse bold" if chosen else "dim"), "  "]
+        parts += [
+            ("· ", "dim"),
+            f"{formatting.count(m.conversations)} conversations, {formatting.count(m.ended)} ended",
+            (f"  · updated {formatting.clock_time(time.time())}", "dim"),
+        ]
+        self.query_one("#metrics-status", StatusLine).show(Content.assemble(*parts))
+        log.debug("metrics for %s computed in %.3fs", self.window_label, seconds)
+
+    # ------------------------------------------------------------ actions
+
+    def action_window(self, key: str) -> None:
+        if key != self.window_key and key in {k for k, _, _ in WINDOWS}:
+            self.window_key = key
+            self.recompute()
+
+    def action_recompute(self) -> None:
+        self.recompute()
+
+    def action_back(self) -> None:
+        self.dismiss()

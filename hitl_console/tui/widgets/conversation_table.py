@@ -1,0 +1,678 @@
+"""The floor's table of active conversations, kept live cheaply.
+
+A busy floor has thousands of rows and hundreds of events a second. The
+table is a Line API widget (like Textual's own ``DataTable`` and Toolong's
+log view) rather than a ``DataTable``: a ``DataTable`` keys every render
+cache on one update counter, so a single changed cell re-renders every cell
+on screen, which at 2,000 rows and 500 events/s cost most of a frame. Here:
+
+* :meth:`ConversationTable.sync` is given the rows to show, in order; it
+  adds and drops only the rows that came or went, and for a row whose
+  ``ConversationState.version`` changed works out each cell's *model* (a
+  small hashable value) and re-renders only cells whose model changed;
+* each row is rendered to a ``Strip`` once and cached until one of its
+  cells changes (or the width, the cursor or the theme does), so a redraw
+  renders only the rows that changed and are on screen;
+* re-ordering is replacing a list, done only when the order changed; the
+  cursor stays on the conversation it was on, whatever its new position,
+  and the view does not scroll unless that row would leave the screen.
+
+Columns give way as the terminal narrows, in the reverse of
+:data:`COLUMN_PRIORITY` (channel goes first, the id never goes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from hitl_console.engine.state import ConversationState
+from hitl_console.text import one_line
+from hitl_console.tui import formatting, glyphs
+from hitl_console.tui.palette import Palette
+
+
+@dataclass(frozen=True, slots=True)
+class CellContext:
+    """What a cell may depend on besides the conversation itself."""
+
+    now: float
+    me: str
+    low_confidence: float
+    palette: Palette
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    model: Callable[[ConversationState, CellContext], Hashable]
+    """A cheap, hashable summary of what the cell shows: equal models, no redraw."""
+    render: Callable[[Hashable, CellContext], Text]
+    justify: str = "left"
+
+
+def _style_of(text: Text) -> Style:
+    style = text.style
+    if isinstance(style, Style):
+        return style
+    return Style.parse(style) if style else Style()
+
+
+def _text(value: str, style: Style | str = "", justify: str = "left") -> Text:
+    return Text(value, style=style, no_wrap=True, end="", justify=justify)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ cells
+
+
+def _id_model(s: ConversationState, ctx: CellContext) -> Hashable:
+    return s.conversation_id
+
+
+def _id_render(m: Hashable, ctx: CellContext) -> Text:
+    return _text(one_line(str(m)))
+
+
+def _holder_model(s: ConversationState, ctx: CellContext) -> Hashable:
+    return (s.holder, s.agent if s.holder == "human" else None)
+
+
+def _holder_render(m: Hashable, ctx: CellContext) -> Text:
+    holder, agent = m  # type: ignore[misc]
+    p = ctx.palette
+    if holder == "waiting":
+        return _text("WAITING", p.error + p.strong)
+    if holder == "human":
+        if agent and agent == ctx.me:
+            return _text("▶ you", p.success + p.strong)
+        return _text(one_line(agent or "human"), p.success)
+    if holder == "ended":
+        return _text("ended", p.muted)
+    return _text("AI", p.muted)
+
+
+def _risk_model(s: ConversationState, ctx: CellContext) -> Hashable:
+    return round(s.risk, 2)
+
+
+def _risk_render(m: Hashable, ctx: CellContext) -> Text:
+    value = float(m)  # type: ignore[arg-type]
+    return _text(f"{value:.2f}", glyphs.risk_style(value, ctx.palette), justify="right")
+
+
+def _triggers_model(s: ConversationState, ctx: CellContext) -> Hashable:
+    return tuple(glyphs.badge_codes(s.active))
+
+
+def _triggers_render(m: Hashable, ctx: CellContext) -> Text:
+    codes = set(m)  # type: ignore[arg-type]
+    kinds = [kind for kind, code in glyphs.BADGES.items() if code in codes]
+    return glyphs.badges_text(kinds, ctx.palette)
+
+
+def _sentiment_model(s: ConversationState, ctx: CellContext) -> Hashable:
+    return tuple(round(v, 2) for v in s.sentiments()[-8:])
+
+
+def _sentiment_render(m: Hashable, ctx: CellContext) -> Text:
+    return glyphs.sparkline_text(m, ctx.palette)  # type: ignore[arg-type]
+
+
+def _confidence_model(s: ConversationState, ctx: CellContext) -> Hashable:
+    value = s.last_confidence
+    return None if value is None else round(value, 2)
+
+
+def _confidence_render(m: Hashable, ctx: CellContext) -> Text:
+    return glyphs.gauge_text(m, ctx.low_confidence, ctx.palette)  # type: ignore[arg-type]
+
+
+def _customer_model(s: ConversationState, ctx: CellContext) -> Hashable:
+    c = s.customer
+    return (c.name or c.id or "", c.tier)
+
+
+def _customer_render(m: Hashable, ctx: CellContext) -> Text:
+    who, tier = m  # type: ignore[misc]
+    text = _text(one_line(who)) if who else _text("unknown", ctx.palette.muted)
+    if tier:
+        text.append("·" + one_line(tier), ctx.palette.accent)
+    return text
+
+
+def _queue_model(s: ConversationState, ctx: CellContext) -> Hashable:
+    topic = s.topics[-1] if s.topics else (s.contact_reason or "")
+    return (s.queue, topic)
+
+
+def _queue_render(m: Hashable, ctx: CellContext) -> Text:
+    queue, topic = m  # type: ignore[misc]
+    text = _text(one_line(queue or "–"))
+    if topic:
+        text.append("/" + one_line(topic), ctx.palette.muted)
+    return text
+
+
+def _age_model(s: ConversationState, ctx: CellContext) -> Hashable:
+    return formatting.age(ctx.now - s.started_ts if s.started_ts else None)
+
+
+def _age_render(m: Hashable, ctx: CellContext) -> Text:
+    return _text(str(m), justify="right")
+
+
+def _turns_model(s: ConversationState, ctx: CellContext) -> Hashable:
+    return s.turn_count
+
+
+def _turns_render(m: Hashable, ctx: CellContext) -> Text:
+    return _text(str(m), justify="right")
+
+
+def _loop_model(s: ConversationState, ctx: CellContext) -> Hashable:
+    return bool(s.loop_warning)
+
+
+def _loop_render(m: Hashable, ctx: CellContext) -> Text:
+    return _text("⟳ loop", ctx.palette.warning) if m else _text("")
+
+
+def _channel_model(s: ConversationState, ctx: CellContext) -> Hashable:
+    return s.channel
+
+
+def _channel_render(m: Hashable, ctx: CellContext) -> Text:
+    return _text(one_line(str(m)), ctx.palette.muted)
+
+
+COLUMNS: dict[str, Column] = {
+    c.key: c
+    for c in (
+        Column("id", "Conv.", 10, _id_model, _id_render),
+        Column("holder", "Holder", 8, _holder_model, _holder_render),
+        Column("risk", "Risk", 4, _risk_model, _risk_render, "right"),
+        Column("triggers", "Triggers", 11, _triggers_model, _triggers_render),
+        Column("sentiment", "Sentiment", 9, _sentiment_model, _sentiment_render),
+        Column("confidence", "AI conf.", 9, _confidence_model, _confidence_render),
+        Column("customer", "Customer", 14, _customer_model, _customer_render),
+        Column("age", "Age", 5, _age_model, _age_render, "right"),
+        Column("queue", "Queue/topic", 18, _queue_model, _queue_render),
+        Column("turns", "Turns", 5, _turns_model, _turns_render, "right"),
+        Column("loop", "Loop", 6, _loop_model, _loop_render),
+        Column("channel", "Chan.", 5, _channel_model, _channel_render),
+    )
+}
+
+COLUMN_PRIORITY: tuple[str, ...] = tuple(COLUMNS)
+"""Most important first. As the terminal narrows, columns give way from the
+end: channel, then the loop flag (the LP badge says it too), turns,
+queue/topic, age, customer, confidence, sentiment, triggers; the id, holder
+and risk always stay. At 80 columns: id, holder, risk, triggers, sentiment,
+confidence and customer."""
+
+VIRTUAL_STEP = 64
+ALWAYS_SHOWN = 3
+CELL_PADDING = 1
+STRETCH: tuple[tuple[str, int], ...] = (("customer", 14), ("queue", 16), ("id", 6), ("triggers", 6))
+"""Where spare width goes on wide terminals (column, at most this much more)."""
+
+
+def columns_for_width(width: int, padding: int = CELL_PADDING) -> list[str]:
+    """The columns that fit in ``width`` cells, in priority order."""
+    chosen: list[str] = []
+    used = 0
+    for index, key in enumerate(COLUMN_PRIORITY):
+        need = COLUMNS[key].width + 2 * padding
+        if index >= ALWAYS_SHOWN and used + need > width:
+            break
+        chosen.append(key)
+        used += need
+    return chosen
+
+
+def column_widths(keys: Sequence[str], width: int, padding: int = CELL_PADDING) -> dict[str, int]:
+    """Widths for ``keys`` in ``width`` cells: the base widths, with what is
+    left over given to the columns whose text is most often cut."""
+    widths = {key: COLUMNS[key].width for key in keys}
+    spare = width - sum(w + 2 * padding for w in widths.values())
+    for key, most in STRETCH:
+        if spare <= 0:
+            break
+        if key in widths:
+            extra = min(most, spare)
+            widths[key] += extra
+            spare -= extra
+    return widths
+
+
+class ConversationTable(ScrollView, can_focus=True):
+    """Active conversations, one row each, keyed by conversation id.
+
+    Line 0 is the column header, pinned; rows scroll beneath it.
+    """
+
+    DEFAULT_CSS = """
+    ConversationTable {
+        background: $surface;
+        color: $foreground;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+    }
+    ConversationTable > .conversation-table--header {
+        text-style: bold;
+        color: $text-muted;
+        background: $panel;
+    }
+    ConversationTable > .conversation-table--cursor {
+        background: $block-cursor-blurred-background;
+        color: $block-cursor-blurred-foreground;
+        text-style: $block-cursor-blurred-text-style;
+    }
+    ConversationTable:focus > .conversation-table--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
+    """
+
+    COMPONENT_CLASSES = {"conversation-table--header", "conversation-table--cursor"}
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Open", tooltip="Open the selected conversation"),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home,g", "cursor_top", "Top", show=False),
+        Binding("end,G", "cursor_bottom", "Bottom", show=False),
+    ]
+
+    cursor_row: reactive[int] = reactive(0, init=False, always_update=False, repaint=False)
+
+    class RowHighlighted(Message):
+        """The cursor moved onto another conversation."""
+
+        def __init__(self, table: ConversationTable, conversation_id: str) -> None:
+            super().__init__()
+            self.table = table
+            self.conversation_id = conversation_id
+
+        @property
+        def control(self) -> ConversationTable:
+            return self.table
+
+    class RowSelected(Message):
+        """``enter`` or a click on a row: open it."""
+
+        def __init__(self, table: ConversationTable, conversation_id: str) -> None:
+            super().__init__()
+            self.table = table
+            self.conversation_id = conversation_id
+
+        @property
+        def control(self) -> ConversationTable:
+            return self.table
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._columns_shown: list[str] = []
+        self._widths: dict[str, int] = {}
+        self._order: list[str] = []
+        self._index: dict[str, int] = {}
+        self._versions: dict[str, int] = {}
+        self._models: dict[str, dict[str, Hashable]] = {}
+        self._cells: dict[str, dict[str, Text]] = {}
+        self._generation: dict[str, int] = {}
+        self._strips: dict[str, tuple[tuple, Strip]] = {}
+        self._header: tuple[tuple, Strip] | None = None
+        self._style_generation = 0
+        self._cursor_key: str | None = None
+        self.follow = False
+        """Whether the cursor follows its conversation when rows re-sort. Off
+        until the supervisor moves the cursor (a fresh floor keeps it on the
+        riskiest row), and off again after ``home``: "the top, whatever it is"."""
+        self.cell_context = CellContext(now=0.0, me="", low_confidence=0.55, palette=Palette.plain())
+        self.cells_rendered = 0
+        """Cells rendered since start (tests and the benchmark read it)."""
+        self.rows_rendered = 0
+
+    # ------------------------------------------------------------ queries
+
+    @property
+    def shown_columns(self) -> list[str]:
+        return list(self._columns_shown)
+
+    @property
+    def widths(self) -> dict[str, int]:
+        return dict(self._widths)
+
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def row_ids(self) -> list[str]:
+        return list(self._order)
+
+    @property
+    def current_id(self) -> str | None:
+        """The conversation under the cursor."""
+        if not self._order:
+            return None
+        return self._order[min(self.cursor_row, len(self._order) - 1)]
+
+    def cell_text(self, cid: str, column: str) -> str:
+        """The plain text of one cell (tests read the table through it)."""
+        cell = self._cells.get(cid, {}).get(column)
+        return "" if cell is None else cell.plain
+
+    # ------------------------------------------------------------ updating
+
+    def set_columns(self, widths: dict[str, int], states: Sequence[ConversationState]) -> None:
+        """Show exactly these columns (in order) at these widths; a change re-renders the rows."""
+        if widths == self._widths and self._columns_shown:
+            return
+        self._widths = dict(widths)
+        self._columns_shown = list(widths)
+        self.rebuild(states)
+
+    def rebuild(self, states: Sequence[ConversationState]) -> None:
+        """Render every row again (new columns, a new filter, a new theme)."""
+        keep = self.current_id or self._cursor_key
+        self._versions.clear()
+        self._models.clear()
+        self._cells.clear()
+        self._strips.clear()
+        self._generation.clear()
+        self._header = None
+        for state in states:
+            self._add(state)
+        self._set_order([s.conversation_id for s in states])
+        self._restore_cursor(keep)
+        self.refresh()
+
+    def sync(self, states: Sequence[ConversationState], changed: Iterable[str] | None = None) -> bool:
+        """Make the table show ``states`` in this order; return whether anything changed.
+
+        ``changed`` limits the version check to those ids (None: check all).
+        """
+        if not self._columns_shown:
+            return False
+        keep = self.current_id or self._cursor_key
+        wanted = [s.conversation_id for s in states]
+        wanted_set = set(wanted)
+        touched = False
+        for cid in [cid for cid in self._versions if cid not in wanted_set]:
+            self._drop(cid)
+            touched = True
+        check = None if changed is None else set(changed)
+        dirty_rows: list[str] = []
+        for state in states:
+            cid = state.conversation_id
+            if cid not in self._versions:
+                self._add(state)
+                touched = True
+            elif (check is None or cid in check) and state.version != self._versions[cid]:
+                if self._update(state):
+                    dirty_rows.append(cid)
+        if wanted != self._order:
+            self._set_order(wanted)
+            self._restore_cursor(keep)
+            touched = True
+        if touched:
+            self.refresh()
+        else:
+            for cid in dirty_rows:
+                self._refresh_row(cid)
+        return touched or bool(dirty_rows)
+
+    def refresh_column(self, key: str, states: Iterable[ConversationState]) -> int:
+        """Recompute one column for every row (ages as time passes); returns cells changed."""
+        if key not in self._columns_shown:
+            return 0
+        column = COLUMNS[key]
+        changed = 0
+        for state in states:
+            models = self._models.get(state.conversation_id)
+            if models is None:
+                continue
+            model = column.model(state, self.cell_context)
+            if models.get(key) != model:
+                models[key] = model
+                self._set_cell(state.conversation_id, key, column.render(model, self.cell_context))
+                self._refresh_row(state.conversation_id)
+                changed += 1
+        return changed
+
+    def restyle(self) -> None:
+        """Colours changed (theme, focus): cached strips are stale."""
+        self._style_generation += 1
+        self._header = None
+        self.refresh()
+
+    def _add(self, state: ConversationState) -> None:
+        cid = state.conversation_id
+        models = {key: COLUMNS[key].model(state, self.cell_context) for key in self._columns_shown}
+        self._models[cid] = models
+        self._cells[cid] = {key: COLUMNS[key].render(models[key], self.cell_context) for key in self._columns_shown}
+        self.cells_rendered += len(models)
+        self._versions[cid] = state.version
+        self._generation[cid] = self._generation.get(cid, 0) + 1
+
+    def _drop(self, cid: str) -> None:
+        self._versions.pop(cid, None)
+        self._models.pop(cid, None)
+        self._cells.pop(cid, None)
+        self._strips.pop(cid, None)
+        self._generation.pop(cid, None)
+
+    def _update(self, state: ConversationState) -> bool:
+        cid = state.conversation_id
+        models = self._models[cid]
+        self._versions[cid] = state.version
+        changed = False
+        for key in self._columns_shown:
+            column = COLUMNS[key]
+            model = column.model(state, self.cell_context)
+            if models.get(key) != model:
+                models[key] = model
+                self._set_cell(cid, key, column.render(model, self.cell_context))
+                changed = True
+        return changed
+
+    def _set_cell(self, cid: str, key: str, cell: Text) -> None:
+        self._cells[cid][key] = cell
+        self._generation[cid] = self._generation.get(cid, 0) + 1
+        self.cells_rendered += 1
+
+    def _set_order(self, order: list[str]) -> None:
+        self._order = order
+        self._index = {cid: i for i, cid in enumerate(order)}
+        self._fit_virtual_size()
+
+    def _fit_virtual_size(self) -> None:
+        """Rows plus the header; a long table's height is rounded up to a
+        multiple of :data:`VIRTUAL_STEP`. A changed virtual size costs a
+        layout, and a layout repaints the whole screen: on a busy floor rows
+        come and go every redraw, and the few blank lines this allows past
+        the end are a far smaller price."""
+        height = len(self._order) + 1
+        if height > self.size.height:
+            height = -(-height // VIRTUAL_STEP) * VIRTUAL_STEP
+        size = Size(self.size.width, height)
+        if size != self.virtual_size:
+            self.virtual_size = size
+
+    def _refresh_row(self, cid: str) -> None:
+        index = self._index.get(cid)
+        if index is None:
+            return
+        y = index - int(self.scroll_y) + 1
+        if 1 <= y < self.size.height:
+            self.refresh_lines(y)
+
+    # ------------------------------------------------------------ cursor
+
+    def validate_cursor_row(self, row: int) -> int:
+        return max(0, min(row, len(self._order) - 1)) if self._order else 0
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        if old < len(self._order):
+            self._refresh_row(self._order[old])
+        if self._order:
+            cid = self._order[new]
+            self._refresh_row(cid)
+            if cid != self._cursor_key:
+                self._cursor_key = cid
+                self.post_message(self.RowHighlighted(self, cid))
+
+    def _scroll_to_cursor(self) -> None:
+        visible = max(1, self.size.height - 1)
+        top = int(self.scroll_y)
+        row = self.cursor_row
+        if row < top:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif row >= top + visible:
+            self.scroll_to(y=row - visible + 1, animate=False, immediate=True)
+
+    def move_cursor(self, row: int, *, scroll: bool = True) -> None:
+        self.cursor_row = row
+        if scroll:
+            self._scroll_to_cursor()
+
+    def _restore_cursor(self, cid: str | None) -> None:
+        """Put the cursor back on ``cid`` wherever it now is; if it ended, stay
+        at the same place in the list."""
+        if not self._order:
+            return
+        if not self.follow:
+            self.move_cursor(min(self.cursor_row, len(self._order) - 1))
+            return
+        index = self._index.get(cid) if cid is not None else None
+        if index is None:
+            self.move_cursor(min(self.cursor_row, len(self._order) - 1))
+            return
+        self._cursor_key = cid
+        if index != self.cursor_row:
+            self.move_cursor(index)
+
+    def select_id(self, cid: str) -> bool:
+        """Move the cursor to a conversation (e.g. from an alert) and follow it."""
+        index = self._index.get(cid)
+        if index is None:
+            return False
+        self.follow = True
+        self.move_cursor(index)
+        return True
+
+    def _navigate(self, row: int) -> None:
+        self.follow = True
+        self.move_cursor(row)
+
+    def action_cursor_up(self) -> None:
+        self._navigate(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self._navigate(self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self._navigate(self.cursor_row - max(1, self.size.height - 2))
+
+    def action_page_down(self) -> None:
+        self._navigate(self.cursor_row + max(1, self.size.height - 2))
+
+    def action_cursor_top(self) -> None:
+        self.follow = False
+        self.move_cursor(0)
+
+    def action_cursor_bottom(self) -> None:
+        self._navigate(len(self._order) - 1)
+
+    def action_select_cursor(self) -> None:
+        cid = self.current_id
+        if cid is not None:
+            self.post_message(self.RowSelected(self, cid))
+
+    async def _on_click(self, event: events.Click) -> None:
+        row = int(self.scroll_y) + event.y - 1
+        if event.y >= 1 and 0 <= row < len(self._order):
+            self.follow = True
+            self.move_cursor(row, scroll=False)
+            if event.chain >= 2:
+                self.action_select_cursor()
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self.restyle()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self.restyle()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_virtual_size()
+        self._header = None
+
+    # ------------------------------------------------------------ rendering
+
+    def _row_strip(self, cid: str, width: int, cursor: bool) -> Strip:
+        key = (self._generation.get(cid, 0), width, cursor, self._style_generation)
+        cached = self._strips.get(cid)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        strip = self._line(self._cells.get(cid, {}), width, self.rich_style)
+        if cursor:
+            # The cursor's colours go on top, as DataTable does by default: the
+            # row under the cursor must be readable whatever its cells' colours.
+            cursor_style = self.get_component_rich_style("conversation-table--cursor")
+            strip = Strip([Segment(t, st + cursor_style if st else cursor_style, c) for t, st, c in strip], strip.cell_length)
+        self._strips[cid] = (key, strip)
+        self.rows_rendered += 1
+        return strip
+
+    def _line(self, cells: dict[str, Text], width: int, base: Style) -> Strip:
+        pad = " " * CELL_PADDING
+        segments: list[Segment] = []
+        console = self.app.console
+        for key in self._columns_shown:
+            column_width = self._widths.get(key, COLUMNS[key].width)
+            cell = cells.get(key)
+            text = cell.copy() if cell is not None else Text("")
+            text.align(COLUMNS[key].justify, column_width)  # type: ignore[arg-type]
+            # Text.render applies the spans but not the Text's own style.
+            cell_base = base + _style_of(text)
+            segments.append(Segment(pad, base))
+            for segment in text.render(console, end=""):
+                segments.append(Segment(segment.text, cell_base + segment.style if segment.style else cell_base))
+            segments.append(Segment(pad, base))
+        return Strip(segments).adjust_cell_length(width, base)
+
+    def _header_strip(self, width: int) -> Strip:
+        key = (width, tuple(self._columns_shown), self._style_generation)
+        if self._header is not None and self._header[0] == key:
+            return self._header[1]
+        base = self.rich_style + self.get_component_rich_style("conversation-table--header")
+        labels = {k: Text(COLUMNS[k].label, end="") for k in self._columns_shown}
+        strip = self._line(labels, width, base)
+        self._header = (key, strip)
+        return strip
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._header_strip(width)
+        row = int(self.scroll_y) + y - 1
+        if 0 <= row < len(self._order):
+            return self._row_strip(self._order[row], width, row == self.cursor_row)
+        return Strip.blank(width, self.rich_style)

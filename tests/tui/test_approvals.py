@@ -1,0 +1,134 @@
+"""The approvals queue: pending ones with a countdown, approve/deny with a note, expired shown."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable
+
+from hitl_console.tui.screens.approvals import ApprovalsScreen, collect, status_word
+
+from .fixtures import NOW, FakeSession, add_approval, floor_states, make_app, screen_text, settle
+
+pytestmark = pytest.mark.slow
+
+
+def queue_states():
+    states = floor_states()  # c-1042 has ap-1: refund_order 250 USD, 120 s left
+    by_id = {s.conversation_id: s for s in states}
+    add_approval(by_id["c-2077"], "ap-2", action="close_account", amount=None, rationale="customer asked twice", expires_in=20)
+    add_approval(by_id["c-3001"], "ap-3", action="reship_order", amount=49.0, expires_in=-5)  # deadline passed
+    done = add_approval(by_id["c-3555"], "ap-4", action="goodwill_credit", amount=10.0, expires_in=60)
+    done.status, done.by, done.resolved_ts = "approved", "alice", NOW - 10
+    return states
+
+
+def test_collect_orders_open_by_deadline_and_shows_expired() -> None:
+    open_, closed = collect(queue_states(), NOW)
+    assert [a.approval_id for a in open_] == ["ap-2", "ap-1"]
+    assert {a.approval_id for a in closed} == {"ap-3", "ap-4"}
+    ap3 = next(a for a in closed if a.approval_id == "ap-3")
+    assert status_word(ap3, NOW) == "expired"
+
+
+async def test_queue_screen_lists_counts_down_and_sends_decisions() -> None:
+    session = FakeSession(queue_states())
+    clock_now = {"t": NOW}
+    app = make_app(session, clock=lambda: clock_now["t"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ApprovalsScreen)
+        table = screen.query_one(DataTable)
+        assert [str(r.key.value) for r in table.ordered_rows][:2] == ["ap-2", "ap-1"]
+        text = screen_text(app)
+        assert "close_account" in text and "250.00 USD" in text and "20s" in text
+        assert "expired" in text and "approved" in text
+        assert screen._countdown is not None and screen._countdown._active.is_set()
+
+        clock_now["t"] = NOW + 5
+        await pilot.pause(1.3)  # the 1 Hz countdown
+        assert "15s" in screen_text(app)
+
+        await pilot.press("a")  # ap-2 is under the cursor
+        await pilot.pause()
+        assert type(app.screen).__name__ == "NoteDialog"
+        await pilot.press(*"ok by policy 4.2", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert session.commands[-1] == ("approve", "c-2077", {"approval_id": "ap-2", "note": "ok by policy 4.2"})
+
+        await pilot.press("down", "d")
+        await pilot.pause()
+        await pilot.press("enter")  # no note
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert session.commands[-1] == ("deny", "c-1042", {"approval_id": "ap-1", "note": None})
+
+        count = len(session.commands)
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("escape")  # a cancelled note dialog sends nothing
+        await pilot.pause()
+        assert len(session.commands) == count
+
+
+async def test_decisions_are_not_offered_on_closed_requests() -> None:
+    session = FakeSession(queue_states())
+    app = make_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("down", "down")  # ap-3 (expired) or ap-4 (approved)
+        assert screen.check_action("approve", ()) is False
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ApprovalsScreen)
+        assert session.commands == []
+
+
+async def test_no_pending_means_no_countdown() -> None:
+    states = floor_states()
+    for state in states:
+        state.approvals.clear()
+    app = make_app(FakeSession(states))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await pilot.pause()
+        screen = app.screen
+        assert "0 pending" in screen_text(app)
+        assert not screen._countdown._active.is_set()
+
+
+async def test_approve_from_the_conversation_screen() -> None:
+    session = FakeSession(queue_states())
+    app = make_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_conversation("c-1042")
+        await pilot.pause()
+        await pilot.pause()
+        assert "APPROVAL refund_order" in screen_text(app)
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert session.commands[-1] == ("approve", "c-1042", {"approval_id": "ap-1", "note": None})
+
+
+async def test_expired_request_is_shown_as_expired_in_the_conversation() -> None:
+    session = FakeSession(queue_states())
+    app = make_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_conversation("c-3001")
+        await pilot.pause()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "EXPIRED" in text
+        assert app.screen.check_action("approve", ()) is False

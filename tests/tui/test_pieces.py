@@ -1,0 +1,146 @@
+"""The small pure pieces: glyphs, formatting, ranking, column give-way, themes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+
+from hitl_console.tui import formatting, glyphs, ranking
+from hitl_console.tui.palette import Palette
+from hitl_console.tui.themes import DEFAULT_THEME, PACKAGE_THEMES, choose_theme, load_themes
+from hitl_console.tui.widgets.conversation_table import COLUMN_PRIORITY, columns_for_width
+
+from .fixtures import NOW, floor_states, make_state
+
+
+def test_sparkline_maps_minus_one_to_lowest_block_and_pads_left() -> None:
+    assert glyphs.sparkline([-1.0, 0.0, 1.0], width=5) == "  ▁▅█"
+    assert glyphs.sparkline([2.0, -5.0]) == " " * 6 + "█▁"  # clamped
+    assert glyphs.sparkline(list(range(20)), width=8).strip() and len(glyphs.sparkline([0.1] * 20)) == 8
+
+
+def test_gauge_shows_quarters_and_value() -> None:
+    assert glyphs.gauge(0.41) == "▰▰▱▱ 0.41"
+    assert glyphs.gauge(1.0) == "▰▰▰▰ 1.00"
+    assert glyphs.gauge(None).startswith("▱▱▱▱")
+
+
+def test_badges_have_a_fixed_order() -> None:
+    assert glyphs.badge_codes({"ai_request", "low_confidence", "loop"}) == ["LC", "LP", "AI"]
+    text = glyphs.badges_text({"sentiment", "high_stakes"}, Palette.plain())
+    assert isinstance(text, Text) and text.plain == "HS SE"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [(None, "–"), (5, "5s"), (65, "1m05s"), (3700, "1h01m"), (90000, "1d01h")],
+)
+def test_duration(seconds, expected) -> None:
+    assert formatting.duration(seconds) == expected
+
+
+def test_age_changes_at_most_once_a_minute() -> None:
+    assert formatting.age(10) == formatting.age(59) == "<1m"
+    assert formatting.age(61) == formatting.age(119) == "1m"
+    assert formatting.age(3 * 3600 + 5 * 60) == "3h05"
+
+
+def test_money_and_time_left() -> None:
+    assert formatting.money(1234.5, "USD") == "1,234.50 USD"
+    assert formatting.money(None, "USD") == ""
+    assert formatting.time_left(-1) == "expired"
+    assert formatting.time_left(None) == "no limit"
+
+
+def test_columns_give_way_from_the_least_important() -> None:
+    wide = columns_for_width(400)
+    assert wide == list(COLUMN_PRIORITY)
+    at_80 = columns_for_width(79)
+    assert at_80[:3] == ["id", "holder", "risk"]
+    assert "triggers" in at_80 and "sentiment" in at_80 and "confidence" in at_80
+    assert "channel" not in at_80 and "loop" not in at_80
+    # Narrowing never brings back a column that gave way.
+    previous = wide
+    for width in range(400, 10, -1):
+        now = columns_for_width(width)
+        assert now == previous[: len(now)]
+        previous = now
+    assert columns_for_width(5) == ["id", "holder", "risk"]
+
+
+def test_ranking_sorts_filters_and_cycles_queues() -> None:
+    states = floor_states()
+    by_risk = [s.conversation_id for s in ranking.select(states)]
+    assert by_risk[0] == "c-1042" and by_risk[-1] == "c-5200"
+    by_age = ranking.select(states, order="age")
+    assert by_age[0].conversation_id == "c-3001"  # started 90 minutes ago
+    by_sentiment = ranking.select(states, order="sentiment")
+    assert by_sentiment[0].conversation_id == "c-1042"  # -0.70
+    assert by_sentiment[-1].conversation_id == "c-5200"  # no sentiment yet goes last
+    assert [s.conversation_id for s in ranking.select(states, needle="ORTIZ")] == ["c-2077"]
+    assert [s.conversation_id for s in ranking.select(states, needle="third time")] != []  # message text
+    assert {s.queue for s in ranking.select(states, queue="returns")} == {"returns"}
+    queues = ranking.queues_of(states)
+    assert ranking.next_queue(None, queues) == queues[0]
+    assert ranking.next_queue(queues[-1], queues) is None
+    assert ranking.next_sort("turns").name == "risk"
+
+
+def test_ended_conversations_are_not_on_the_floor() -> None:
+    state = make_state("c-9")
+    state.ended = True
+    assert ranking.select([state]) == []
+
+
+# ------------------------------------------------------------------ themes
+
+
+def test_shipped_themes_load_and_the_ansi_one_uses_terminal_colours() -> None:
+    found = load_themes([PACKAGE_THEMES])
+    assert found.problems == []
+    assert {"hitl-dark", "hitl-light", "hitl-high-contrast", "hitl-ansi"} <= set(found.themes)
+    ansi = found.themes["hitl-ansi"]
+    assert ansi.ansi is True and ansi.primary.startswith("ansi_")
+    assert found.themes["hitl-light"].dark is False
+
+
+def test_top_level_themes_dir_points_at_the_package_copies() -> None:
+    root = Path(__file__).resolve().parents[2]
+    readme = root / "themes" / "README.md"
+    assert readme.is_file() and "hitl_console/tui/themes" in readme.read_text()
+
+
+def test_broken_theme_files_are_reported_not_fatal(tmp_path: Path) -> None:
+    (tmp_path / "typo.toml").write_text('name = "typo"\nprimary = "#4FA3E0"\nprimery = "#000"\n')
+    (tmp_path / "badcolour.toml").write_text('name = "bad"\nprimary = "#12345G"\n')
+    (tmp_path / "notoml.toml").write_text("name = \n")
+    (tmp_path / "ok.json").write_text('{"name": "from-json", "primary": "#336699"}')
+    found = load_themes([tmp_path])
+    assert set(found.themes) == {"from-json"}
+    joined = "\n".join(found.problems)
+    assert "typo.toml" in joined and "primery" in joined
+    assert "badcolour.toml" in joined and "notoml.toml" in joined
+
+
+def test_choose_theme_falls_back() -> None:
+    assert choose_theme("hitl-light", ["hitl-light", DEFAULT_THEME]) == ("hitl-light", None)
+    chosen, problem = choose_theme("nope", [DEFAULT_THEME, "textual-dark"])
+    assert chosen == DEFAULT_THEME and problem and "nope" in problem
+    assert choose_theme(None, ["textual-dark"]) == ("textual-dark", None)
+
+
+def test_palette_reads_ansi_colours() -> None:
+    palette = Palette.from_variables({"text-error": "ansi_red", "text-warning": "ansi_yellow 80%"})
+    assert palette.error.color is not None and palette.error.color.number == 1
+    assert palette.warning.color is not None and palette.warning.color.number == 3
+    assert NOW > 0
+
+
+def test_no_color_avoids_the_ansi_theme(monkeypatch) -> None:
+    from .fixtures import make_app
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(theme="hitl-ansi")
+    assert app.no_color and app.theme == "hitl-dark"
