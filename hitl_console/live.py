@@ -47,7 +47,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
-from hitl_console.analysis.metrics import Metrics, assess_escalation_rate, compute_metrics, is_contained, ratio
+from hitl_console.analysis.metrics import (
+    Metrics,
+    assess_escalation_rate,
+    compute_metrics,
+    escalation_sample,
+    is_contained,
+    ratio,
+)
 from hitl_console.analysis.timewin import TimeWindow
 from hitl_console.analysis.trends import TrendWatcher
 from hitl_console.analysis.webhook import WebhookSender
@@ -135,8 +142,9 @@ class FloorFigures:
 
     * ``active``: conversations not ended; ``waiting``: of those, waiting for a
       human; ``held``: held by a human.
-    * ``escalation_rate``: escalated / conversations *started* in the window
-      (the definition of :mod:`hitl_console.analysis.metrics`); None when none started.
+    * ``escalation_rate``: of conversations that started in the window and
+      ended, the share that escalated (``analysis.metrics.escalation_sample``);
+      None when none ended yet.
     * ``containment``: of conversations that started in the window and ended,
       the share resolved without a human (:func:`~hitl_console.analysis.metrics.is_contained`).
     * ``avg_sentiment``: mean of the latest customer sentiment of active conversations.
@@ -797,8 +805,7 @@ class LiveSession:
         window_start = now - self.config.alerts.window_s
         conversations = list(self.engine.conversations.values())
         active = [c for c in conversations if not c.ended]
-        recent = [c for c in conversations if c.started_ts >= window_start]
-        ended_recent = [c for c in recent if c.ended]
+        ended_recent = escalation_sample(conversations, window_start)
         sentiments = [s for c in active if (s := c.last_sentiment) is not None]
         statuses = self.statuses()
         lags = [s.lag_s for s in statuses if s.lag_s is not None]
@@ -806,7 +813,7 @@ class LiveSession:
             active=len(active),
             waiting=sum(1 for c in active if c.holder == "waiting"),
             held=sum(1 for c in active if c.holder == "human"),
-            escalation_rate=ratio(sum(1 for c in recent if c.escalated), len(recent)),
+            escalation_rate=ratio(sum(1 for c in ended_recent if c.escalated), len(ended_recent)),
             containment=ratio(sum(1 for c in ended_recent if is_contained(c)), len(ended_recent)),
             avg_sentiment=statistics.fmean(sentiments) if sentiments else None,
             open_alerts=sum(1 for a in self.alerts if not a.acknowledged),
@@ -916,7 +923,7 @@ def _watch_escalation_rate(session: LiveSession, now: float) -> list[Condition]:
     """
     alerts = session.config.alerts
     window_start = now - alerts.window_s
-    recent = [c for c in session.engine.conversations.values() if c.started_ts >= window_start]
+    recent = escalation_sample(session.engine.conversations.values(), window_start)
     if len(recent) < alerts.min_conversations:
         return []
     rate = sum(1 for c in recent if c.escalated) / len(recent)

@@ -24,6 +24,7 @@ from hitl_console.live import LiveSession
 from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.protocol.events import (
     AnyCommand,
+    ConversationEnded,
     ConversationStarted,
     Customer,
     Event,
@@ -102,6 +103,10 @@ def started(cid: str, seq: int, ts: float = NOW, tier: str = "gold") -> Conversa
 
 def say(cid: str, seq: int, role: str, text: str, ts: float = NOW, **extra: Any) -> Message:
     return Message(type="message", seq=seq, ts=ts, conversation_id=cid, role=role, text=text, **extra)  # type: ignore[arg-type]
+
+
+def ended(cid: str, seq: int, ts: float = NOW, outcome: str = "resolved") -> ConversationEnded:
+    return ConversationEnded(type="conversation.ended", seq=seq, ts=ts, conversation_id=cid, outcome=outcome)
 
 
 def quiet_conversation(cid: str, seq: int, ts: float = NOW) -> list[Event]:

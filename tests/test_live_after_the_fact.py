@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from live_support import FakeHub, say, started, wait_until
+from live_support import FakeHub, ended, say, started, wait_until
 
 from hitl_console.analysis.webhook import WebhookSender
 from hitl_console.config import AlertConfig, Config
@@ -157,8 +157,8 @@ async def test_the_escalation_band_alerts_once_not_from_both_watchers(fake_hub: 
     try:
         hub = fake_hub.instances[-1]
         now = time.time()
-        for i in range(6):  # nobody escalated: under the 3% floor
-            hub.emit("prod", mood_conversation(f"q-{i}", i * 4 + 1, now - 60, 0.2))
+        for i in range(6):  # nobody escalated, all ended: under the 3% floor
+            hub.emit("prod", mood_conversation(f"q-{i}", i * 5 + 1, now - 60, 0.2) + [ended(f"q-{i}", i * 5 + 5, now - 50)])
         session._check_watchers(now)
         session._check_watchers(now)
         lows = [a for a in session.alerts if a.key == "escalation_rate_low"]

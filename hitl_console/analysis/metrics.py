@@ -223,6 +223,19 @@ def topics_of(state: ConversationState) -> list[str]:
     return [NO_TOPIC]
 
 
+def escalation_sample(states: Iterable[ConversationState], start: float, end: float = math.inf) -> list[ConversationState]:
+    """The conversations a *live* escalation rate is taken over: started in
+    ``[start, end)`` and ended.
+
+    A conversation still running may yet escalate. Counting it as "not
+    escalated" made a fresh floor read 0% and alert that the AI misses cases
+    in its first minutes; counting only escalated ones would read too high. Of
+    the ended ones the answer is known, so the rate lags by about one
+    conversation's length and is unbiased.
+    """
+    return [c for c in states if c.ended and start <= c.started_ts < end]
+
+
 def is_contained(state: ConversationState) -> bool:
     """Ended, resolved, never escalated and not resolved by a human."""
     return (

@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from hitl_console.analysis.metrics import is_contained, topics_of
+from hitl_console.analysis.metrics import escalation_sample, is_contained, topics_of
 from hitl_console.config import AlertConfig
 from hitl_console.engine.alerts import Alert, Level
 from hitl_console.engine.state import TRIGGER_KINDS, ConversationState
@@ -119,12 +119,12 @@ class TrendWatcher:
 
     def _escalation(self, states: Sequence[ConversationState], now: float, out: list[_Finding], judged: set[str]) -> None:
         recent, baseline = self._windows(now)
-        r = self._started_in(states, recent)
+        r = escalation_sample(states, *recent)
         if len(r) < self.config.min_conversations:
             return
         judged.update({"escalation_rate_high", "escalation_rate_low"})
         rate = sum(c.escalated for c in r) / len(r)
-        b = self._started_in(states, baseline)
+        b = escalation_sample(states, *baseline)
         base = sum(c.escalated for c in b) / len(b) if len(b) >= self.config.min_conversations else None
         lo, hi = self.config.escalation_band
         vs = f" (baseline {base:.0%})" if base is not None else ""
