@@ -12,7 +12,7 @@ import pytest
 from hitl_console.cli import main
 from hitl_console.commands.common import config_or_exit
 from hitl_console.commands.schema import schema_document
-from hitl_console.config import ConfigError, load_config, parse_config
+from hitl_console.config import Config, ConfigError, load_config, parse_config
 from hitl_console.protocol.events import EVENT_TYPES, KNOWN_TYPES
 
 OPS = {"takeover", "send", "release", "approve", "deny", "end"}
@@ -165,4 +165,4 @@ def test_config_or_exit_on_a_missing_file(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_config_or_exit_without_config_option_uses_defaults() -> None:
-    assert config_or_exit(argparse.Namespace()).ui.refresh_hz == 4.0
+    assert config_or_exit(argparse.Namespace()) == Config()
