@@ -166,6 +166,8 @@ class FloorFigures:
     events_per_s: float
     total_seen: int
     ended: int
+    escalation_sample: int = 0
+    """How many conversations ``escalation_rate`` is taken over (see above)."""
 
 
 @dataclass(slots=True)
@@ -823,6 +825,7 @@ class LiveSession:
             events_per_s=self._events_per_s(),
             total_seen=len(conversations),
             ended=len(conversations) - len(active),
+            escalation_sample=len(ended_recent),
         )
 
     def _events_per_s(self) -> float:

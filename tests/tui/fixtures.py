@@ -296,6 +296,7 @@ class FakeSession:
             events_per_s=12.0,
             total_seen=len(self.engine.conversations),
             ended=0,
+            escalation_sample=len(self.engine.conversations),
         )
 
     def replay(self) -> FakeReplay | None:

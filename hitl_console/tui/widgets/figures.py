@@ -115,7 +115,7 @@ def figure_chips(figures: Any, mode: str, alerts: AlertConfig | None = None) -> 
 
     assessment = assess_escalation_rate(figures.escalation_rate, alerts)
     style, word = ESCALATION_STYLE.get(assessment.status, ("", ""))
-    if figures.total_seen < alerts.min_conversations:
+    if figures.escalation_sample < alerts.min_conversations:
         # Too few conversations for the rate to mean anything (the session's
         # band alert waits for the same number); show it, do not judge it.
         style, word = "dim", f"(n<{alerts.min_conversations})"
