@@ -53,6 +53,7 @@ from hitl_console.analysis.metrics import (
     compute_metrics,
     escalation_sample,
     is_contained,
+    window_covered,
     ratio,
 )
 from hitl_console.analysis.timewin import TimeWindow
@@ -926,8 +927,9 @@ def _watch_escalation_rate(session: LiveSession, now: float) -> list[Condition]:
     """
     alerts = session.config.alerts
     window_start = now - alerts.window_s
-    recent = escalation_sample(session.engine.conversations.values(), window_start)
-    if len(recent) < alerts.min_conversations:
+    conversations = session.engine.conversations.values()
+    recent = escalation_sample(conversations, window_start)
+    if len(recent) < alerts.min_conversations or not window_covered(conversations, window_start, now):
         return []
     rate = sum(1 for c in recent if c.escalated) / len(recent)
     assessment = assess_escalation_rate(rate, alerts)

@@ -238,8 +238,12 @@ async def test_escalation_rate_out_of_band_alerts_and_extra_watchers_plug_in(fak
     try:
         hub = fake_hub.instances[-1]
         now = time.time()
-        for i in range(10):  # ten quiet ones, ended: 0% escalated, under the 3% floor
+        for i in range(10):  # ten quiet ones that ended a minute ago: but the data covers too little of the window
             hub.emit("prod", quiet_conversation(f"q-{i}", i * 4 + 1, ts=now - 60) + [ended(f"q-{i}", i * 4 + 4, now - 50)])
+        session._check_watchers(now)
+        assert "escalation_rate_low" not in [a.key for a in session.alerts]
+        for i in range(10, 20):  # and ten from ten minutes ago: 0% escalated, under the 3% floor
+            hub.emit("prod", quiet_conversation(f"q-{i}", i * 4 + 1, ts=now - 600) + [ended(f"q-{i}", i * 4 + 4, now - 590)])
         session._check_watchers(now)
         keys = [a.key for a in session.alerts]
         assert "escalation_rate_low" in keys and keys.count("trend:sentiment") == 1
@@ -248,9 +252,9 @@ async def test_escalation_rate_out_of_band_alerts_and_extra_watchers_plug_in(fak
         assert session.figures(now).escalation_rate == 0.0
 
         seq = 100
-        for i in range(11):  # ten that asked for a human and ended: 50%, over the 30% ceiling; one still waits
+        for i in range(21):  # twenty that asked for a human and ended: 50%, over the 30% ceiling; one still waits
             asked = [started(f"h-{i}", seq, now - 30), say(f"h-{i}", seq + 1, "customer", "Let me talk to a human agent please", now - 29)]
-            hub.emit("prod", asked + ([ended(f"h-{i}", seq + 2, now - 20)] if i < 10 else []))
+            hub.emit("prod", asked + ([ended(f"h-{i}", seq + 2, now - 20)] if i < 20 else []))
             seq += 3
         session._check_watchers(now)
         assert "escalation_rate_high" in session.conditions and "escalation_rate_low" not in session.conditions

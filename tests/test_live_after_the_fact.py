@@ -158,7 +158,7 @@ async def test_the_escalation_band_alerts_once_not_from_both_watchers(fake_hub: 
         hub = fake_hub.instances[-1]
         now = time.time()
         for i in range(6):  # nobody escalated, all ended: under the 3% floor
-            hub.emit("prod", mood_conversation(f"q-{i}", i * 5 + 1, now - 60, 0.2) + [ended(f"q-{i}", i * 5 + 5, now - 50)])
+            hub.emit("prod", mood_conversation(f"q-{i}", i * 5 + 1, now - 600, 0.2) + [ended(f"q-{i}", i * 5 + 5, now - 590)])
         session._check_watchers(now)
         session._check_watchers(now)
         lows = [a for a in session.alerts if a.key == "escalation_rate_low"]

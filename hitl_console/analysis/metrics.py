@@ -236,6 +236,18 @@ def escalation_sample(states: Iterable[ConversationState], start: float, end: fl
     return [c for c in states if c.ended and start <= c.started_ts < end]
 
 
+def window_covered(states: Iterable[ConversationState], start: float, now: float) -> bool:
+    """Whether what is known reaches back over at least half of ``[start, now)``.
+
+    A console that started two minutes ago has seen only the quick, happy
+    conversations end; the ones that escalate run longer. Judging a
+    15-minute rate on that would alert "the AI misses cases" at every start,
+    so band rules wait until the data covers the window.
+    """
+    oldest = min((c.started_ts for c in states), default=None)
+    return oldest is not None and oldest <= start + (now - start) / 2
+
+
 def is_contained(state: ConversationState) -> bool:
     """Ended, resolved, never escalated and not resolved by a human."""
     return (

@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from hitl_console.analysis.metrics import escalation_sample, is_contained, topics_of
+from hitl_console.analysis.metrics import escalation_sample, is_contained, topics_of, window_covered
 from hitl_console.config import AlertConfig
 from hitl_console.engine.alerts import Alert, Level
 from hitl_console.engine.state import TRIGGER_KINDS, ConversationState
@@ -120,7 +120,7 @@ class TrendWatcher:
     def _escalation(self, states: Sequence[ConversationState], now: float, out: list[_Finding], judged: set[str]) -> None:
         recent, baseline = self._windows(now)
         r = escalation_sample(states, *recent)
-        if len(r) < self.config.min_conversations:
+        if len(r) < self.config.min_conversations or not window_covered(states, recent[0], now):
             return
         judged.update({"escalation_rate_high", "escalation_rate_low"})
         rate = sum(c.escalated for c in r) / len(r)
