@@ -344,10 +344,20 @@ class HitlApp(App[None]):
                 log_widget.add_alerts(alerts)
 
     def _toast(self, alerts: list[Alert]) -> None:
+        """Pop up the most severe new alerts, a few at a time.
+
+        Info-level alerts only go to the log. While a dialog is open (the
+        supervisor is reading a handoff summary or writing a note) only
+        critical ones pop up: at 80x24 a toast covers half a dialog. The rest
+        are counted and summarised once the dialog is gone.
+        """
         now = time.monotonic()
         self._toast_times = [t for t in self._toast_times if t > now - TOAST_WINDOW_S]
+        in_dialog = isinstance(self.screen, ModalScreen)
         ranked = sorted(alerts, key=lambda a: {"critical": 0, "warning": 1}.get(a.level, 2))
         for alert in ranked:
+            if alert.level == "info" or (in_dialog and alert.level != "critical"):
+                continue
             if len(self._toast_times) >= TOASTS_PER_WINDOW:
                 self._toasts_suppressed += 1
                 continue
@@ -359,7 +369,7 @@ class HitlApp(App[None]):
                 timeout={"critical": 10, "warning": 6}.get(alert.level, 4),
                 markup=False,
             )
-        if self._toasts_suppressed >= SUMMARY_AFTER and now - self._last_summary > TOAST_WINDOW_S:
+        if self._toasts_suppressed >= SUMMARY_AFTER and not in_dialog and now - self._last_summary > TOAST_WINDOW_S:
             self.notify(
                 f"{self._toasts_suppressed} more alerts: L lists them all.",
                 title="Alerts",

@@ -178,13 +178,35 @@ async def test_alert_storm_is_rate_limited_but_fully_logged() -> None:
     app = make_app(session)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        storm = [Alert(ts=NOW, level="info", kind="trigger", text=f"c-{i} low confidence") for i in range(100)]
+        storm = [Alert(ts=NOW, level="warning", kind="trigger", text=f"c-{i} looping") for i in range(100)]
         session.emit({"c-1042"}, alerts=storm)
         await settle(pilot)
         assert len(app._notifications) <= 3
         log = app.screen.query_one(AlertLog)
-        assert log.written == 100 and "c-99 low confidence" in log.lines[-1]
-        assert "c-99 low confidence" in screen_text(app)
+        assert log.written == 100 and "c-99 looping" in log.lines[-1]
+        assert "c-99 looping" in screen_text(app)
+
+
+async def test_info_alerts_only_log_and_dialogs_get_only_critical_toasts() -> None:
+    session = FakeSession(floor_states())
+    app = make_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        session.emit({"c-1042"}, alerts=[Alert(ts=NOW, level="info", kind="trigger", text="c-1 low confidence")])
+        await settle(pilot)
+        assert not app._notifications
+        await pilot.press("t")  # the handoff summary: a dialog
+        await settle(pilot)
+        session.emit(
+            {"c-1042"},
+            alerts=[
+                Alert(ts=NOW, level="warning", kind="trigger", text="c-2 sentiment falling"),
+                Alert(ts=NOW, level="critical", kind="trigger", text="c-3 fraud reported"),
+            ],
+        )
+        await settle(pilot)
+        assert [n.message for n in app._notifications] == ["c-3 fraud reported"]
+        assert type(app.screen).__name__ == "HandoffScreen"
 
 
 async def test_alerts_screen_opens_and_acknowledges() -> None:
