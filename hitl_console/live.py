@@ -169,6 +169,9 @@ class FloorFigures:
     ended: int
     escalation_sample: int = 0
     """How many conversations ``escalation_rate`` is taken over (see above)."""
+    window_covered: bool = True
+    """Whether the data reaches back over the window (``analysis.metrics.window_covered``);
+    until it does the rate is shown but not judged, like the band alert."""
 
 
 @dataclass(slots=True)
@@ -827,6 +830,7 @@ class LiveSession:
             total_seen=len(conversations),
             ended=len(conversations) - len(active),
             escalation_sample=len(ended_recent),
+            window_covered=window_covered(conversations, window_start, now),
         )
 
     def _events_per_s(self) -> float:

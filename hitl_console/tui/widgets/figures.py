@@ -119,6 +119,8 @@ def figure_chips(figures: Any, mode: str, alerts: AlertConfig | None = None) -> 
         # Too few conversations for the rate to mean anything (the session's
         # band alert waits for the same number); show it, do not judge it.
         style, word = "dim", f"(n<{alerts.min_conversations})"
+    elif not figures.window_covered:
+        style, word = "dim", "(warming up)"
     lo, hi = alerts.escalation_band
     tlo, thi = alerts.typical_band
     rate = formatting.percent(figures.escalation_rate)
