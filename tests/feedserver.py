@@ -18,7 +18,7 @@ import contextlib
 import json
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -410,3 +410,14 @@ class Collector:
                     await asyncio.wait_for(self._changed.wait(), 0.05)
 
         await asyncio.wait_for(loop(), timeout)
+
+
+@contextlib.asynccontextmanager
+async def running(client: Any, collector: Collector) -> AsyncIterator[asyncio.Task]:
+    """Run a feed client into ``collector`` for the ``async with`` body; stop it after (bounded)."""
+    task = asyncio.create_task(client.run(collector.on_output, collector.on_status))
+    try:
+        yield task
+    finally:
+        await client.stop()
+        await asyncio.wait_for(task, 5)

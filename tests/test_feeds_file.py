@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gzip
 import json
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgpack
 import pytest
 
-from feedserver import Collector, make_events
+from feedserver import Collector, make_events, running
 from hitl_console.feeds.base import ConnectionState
 from hitl_console.feeds.client import FeedClient
 from hitl_console.feeds.file import FileSource, RecordingWriter, iter_records, recording_format
@@ -34,16 +32,6 @@ def write(path: Path, events: list, *, extra_lines: dict[int, str] | None = None
         data = b"".join(msgpack.packb(e) for e in events)
     path.write_bytes(gzip.compress(data) if gz else data)
     return path
-
-
-@contextlib.asynccontextmanager
-async def running(client: FeedClient, collector: Collector) -> AsyncIterator[asyncio.Task]:
-    task = asyncio.create_task(client.run(collector.on_output, collector.on_status))
-    try:
-        yield task
-    finally:
-        await client.stop()
-        await asyncio.wait_for(task, 5)
 
 
 def file_client(path: Path, **kwargs) -> FeedClient:

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator
 
 import pytest
 
-from feedserver import Collector, HttpFeedServer, make_events, refuse, silent
+from feedserver import Collector, HttpFeedServer, make_events, refuse, running, silent
 from hitl_console.feeds.base import ConnectionState, LineSplitter
 from hitl_console.feeds.client import FeedClient
 from hitl_console.feeds.http import HttpSource, SseParser, endpoints
 from hitl_console.protocol.events import Send, Takeover
 
 TOKEN = "http-secret-token-42"
-
-
-@contextlib.asynccontextmanager
-async def running(client: FeedClient, collector: Collector) -> AsyncIterator[asyncio.Task]:
-    task = asyncio.create_task(client.run(collector.on_output, collector.on_status))
-    try:
-        yield task
-    finally:
-        await client.stop()
-        await asyncio.wait_for(task, 5)
 
 
 def http_client(url: str, token: str | None = None) -> FeedClient:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
 import socket
-from collections.abc import AsyncIterator
 
 import pytest
 
-from feedserver import Collector, WsFeedServer, make_events, refuse, silent
+from feedserver import Collector, WsFeedServer, make_events, refuse, running, silent
 from hitl_console.feeds.base import ConnectionState
 from hitl_console.feeds.client import FeedClient, backoff_delay
 from hitl_console.feeds.websocket import WebSocketSource
@@ -21,16 +19,6 @@ from hitl_console.protocol.events import Takeover
 pytestmark = pytest.mark.slow
 
 TOKEN = "tok-3f9a-very-secret"
-
-
-@contextlib.asynccontextmanager
-async def running(client: FeedClient, collector: Collector) -> AsyncIterator[asyncio.Task]:
-    task = asyncio.create_task(client.run(collector.on_output, collector.on_status))
-    try:
-        yield task
-    finally:
-        await client.stop()
-        await asyncio.wait_for(task, 5)
 
 
 def ws_client(url: str, token: str | None = None, **kwargs) -> FeedClient:

@@ -9,22 +9,20 @@ looked at" (``x`` one, ``X`` all).
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Footer
-from textual.widgets.data_table import RowDoesNotExist
 
 from hitl_console.engine.alerts import Alert
 from hitl_console.text import one_line
 from hitl_console.tui import formatting
-from hitl_console.tui.screens.base import LiveScreen
+from hitl_console.tui.screens.base import TableScreen
 from hitl_console.tui.widgets.alert_log import LEVEL_LABEL
 from hitl_console.tui.widgets.status_line import StatusLine
 
 
-class AlertsScreen(LiveScreen):
+class AlertsScreen(TableScreen):
     CSS_PATH = "approvals.tcss"
 
     BINDINGS = [
@@ -75,7 +73,7 @@ class AlertsScreen(LiveScreen):
     def _fill(self, alerts: list[Alert]) -> None:
         table = self.query_one(DataTable)
         palette = self.hitl.palette
-        keep = self._selected_key()
+        keep = self.selected_id
         table.clear()
         self._by_id.clear()
         for alert in reversed(alerts):
@@ -91,32 +89,10 @@ class AlertsScreen(LiveScreen):
                 Text(one_line(alert.text, 400), style=dim or "", end=""),
                 key=key,
             )
-        if keep is not None:
-            try:
-                table.move_cursor(row=table.get_row_index(keep), scroll=True)
-            except RowDoesNotExist:
-                pass
-
-    def _selected_key(self) -> str | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        try:
-            return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        except RowDoesNotExist:
-            return None
+        self.keep_cursor_on(keep)
 
     def _selected(self) -> Alert | None:
-        key = self._selected_key()
-        return self._by_id.get(key) if key else None
-
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
-
-    def action_back(self) -> None:
-        self.dismiss()
+        return self.selected_in(self._by_id)
 
     def action_open(self) -> None:
         alert = self._selected()

@@ -9,7 +9,6 @@ an empty queue costs nothing.
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -19,7 +18,7 @@ from textual.widgets.data_table import RowDoesNotExist
 from hitl_console.engine.state import Approval
 from hitl_console.text import one_line
 from hitl_console.tui import formatting
-from hitl_console.tui.screens.base import LiveScreen
+from hitl_console.tui.screens.base import TableScreen
 from hitl_console.tui.widgets.status_line import StatusLine
 
 RECENT_S = 900.0
@@ -58,7 +57,7 @@ def status_word(approval: Approval, now: float) -> str:
     return approval.status
 
 
-class ApprovalsScreen(LiveScreen):
+class ApprovalsScreen(TableScreen):
     CSS_PATH = "approvals.tcss"
 
     BINDINGS = [
@@ -158,11 +157,7 @@ class ApprovalsScreen(LiveScreen):
                 # cell objects are ours, so rank rows by their identity.
                 order = {id(self._status_cells[k]): i for i, k in enumerate(wanted_ids)}
                 table.sort("status", key=lambda cell: order.get(id(cell), len(order)))
-            if keep is not None:
-                try:
-                    table.move_cursor(row=table.get_row_index(keep), scroll=True)
-                except RowDoesNotExist:
-                    pass
+            self.keep_cursor_on(keep)
             self._open_count = len(open_)
             self.query_one("#approvals-status", StatusLine).show(
                 Content.assemble(
@@ -180,19 +175,8 @@ class ApprovalsScreen(LiveScreen):
         self.refresh_bindings()
         self.clean()
 
-    @property
-    def selected_id(self) -> str | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        try:
-            return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        except RowDoesNotExist:
-            return None
-
     def _selected(self) -> Approval | None:
-        approval_id = self.selected_id
-        return self._rows.get(approval_id) if approval_id else None
+        return self.selected_in(self._rows)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("approve", "deny"):
@@ -201,18 +185,6 @@ class ApprovalsScreen(LiveScreen):
         if action == "open":
             return self._selected() is not None
         return True
-
-    @on(DataTable.RowHighlighted)
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.refresh_bindings()
-
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
-
-    def action_back(self) -> None:
-        self.dismiss()
 
     def action_open(self) -> None:
         approval = self._selected()

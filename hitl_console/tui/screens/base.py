@@ -9,13 +9,18 @@ redraw 2,000 rows nobody is looking at; it catches up when it is shown again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, cast
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, TypeVar, cast
 
+from textual import on
 from textual.screen import Screen
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
 
 if TYPE_CHECKING:
     from hitl_console.tui.app import HitlApp
+
+T = TypeVar("T")
 
 
 class LiveScreen(Screen[None]):
@@ -65,3 +70,52 @@ class LiveScreen(Screen[None]):
         # Catch up on what changed while hidden, at once rather than at the next tick.
         if self.ready and self.is_dirty:
             self.call_after_refresh(self.flush_if_ready)
+
+
+class TableScreen(LiveScreen):
+    """A live screen around one row-cursor :class:`DataTable` whose rows are
+    keyed by the id of what they show: ``enter`` (or a click) on a row runs
+    :meth:`action_open`, ``escape`` (``action_back``) closes the screen, and a
+    cursor move refreshes the footer, so keys that :meth:`check_action` hides
+    for the row under the cursor come and go with it."""
+
+    @property
+    def selected_id(self) -> str | None:
+        """The key of the row under the cursor (None on an empty table)."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        try:
+            return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        except RowDoesNotExist:
+            return None
+
+    def selected_in(self, rows: Mapping[str, T]) -> T | None:
+        """What ``rows`` holds under the key of the selected row."""
+        key = self.selected_id
+        return rows.get(key) if key else None
+
+    def keep_cursor_on(self, key: str | None) -> None:
+        """After a redraw, put the cursor back on row ``key`` if it is still shown."""
+        if key is None:
+            return
+        table = self.query_one(DataTable)
+        try:
+            table.move_cursor(row=table.get_row_index(key), scroll=True)
+        except RowDoesNotExist:
+            pass
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_open(self) -> None:
+        """Open what the selected row is about (subclasses)."""

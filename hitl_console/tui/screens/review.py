@@ -38,7 +38,6 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
-from textual.widgets.data_table import RowDoesNotExist
 from textual.widgets.option_list import Option
 
 from hitl_console.analysis.review import build_queues, enqueue, queue_specs, snapshot
@@ -49,7 +48,7 @@ from hitl_console.store.reviews import ClaimError, ReviewItem, ReviewStore, Verd
 from hitl_console.text import one_line, printable
 from hitl_console.tui import formatting
 from hitl_console.tui.palette import Palette
-from hitl_console.tui.screens.base import LiveScreen
+from hitl_console.tui.screens.base import TableScreen
 from hitl_console.tui.screens.dialogs import NoteDialog
 from hitl_console.tui.screens.metrics import is_visible
 from hitl_console.tui.widgets.status_line import StatusLine
@@ -407,7 +406,7 @@ def _verdict_bindings() -> list[Binding]:
 # ---------------------------------------------------------------- the queue
 
 
-class ReviewScreen(ReviewActions, LiveScreen):
+class ReviewScreen(ReviewActions, TableScreen):
     """The review queue of the chosen role, lowest score first."""
 
     CSS_PATH = "review.tcss"
@@ -577,38 +576,15 @@ class ReviewScreen(ReviewActions, LiveScreen):
 
     # ------------------------------------------------------------ selection
 
-    @property
-    def selected_id(self) -> str | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        try:
-            return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        except RowDoesNotExist:
-            return None
-
     def current_item(self) -> ReviewItem | None:
-        item_id = self.selected_id
-        return self._items.get(item_id) if item_id else None
+        return self.selected_in(self._items)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("open", "claim", "unclaim", "verdict", "tag"):
             return self.current_item() is not None
         return True
 
-    @on(DataTable.RowHighlighted)
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.refresh_bindings()
-
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
-
     # ------------------------------------------------------------ actions
-
-    def action_back(self) -> None:
-        self.dismiss()
 
     def action_open(self) -> None:
         item = self.current_item()

@@ -258,6 +258,19 @@ def column_widths(keys: Sequence[str], width: int, padding: int = CELL_PADDING) 
     return widths
 
 
+class ConversationRowMessage(Message):
+    """A message from a :class:`ConversationTable` about one of its rows."""
+
+    def __init__(self, table: ConversationTable, conversation_id: str) -> None:
+        super().__init__()
+        self.table = table
+        self.conversation_id = conversation_id
+
+    @property
+    def control(self) -> ConversationTable:
+        return self.table
+
+
 class ConversationTable(ScrollView, can_focus=True):
     """Active conversations, one row each, keyed by conversation id.
 
@@ -302,29 +315,11 @@ class ConversationTable(ScrollView, can_focus=True):
 
     cursor_row: reactive[int] = reactive(0, init=False, always_update=False, repaint=False)
 
-    class RowHighlighted(Message):
+    class RowHighlighted(ConversationRowMessage):
         """The cursor moved onto another conversation."""
 
-        def __init__(self, table: ConversationTable, conversation_id: str) -> None:
-            super().__init__()
-            self.table = table
-            self.conversation_id = conversation_id
-
-        @property
-        def control(self) -> ConversationTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(ConversationRowMessage):
         """``enter`` or a click on a row: open it."""
-
-        def __init__(self, table: ConversationTable, conversation_id: str) -> None:
-            super().__init__()
-            self.table = table
-            self.conversation_id = conversation_id
-
-        @property
-        def control(self) -> ConversationTable:
-            return self.table
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
