@@ -68,7 +68,7 @@ class Thresholds(_Section):
     no_progress_seconds: float = Field(default=600.0, gt=0)
     high_stakes_amount: float = Field(default=500.0, ge=0)
     """Sums above this (text, actions, approvals) are high-stakes."""
-    escalation_risk: float = Field(default=0.6, ge=0, le=1)
+    escalation_risk: float = Field(default=0.5, ge=0, le=1)
     """Risk at which a conversation counts as escalated even without a request."""
     voice_tone_weight: float = Field(default=0.4, ge=0, le=1)
     """Voice turns: share of ``voice.tone`` in the customer sentiment (the rest is the text's)."""

@@ -3,8 +3,9 @@
 It orders the floor (``SignalEngine.active``) and, on reaching
 ``Thresholds.escalation_risk``, counts as an escalation by itself. The
 score combines independent pieces of evidence as a *noisy OR*,
-``1 - prod(1 - w_i)``: every piece raises it, none alone reaches 1, and two
-strong pieces together pass the default escalation threshold of 0.6.
+``1 - prod(1 - w_i)``: every piece raises it, none alone reaches 1, no single
+trigger passes the default escalation threshold of 0.5, and two strong pieces
+together do (``high_stakes`` + ``sentiment`` is 0.51).
 
 Weights (``WEIGHTS`` for triggers, the rest below):
 

@@ -324,3 +324,11 @@ async def settle(pilot: Any) -> None:
     await pilot.pause()
     pilot.app.refresh_now()
     await pilot.pause()
+
+
+async def show_conversation(pilot: Any, conversation_id: str, **kwargs: Any) -> None:
+    """From a freshly started app: settle, open a conversation (as ``enter`` on the floor would) and let it draw."""
+    await settle(pilot)
+    pilot.app.open_conversation(conversation_id, **kwargs)
+    await pilot.pause()
+    await pilot.pause()

@@ -7,7 +7,7 @@ from textual.widgets import DataTable
 
 from hitl_console.tui.screens.approvals import ApprovalsScreen, collect, status_word
 
-from .fixtures import NOW, FakeSession, add_approval, floor_states, make_app, screen_text, settle
+from .fixtures import NOW, FakeSession, add_approval, floor_states, make_app, screen_text, settle, show_conversation
 
 pytestmark = pytest.mark.slow
 
@@ -108,10 +108,7 @@ async def test_approve_from_the_conversation_screen() -> None:
     session = FakeSession(queue_states())
     app = make_app(session)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app.open_conversation("c-1042")
-        await pilot.pause()
-        await pilot.pause()
+        await show_conversation(pilot, "c-1042")
         assert "APPROVAL refund_order" in screen_text(app)
         await pilot.press("a")
         await pilot.pause()
@@ -125,10 +122,7 @@ async def test_expired_request_is_shown_as_expired_in_the_conversation() -> None
     session = FakeSession(queue_states())
     app = make_app(session)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app.open_conversation("c-3001")
-        await pilot.pause()
-        await pilot.pause()
+        await show_conversation(pilot, "c-3001")
         text = screen_text(app)
         assert "EXPIRED" in text
         assert app.screen.check_action("approve", ()) is False

@@ -11,7 +11,7 @@ from hitl_console.tui.screens.conversation import ConversationScreen
 from hitl_console.tui.screens.floor import FloorScreen
 from hitl_console.tui.widgets.transcript import TimelineEntry, Transcript, sentiment_label
 
-from .fixtures import NOW, FakeSession, floor_states, make_app, screen_text, settle
+from .fixtures import NOW, FakeSession, floor_states, make_app, screen_text, settle, show_conversation
 
 pytestmark = pytest.mark.slow
 
@@ -28,10 +28,7 @@ def joined(session: FakeSession, cid: str) -> None:
 
 async def open_conversation(pilot, cid: str, **kwargs) -> ConversationScreen:
     app = pilot.app
-    await settle(pilot)
-    app.open_conversation(cid, **kwargs)
-    await pilot.pause()
-    await pilot.pause()
+    await show_conversation(pilot, cid, **kwargs)
     assert isinstance(app.screen, ConversationScreen) or kwargs.get("takeover")
     return app.screen_stack[-1] if isinstance(app.screen_stack[-1], ConversationScreen) else app.screen_stack[-2]
 

@@ -9,7 +9,7 @@ from hitl_console.engine.state import Turn
 from hitl_console.tui.screens.conversation import ConversationScreen
 from hitl_console.tui.widgets.alert_log import AlertLog
 
-from .fixtures import HOSTILE, NOW, FakeSession, add_approval, add_trigger, make_app, make_state, screen_text, settle
+from .fixtures import HOSTILE, NOW, FakeSession, add_approval, add_trigger, make_app, make_state, screen_text, settle, show_conversation
 
 pytestmark = pytest.mark.slow
 
@@ -58,10 +58,7 @@ async def test_conversation_and_handoff_render_hostile_text_literally() -> None:
     session = FakeSession(hostile_states())
     app = make_app(session)
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        app.open_conversation("c-[b]9[/b]")
-        await pilot.pause()
-        await pilot.pause()
+        await show_conversation(pilot, "c-[b]9[/b]")
         assert isinstance(app.screen, ConversationScreen)
         screen = app.screen
         screen.query_one("#transcript").scroll_end(animate=False)
