@@ -83,6 +83,7 @@ from hitl_console.engine.triggers import (
     REQUEST_ANCHORS,
     is_human_request,
     quote,
+    remembered,
 )
 from hitl_console.protocol.events import (
     AiAction,
@@ -497,7 +498,7 @@ class SignalEngine:
                 self._progress(state, track, seq, ts)
             if intent:
                 track.last_intent = intent
-            # repeats (triggers.normalise_for_loop / best_repeat / remembered, inline)
+            # repeats (triggers.normalise_for_loop and best_repeat, inline)
             if len(words) >= self._min_words:
                 norm = " ".join(words)
                 if len(norm) >= 8:
@@ -508,13 +509,7 @@ class SignalEngine:
                         track.customer_repeat = f"customer repeated seq {hit[0]} ({hit[1]:.0f}% similar): {quote(text, 60)}"
                     else:
                         track.customer_repeat = None
-                    texts += (norm,)
-                    seqs += (seq,)
-                    if len(texts) > self._window:
-                        texts = texts[1:]
-                        seqs = seqs[1:]
-                    track.customer_texts = texts
-                    track.customer_seqs = seqs
+                    track.customer_seqs, track.customer_texts = remembered(seqs, texts, seq, norm, self._window)
         elif role == "ai":
             track.turns_ca += 1
             c = ev.confidence
@@ -549,13 +544,7 @@ class SignalEngine:
                     track.ai_repeat = (
                         f"AI repeated its answer of seq {hit[0]} ({hit[1]:.0f}% similar): {quote(text, 60)}" if hit else None
                     )
-                    texts += (norm,)
-                    seqs += (seq,)
-                    if len(texts) > self._window:
-                        texts = texts[1:]
-                        seqs = seqs[1:]
-                    track.ai_texts = texts
-                    track.ai_seqs = seqs
+                    track.ai_seqs, track.ai_texts = remembered(seqs, texts, seq, norm, self._window)
         else:
             if role == "human":
                 if ev.author and state.agent is None and state.holder == "human":

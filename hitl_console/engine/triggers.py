@@ -23,7 +23,6 @@ __all__ = [
     "is_human_request",
     "normalise_for_loop",
     "best_repeat",
-    "remember",
     "remembered",
     "fire",
     "clear",
@@ -115,21 +114,12 @@ def best_repeat(norm: str, seqs: list[int], texts: list[str], cutoff: float) -> 
     return best
 
 
-def remember(seqs: list[int], texts: list[str], seq: int, norm: str, window: int) -> None:
-    """Add a turn to the recent lists, keeping the last ``window``."""
-    seqs.append(seq)
-    texts.append(norm)
-    if len(texts) > window:
-        del seqs[0]
-        del texts[0]
-
-
 def remembered(
     seqs: tuple[int, ...], texts: tuple[str, ...], seq: int, norm: str, window: int
 ) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    """``remember`` for tuples: the recent turns with this one added, keeping the
-    last ``window``. The engine keeps tuples (plain values only, so the garbage
-    collector stops tracking them) rather than lists."""
+    """The recent turns with this one added, keeping the last ``window``. The
+    engine keeps tuples (plain values only, so the garbage collector stops
+    tracking them) rather than lists."""
     seqs = seqs + (seq,)
     texts = texts + (norm,)
     if len(texts) > window:

@@ -236,6 +236,22 @@ def _item(row: tuple) -> ReviewItem:
     return ReviewItem(*row[:13], snapshot=snap)
 
 
+def _where(*, since: float | None = None, **equal: Any) -> tuple[str, list[Any]]:
+    """A ``WHERE`` clause (or "") and its parameters: ``ts >= since`` and
+    ``column = value`` for every value given. Column names come from this
+    module's own keyword arguments, never from outside."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        clauses.append("ts >= ?")
+        params.append(since)
+    for column, value in equal.items():
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params
+
+
 class ReviewStore:
     """Reviews in the journal's file. Open one per thread or process, like the journal.
 
@@ -341,13 +357,7 @@ class ReviewStore:
         limit: int | None = None,
     ) -> list[ReviewItem]:
         """Items, lowest score first (then oldest first)."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (("queue", queue), ("role", role), ("status", status), ("conversation_id", conversation_id)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _where(queue=queue, role=role, status=status, conversation_id=conversation_id)
         sql = f"SELECT {_ITEM_COLUMNS} FROM review_items{where} ORDER BY score, created_ts, item_id"
         if limit is not None:
             sql += " LIMIT ?"
@@ -522,24 +532,14 @@ class ReviewStore:
         return TakeoverVerdict(int(tid or 0), conversation_id, agent, bool(escalation_needed), note, now)
 
     def takeover_verdicts(self, since: float | None = None) -> list[TakeoverVerdict]:
-        sql = "SELECT id, conversation_id, agent, escalation_needed, note, ts FROM takeover_verdicts"
-        params: tuple[Any, ...] = ()
-        if since is not None:
-            sql += " WHERE ts >= ?"
-            params = (since,)
-        return [TakeoverVerdict(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in self._read(sql + " ORDER BY ts, id", params)]
+        where, params = _where(since=since)
+        sql = f"SELECT id, conversation_id, agent, escalation_needed, note, ts FROM takeover_verdicts{where} ORDER BY ts, id"
+        return [TakeoverVerdict(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in self._read(sql, params)]
 
     # ------------------------------------------------------------ reading back
 
     def verdicts(self, since: float | None = None, conversation_id: str | None = None) -> list[ReviewVerdict]:
-        clauses, params = [], []
-        if since is not None:
-            clauses.append("ts >= ?")
-            params.append(since)
-        if conversation_id is not None:
-            clauses.append("conversation_id = ?")
-            params.append(conversation_id)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _where(since=since, conversation_id=conversation_id)
         rows = self._read(
             f"SELECT id, item_id, conversation_id, queue, reviewer, verdict, note, ts FROM review_verdicts{where} ORDER BY ts, id",
             params,
@@ -547,14 +547,7 @@ class ReviewStore:
         return [ReviewVerdict(r[0], r[1], r[2], r[3], r[4], Verdict(r[5]), r[6], r[7]) for r in rows]
 
     def corrections(self, since: float | None = None, conversation_id: str | None = None) -> list[Correction]:
-        clauses, params = [], []
-        if since is not None:
-            clauses.append("ts >= ?")
-            params.append(since)
-        if conversation_id is not None:
-            clauses.append("conversation_id = ?")
-            params.append(conversation_id)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _where(since=since, conversation_id=conversation_id)
         rows = self._read(
             "SELECT id, item_id, conversation_id, turn_seq, original_text, corrected_text, reviewer, ts "
             f"FROM review_corrections{where} ORDER BY ts, id",
