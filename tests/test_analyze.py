@@ -137,3 +137,24 @@ def test_read_recording_formats_and_errors(tmp_path):
     merged = read_recordings([gz, p])
     ts = [e.ts for e in merged.events]
     assert ts == sorted(ts) and merged.heartbeats == 1 and len(merged.paths) == 2
+
+
+def test_several_recordings_merge_by_time_even_when_times_tie(tmp_path) -> None:
+    """Two files with events at the same instants: merged by time, file order on ties,
+    and never a comparison of the events themselves (which are not orderable)."""
+    import json
+
+    from hitl_console.engine.recordings import read_recordings
+
+    def write(name: str, cid: str) -> str:
+        path = tmp_path / name
+        lines = [
+            {"v": 1, "type": "conversation.started", "seq": 1, "ts": 10.0, "conversation_id": cid, "channel": "chat",
+             "queue": "billing", "customer": {"id": cid}, "handled_by": "ai"},
+            {"v": 1, "type": "message", "seq": 2, "ts": 11.0, "conversation_id": cid, "role": "customer", "text": "hello"},
+        ]
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+        return str(path)
+
+    merged = read_recordings([write("a.jsonl", "c-a"), write("b.jsonl", "c-b")])
+    assert [(e.ts, e.conversation_id) for e in merged.events] == [(10.0, "c-a"), (10.0, "c-b"), (11.0, "c-a"), (11.0, "c-b")]

@@ -152,11 +152,13 @@ def read_recordings(paths: Sequence[str | Path]) -> Recording:
         if not _sorted(merged.events):
             merged.events.sort(key=_ts)  # stable: equal times keep file order
         return merged
-    streams: list[Iterable[tuple[float, int, int, Event]]] = []
-    for f, part in enumerate(parts):
-        events = part.events if _sorted(part.events) else sorted(part.events, key=_ts)
-        streams.append((e.ts, f, i, e) for i, e in enumerate(events))
-    merged.events = [item[3] for item in heapq.merge(*streams)]
+    streams = [
+        part.events if _sorted(part.events) else sorted(part.events, key=_ts) for part in parts
+    ]
+    # Key on (time, file index): ties keep file order, and events are never compared.
+    keyed = [[(e.ts, f) for e in events] for f, events in enumerate(streams)]
+    order = heapq.merge(*(zip(keys, events) for keys, events in zip(keyed, streams)), key=lambda pair: pair[0])
+    merged.events = [event for _key, event in order]
     return merged
 
 
