@@ -46,8 +46,8 @@ def _gzip(data: bytes) -> bytes:
 
 SAMPLES: dict[str, Callable[[], bytes]] = {
     "demo-floor.jsonl": lambda: _jsonl(generate_events(2, 40, concurrency=12, mix=DEMO_MIX)),
-    "escalations.msgpack": lambda: _msgpack(generate_events(23, 12, concurrency=6, mix=ESCALATION_MIX)),
-    "calibration.jsonl.gz": lambda: _gzip(_jsonl(generate_events(42, 200, concurrency=30))),
+    "escalations.msgpack": lambda: _msgpack(generate_events(23, 12, concurrency=6, mix=ESCALATION_MIX, id_prefix="e-")),
+    "calibration.jsonl.gz": lambda: _gzip(_jsonl(generate_events(42, 200, concurrency=30, id_prefix="k-"))),
 }
 
 
