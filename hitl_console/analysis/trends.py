@@ -30,7 +30,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from hitl_console.analysis.metrics import escalation_sample, is_contained, topics_of, window_covered
+from hitl_console.analysis.metrics import (
+    assess_escalation_rate,
+    escalation_sample,
+    is_contained,
+    topics_of,
+    window_covered,
+)
 from hitl_console.config import AlertConfig
 from hitl_console.engine.alerts import Alert, Level
 from hitl_console.engine.state import TRIGGER_KINDS, ConversationState
@@ -132,26 +138,14 @@ class TrendWatcher:
         figures: dict[str, float | str] = {"rate": round(rate, 4), "conversations": len(r), "band_low": lo, "band_high": hi}
         if base is not None:
             figures["baseline_rate"] = round(base, 4)
-        if rate > hi:
-            out.append(
-                _Finding(
-                    "escalation_rate_high",
-                    "warning",
-                    "aggregate",
-                    f"Escalation rate {rate:.0%} over the last {minutes:.0f} min is above {hi:.0%}{vs}: humans are being swamped",
-                    figures,
-                )
-            )
-        elif rate < lo:
-            out.append(
-                _Finding(
-                    "escalation_rate_low",
-                    "warning",
-                    "aggregate",
-                    f"Escalation rate {rate:.0%} over the last {minutes:.0f} min is below {lo:.0%}{vs}: the AI may be missing cases",
-                    figures,
-                )
-            )
+        status = assess_escalation_rate(rate, self.config).status  # the one judgement of the band
+        said = f"Escalation rate {rate:.0%} over the last {minutes:.0f} min"
+        if status == "too_high":
+            text = f"{said} is above {hi:.0%}{vs}: humans are being swamped"
+            out.append(_Finding("escalation_rate_high", "warning", "aggregate", text, figures))
+        elif status == "too_low":
+            text = f"{said} is below {lo:.0%}{vs}: the AI may be missing cases"
+            out.append(_Finding("escalation_rate_low", "warning", "aggregate", text, figures))
 
     def _containment(self, states: Sequence[ConversationState], now: float, out: list[_Finding], judged: set[str]) -> None:
         recent, baseline = self._windows(now)
