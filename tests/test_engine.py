@@ -97,11 +97,11 @@ def test_routing_flags():
 
     g = Feed(engine, cid="c-2")
     g.start(customer={"id": "u", "tier": "platinum"}, handled_by="human")
-    assert g.state.routing_flags == [] and g.state.holder == "waiting"
+    assert g.state.routing_flags == () and g.state.holder == "waiting"
 
     h = Feed(engine, cid="c-3")
     h.start(customer={"id": "u", "tier": "silver", "open_complaints": 2}, contact_reason="billing")
-    assert h.state.routing_flags == []
+    assert h.state.routing_flags == ()
     assert f.state.risk > h.state.risk  # flags and value raise risk
 
 

@@ -157,8 +157,9 @@ class _Track:
     progress_seq: int = 0
     turns_ca: int = 0
     last_intent: str | None = None
-    fired: frozenset[str] = frozenset()
-    """Kinds that ever fired (replaced, not mutated: it changes a handful of times)."""
+    fired: tuple[str, ...] = ()
+    """Kinds that ever fired, in firing order (replaced, not mutated: it changes a
+    handful of times; a tuple of strings is not tracked by the collector)."""
     # risk = 1 - product of these factors (hitl_console.engine.risk); each is
     # recomputed only when an event changed its inputs
     trig_keep: float = 1.0
@@ -304,7 +305,7 @@ class SignalEngine:
     def _fire(self, state: ConversationState, track: _Track, update: EngineUpdate, kind: str, seq: int, ts: float, reason: str, evidence: str = "") -> None:
         if fire(state, update, kind, seq, ts, reason, evidence, len(state.turns)) is not None:  # type: ignore[arg-type]
             if kind not in track.fired:
-                track.fired = track.fired | {kind}
+                track.fired = (*track.fired, kind)
             track.trig_dirty = track.dirty = True
 
     def _clear(self, state: ConversationState, track: _Track, kind: str) -> None:
@@ -429,13 +430,14 @@ class SignalEngine:
         state.timeline.append(turn)
         new_topic = False
         if intent and intent not in state.intents:
-            state.intents.append(intent)
+            state.intents = (*state.intents, intent)
         if topics:
             seen = state.topics
             for topic in topics:
                 if topic not in seen:
-                    seen.append(topic)
+                    seen = (*seen, topic)
                     new_topic = True
+            state.topics = seen
             finding = self._stakes.check_topics(topics)
             if finding is not None and "high_stakes" not in state.active:
                 self._fire(state, track, update, "high_stakes", seq, ts, finding.reason(), finding.evidence)

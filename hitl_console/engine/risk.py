@@ -37,7 +37,7 @@ the highest.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from hitl_console.engine.state import Approval, CustomerProfile
 
@@ -61,19 +61,16 @@ PENDING_WEIGHT = 0.05
 LARGE_PENDING_WEIGHT = 0.15
 
 
-def trigger_keep(active: set[str] | frozenset[str], fired: Iterable[str]) -> float:
+def trigger_keep(active: Collection[str], fired: Collection[str]) -> float:
     """Product of ``1 - w`` over the trigger kinds (active at full weight, past at
-    ``PAST_FACTOR``)."""
+    ``PAST_FACTOR``), taken in ``WEIGHTS`` order so that the float product, and
+    so the score's last digit, does not depend on set iteration order."""
     keep = 1.0
-    fired_set = fired if isinstance(fired, (set, frozenset)) else set(fired)
-    for kind in fired_set:
-        w = WEIGHTS.get(kind, 0.0)
-        if kind not in active:
-            w *= PAST_FACTOR
-        keep *= 1.0 - w
-    for kind in active:  # active kinds never listed as fired (defensive)
-        if kind not in fired_set:
-            keep *= 1.0 - WEIGHTS.get(kind, 0.0)
+    for kind, w in WEIGHTS.items():
+        if kind in active:
+            keep *= 1.0 - w
+        elif kind in fired:
+            keep *= 1.0 - w * PAST_FACTOR
     return keep
 
 
@@ -126,9 +123,8 @@ def risk_score(
     high-stakes threshold for their amounts. The engine keeps the four
     factors separately and recomputes only the ones an event changed.
     """
-    active_set = active if isinstance(active, (set, frozenset)) else set(active)
     keep = (
-        trigger_keep(active_set, fired)
+        trigger_keep(frozenset(active), frozenset(fired))
         * level_keep(sentiment, confidence)
         * profile_keep(routing_flags, valuable_customer)
         * approvals_keep(pending, large_amount)

@@ -47,13 +47,13 @@ class RoutingMatcher:
         floor = self.rules.min_lifetime_value
         return floor is not None and customer.lifetime_value is not None and customer.lifetime_value >= floor
 
-    def flags(self, customer: CustomerProfile, contact_reason: str | None, handled_by: str) -> list[str]:
+    def flags(self, customer: CustomerProfile, contact_reason: str | None, handled_by: str) -> tuple[str, ...]:
         """Reasons the rules say a human should have had this conversation first.
 
         Empty when a human handles it or no rule applies.
         """
         if handled_by != "ai":
-            return []
+            return ()
         rules = self.rules
         flags: list[str] = []
         if customer.tier and customer.tier.lower() in self.tiers:
@@ -76,7 +76,7 @@ class RoutingMatcher:
             flags.append(
                 f"lifetime value {customer.lifetime_value:,.0f} (at least {rules.min_lifetime_value:,.0f}) routed to AI"
             )
-        return flags
+        return tuple(flags) if flags else ()
 
 
 def routing_flags(
@@ -84,7 +84,7 @@ def routing_flags(
     contact_reason: str | None,
     handled_by: str,
     rules: RoutingRules,
-) -> list[str]:
+) -> tuple[str, ...]:
     """Reasons the rules say a human should have had this conversation first
     (see ``RoutingMatcher.flags``)."""
     return RoutingMatcher(rules).flags(customer, contact_reason, handled_by)

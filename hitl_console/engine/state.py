@@ -4,6 +4,14 @@ The signal engine (``hitl_console.engine.engine``) is the only writer. The
 console, the headless commands and the after-the-fact analysis only read.
 Every mutation bumps ``ConversationState.version`` so that a renderer can
 redraw just what changed.
+
+What changes rarely and stays small (topics, intents, routing flags, trigger
+firings, the active kinds) is held in tuples and frozensets that the engine
+replaces rather than mutates: most conversations never get a trigger or a
+routing flag, an empty tuple is shared, and a tuple of strings is one the
+garbage collector stops tracking, so a floor of thousands of conversations
+costs the collector fewer objects to rescan. Growing logs (``turns``,
+``timeline``, ``actions``) are lists.
 """
 
 from __future__ import annotations
@@ -134,14 +142,16 @@ class ConversationState:
     actions: list[ActionRecord] = field(default_factory=list)
     approvals: dict[str, Approval] = field(default_factory=dict)
     timeline: list[TimelineItem] = field(default_factory=list)
-    topics: list[str] = field(default_factory=list)
-    intents: list[str] = field(default_factory=list)
+    topics: tuple[str, ...] = ()
+    """Topics the feed named, first mention first."""
+    intents: tuple[str, ...] = ()
+    """Intents the feed named, first mention first."""
 
-    triggers: list[TriggerHit] = field(default_factory=list)
+    triggers: tuple[TriggerHit, ...] = ()
     """Every firing, in order; a kind appears again only after it cleared."""
-    active: set[str] = field(default_factory=set)
+    active: frozenset[str] = frozenset()
     """Trigger kinds that are true right now."""
-    routing_flags: list[str] = field(default_factory=list)
+    routing_flags: tuple[str, ...] = ()
     """Reasons the routing rules say a human should have had it first."""
     loop_warning: str | None = None
 
@@ -207,7 +217,7 @@ class EngineUpdate:
     """What one event changed, so that listeners do not have to diff state."""
 
     conversation_id: str
-    fired: list[TriggerHit] = field(default_factory=list)
+    fired: tuple[TriggerHit, ...] = ()
     escalated_now: bool = False
     started: bool = False
     ended: bool = False

@@ -143,17 +143,17 @@ def fire(
     """Make ``kind`` active; list it only if it was not active already."""
     if kind in state.active:
         return None
-    state.active.add(kind)
+    state.active = state.active | {kind}
     hit = TriggerHit(kind, seq, ts, reason, evidence, turn_index)
-    state.triggers.append(hit)
+    state.triggers = (*state.triggers, hit)
     state.timeline.append(hit)
-    update.fired.append(hit)
+    update.fired = (*update.fired, hit)
     return hit
 
 
 def clear(state: ConversationState, kind: str) -> bool:
     """Make ``kind`` inactive so that it may be listed again when it comes back."""
     if kind in state.active:
-        state.active.discard(kind)
+        state.active = state.active - {kind}
         return True
     return False

@@ -33,7 +33,7 @@ def make_state(
     """
     s = ConversationState(conversation_id=cid, queue=queue, started_ts=start, saw_start=True)
     s.customer = CustomerProfile(id=customer)
-    s.topics = list(topics)
+    s.topics = tuple(topics)
     seq = 1
     t = start
     n = max(len(confidences), len(sentiments))
@@ -48,7 +48,7 @@ def make_state(
             s.turns.append(Turn(seq=seq, ts=t, role="ai", text=f"ai {i}", confidence=confidences[i]))
     for kind, idx in triggers:
         turn = s.turns[min(idx, len(s.turns)) - 1]
-        s.triggers.append(TriggerHit(kind=kind, seq=turn.seq, ts=turn.ts, reason=f"{kind} fired", turn_index=idx))  # type: ignore[arg-type]
+        s.triggers += (TriggerHit(kind=kind, seq=turn.seq, ts=turn.ts, reason=f"{kind} fired", turn_index=idx),)  # type: ignore[arg-type]
     if escalation_turns is not None:
         turn = s.turns[min(escalation_turns, len(s.turns)) - 1]
         s.escalated_at_seq = turn.seq

@@ -34,7 +34,7 @@ def test_sampling_rules():
     assert selection_reason(make_state("l", confidences=(0.4,)), review) == "low_confidence"
     assert selection_reason(make_state("f", triggers=(("loop", 1),)), review) == "flagged"
     routed = make_state("r")
-    routed.routing_flags.append("vip customer")
+    routed.routing_flags += ("vip customer",)
     assert selection_reason(routed, review) == "flagged"
     assert selection_reason(make_state("plain"), review) is None
     assert selection_reason(make_state("plain"), ReviewConfig(sample_rate=1.0)) == "sampled"

@@ -80,7 +80,7 @@ def test_trigger_spike():
     watcher = TrendWatcher(CFG, min_trigger_count=5)
     base = floor(30, T0, 3000, 4, "b")
     for c in base[:6]:
-        c.triggers.clear()
+        c.triggers = ()
     recent = floor(12, T0 + 3600, 500, 2, "r", triggers=(("loop", 2),))
     # baseline: 0 loops in 60 min -> expected (0+1) * 600/3600 = 0.17; 12 in 10 min is a spike
     alerts = [a for a in watcher.check(base + recent, NOW) if a.key.startswith("trigger_spike")]

@@ -91,8 +91,8 @@ def make_state(
         saw_start=True,
         turns=turns,
         timeline=timeline,
-        topics=list(topics),
-        active=set(active or ()),
+        topics=tuple(topics),
+        active=frozenset(active or ()),
         loop_warning=loop_warning,
         risk=risk,
         peak_risk=risk,
@@ -105,9 +105,9 @@ def make_state(
 
 def add_trigger(state: ConversationState, kind: str, reason: str, evidence: str = "") -> TriggerHit:
     hit = TriggerHit(kind=kind, seq=state.last_seq, ts=state.last_ts, reason=reason, evidence=evidence, turn_index=len(state.turns))  # type: ignore[arg-type]
-    state.triggers.append(hit)
+    state.triggers += (hit,)
     state.timeline.append(hit)
-    state.active.add(kind)
+    state.active |= {kind}
     state.version += 1
     return hit
 

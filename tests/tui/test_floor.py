@@ -91,7 +91,7 @@ async def test_only_changed_cells_are_updated() -> None:
         table._set_cell = spy  # type: ignore[method-assign]
         rows_before = table.rows_rendered
         state = session.engine.conversations["c-3555"]
-        state.active.add("sentiment")
+        state.active |= {"sentiment"}
         state.version += 1
         unchanged = session.engine.conversations["c-4100"]
         unchanged.version += 1  # a new version whose cells look the same
