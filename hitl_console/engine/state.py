@@ -12,12 +12,19 @@ routing flag, an empty tuple is shared, and a tuple of strings is one the
 garbage collector stops tracking, so a floor of thousands of conversations
 costs the collector fewer objects to rescan. Growing logs (``turns``,
 ``timeline``, ``actions``) are lists.
+
+What a conversation accumulates and never changes (turns, actions, trigger
+firings, notices, the customer's profile) is a ``NamedTuple``: immutable, so a
+reader can hold on to one safely, and built from all its fields at once
+(``tuple.__new__``), which is the cheapest object creation the engine's
+per-message path can have. What changes after creation (an ``Approval``, the
+``ConversationState``) is a slotted dataclass.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 TriggerKind = Literal["low_confidence", "high_stakes", "sentiment", "loop", "human_request", "ai_request"]
 TRIGGER_KINDS: tuple[TriggerKind, ...] = (
@@ -32,8 +39,7 @@ TRIGGER_KINDS: tuple[TriggerKind, ...] = (
 Holder = Literal["ai", "waiting", "human", "ended"]
 
 
-@dataclass(slots=True)
-class CustomerProfile:
+class CustomerProfile(NamedTuple):
     id: str = ""
     name: str | None = None
     tier: str | None = None
@@ -42,8 +48,7 @@ class CustomerProfile:
     locale: str | None = None
 
 
-@dataclass(slots=True)
-class Turn:
+class Turn(NamedTuple):
     """One message of the transcript."""
 
     seq: int
@@ -60,8 +65,7 @@ class Turn:
     interruptions: int | None = None
 
 
-@dataclass(slots=True)
-class ActionRecord:
+class ActionRecord(NamedTuple):
     """An ``ai.action``: a tool the AI used."""
 
     seq: int
@@ -96,8 +100,7 @@ class Approval:
         return self.status == "pending" and (self.expires_ts is None or self.expires_ts > now)
 
 
-@dataclass(slots=True)
-class TriggerHit:
+class TriggerHit(NamedTuple):
     """A trigger that became true at one event, with a reason a person can read."""
 
     kind: TriggerKind
@@ -110,8 +113,7 @@ class TriggerHit:
     """How many customer/AI/human turns the conversation had when it fired."""
 
 
-@dataclass(slots=True)
-class Notice:
+class Notice(NamedTuple):
     """A line of the timeline that is neither a message nor an action:
     human joined/left, escalation requested, approval resolved, ended."""
 
@@ -130,7 +132,7 @@ class ConversationState:
     feed: str = ""
     channel: str = "chat"
     queue: str = ""
-    customer: CustomerProfile = field(default_factory=CustomerProfile)
+    customer: CustomerProfile = CustomerProfile()
     contact_reason: str | None = None
     handled_by: str = "ai"
     started_ts: float = 0.0

@@ -224,7 +224,7 @@ def test_export_cli(journal_file, tmp_path, capsys):
 
 def test_transcript_render_is_plain():
     s = make_state("x", confidences=(0.3,), triggers=(("low_confidence", 2),))
-    s.turns[0].text = "bye [/] \x1b[31mred\x1b[0m"
+    s.turns[0] = s.turns[0]._replace(text="bye [/] \x1b[31mred\x1b[0m")
     text = render_transcript(snapshot(s))
     assert "\x1b" not in text and "bye [/] red" in text
     assert "!! low_confidence" in text
