@@ -107,6 +107,17 @@ class RoutingRules(_Section):
     min_lifetime_value: float | None = Field(default=None, ge=0)
     """Customers worth at least this go to a human first (None: no rule)."""
 
+    @field_validator("max_open_complaints", "min_lifetime_value", mode="before")
+    @classmethod
+    def _false_is_off(cls, value: Any) -> Any:
+        """TOML has no null: ``false`` switches a limit off. ``true`` is no limit
+        at all, so it is refused rather than read as 1."""
+        if value is False:
+            return None
+        if value is True:
+            raise ValueError("a number, or false to switch the rule off")
+        return value
+
 
 class JournalConfig(_Section):
     path: Path | None = None

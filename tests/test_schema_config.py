@@ -166,3 +166,16 @@ def test_config_or_exit_on_a_missing_file(tmp_path: Path, capsys: pytest.Capture
 
 def test_config_or_exit_without_config_option_uses_defaults() -> None:
     assert config_or_exit(argparse.Namespace()) == Config()
+
+
+def test_false_switches_a_routing_limit_off_and_true_is_refused() -> None:
+    from hitl_console.engine.routing import RoutingMatcher
+    from hitl_console.engine.state import CustomerProfile
+
+    config = parse_config({"routing": {"max_open_complaints": False, "min_lifetime_value": False}})
+    assert config.routing.max_open_complaints is None and config.routing.min_lifetime_value is None
+    unhappy = CustomerProfile(id="u", tier="silver", open_complaints=9, lifetime_value=1e6)
+    assert RoutingMatcher(config.routing).flags(unhappy, None, "ai") == ()
+    assert RoutingMatcher(Config().routing).flags(unhappy, None, "ai") == ("9 open complaints (more than 2) routed to AI",)
+    with pytest.raises(ConfigError, match=r"routing\.max_open_complaints"):
+        parse_config({"routing": {"max_open_complaints": True}})

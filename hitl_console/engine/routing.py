@@ -33,18 +33,42 @@ def _reason_matches(contact_reason: str, wanted: frozenset[str]) -> str | None:
 
 
 class RoutingMatcher:
-    """``RoutingRules`` prepared once (lower-cased sets) for the engine's hot path."""
+    """``RoutingRules`` prepared once (lower-cased sets) for the engine's hot path.
+
+    Every ``conversation.started`` asks it, so the common answer ("no rule
+    applies") is reached with a few comparisons and no string is built."""
 
     def __init__(self, rules: RoutingRules) -> None:
         self.rules = rules
         self.tiers = frozenset(t.lower() for t in rules.human_first_tiers)
         self.reasons = frozenset(r.lower() for r in rules.human_first_reasons)
+        self._max_complaints = rules.max_open_complaints
+        self._min_value = rules.min_lifetime_value
+        self._reason_cache: dict[str, str | None] = {}
+
+    def _reason(self, contact_reason: str) -> str | None:
+        """``_reason_matches``, memoised: feeds use a small vocabulary of contact
+        reasons. Bounded, since the strings come from outside."""
+        cache = self._reason_cache
+        try:
+            return cache[contact_reason]
+        except KeyError:
+            pass
+        found = _reason_matches(contact_reason, self.reasons)
+        if len(cache) >= 4096:
+            cache.clear()
+        cache[contact_reason] = found
+        return found
+
+    def _tier_matches(self, customer: CustomerProfile) -> bool:
+        tier = customer.tier
+        return bool(tier) and tier.lower() in self.tiers  # type: ignore[union-attr]
 
     def is_valuable(self, customer: CustomerProfile) -> bool:
         """A customer in a human-first tier or worth at least the rule's lifetime value."""
-        if customer.tier and customer.tier.lower() in self.tiers:
+        if self._tier_matches(customer):
             return True
-        floor = self.rules.min_lifetime_value
+        floor = self._min_value
         return floor is not None and customer.lifetime_value is not None and customer.lifetime_value >= floor
 
     def flags(self, customer: CustomerProfile, contact_reason: str | None, handled_by: str) -> tuple[str, ...]:
@@ -54,29 +78,26 @@ class RoutingMatcher:
         """
         if handled_by != "ai":
             return ()
-        rules = self.rules
+        tier = self._tier_matches(customer)
+        limit = self._max_complaints
+        complaints = customer.open_complaints
+        too_many = limit is not None and complaints is not None and complaints > limit
+        reason = bool(contact_reason) and self._reason(contact_reason) is not None  # type: ignore[arg-type]
+        floor = self._min_value
+        value = customer.lifetime_value
+        valuable = floor is not None and value is not None and value >= floor
+        if not (tier or too_many or reason or valuable):
+            return ()
         flags: list[str] = []
-        if customer.tier and customer.tier.lower() in self.tiers:
+        if tier:
             flags.append(f"{customer.tier} customer routed to AI (tier goes to a human first)")
-        if (
-            rules.max_open_complaints is not None
-            and customer.open_complaints is not None
-            and customer.open_complaints > rules.max_open_complaints
-        ):
-            flags.append(
-                f"{customer.open_complaints} open complaints (more than {rules.max_open_complaints}) routed to AI"
-            )
-        if contact_reason and _reason_matches(contact_reason, self.reasons):
+        if too_many:
+            flags.append(f"{complaints} open complaints (more than {limit}) routed to AI")
+        if reason:
             flags.append(f"contact reason '{contact_reason}' goes to a human first")
-        if (
-            rules.min_lifetime_value is not None
-            and customer.lifetime_value is not None
-            and customer.lifetime_value >= rules.min_lifetime_value
-        ):
-            flags.append(
-                f"lifetime value {customer.lifetime_value:,.0f} (at least {rules.min_lifetime_value:,.0f}) routed to AI"
-            )
-        return tuple(flags) if flags else ()
+        if valuable:
+            flags.append(f"lifetime value {value:,.0f} (at least {floor:,.0f}) routed to AI")
+        return tuple(flags)
 
 
 def routing_flags(
