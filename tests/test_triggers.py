@@ -212,6 +212,34 @@ def test_sentiment_sharp_drop(feed):
     assert kinds(u) == ["sentiment"] and "fell" in u.fired[0].reason
 
 
+@pytest.mark.parametrize("goodbye", ["no thanks", "nope, all good", "No, nothing else, thanks", "No that's all, bye",
+                                     "nope, all good thanks", "Nothing else. Thanks!"])
+def test_a_polite_closing_is_not_a_sentiment_drop(goodbye):
+    """VADER reads "no" in "no thanks" as negation (-0.34; "nope, all good thanks" -0.59,
+    below the floor): the end of every happy conversation would look like a drop."""
+    f = Feed(SignalEngine())
+    f.start()
+    f.customer("That's great, it works now, thank you so much!")
+    f.ai("Glad I could help! Anything else?")
+    assert kinds(f.customer(goodbye)) == []
+    turn = f.state.turns[-1]
+    assert turn.sentiment_estimated and turn.sentiment >= 0.0
+
+
+@pytest.mark.parametrize("text", ["no good", "No thanks, this is useless", "No. This is useless and I am angry."])
+def test_a_negative_reply_that_is_no_polite_closing_still_fires(text):
+    f = Feed(SignalEngine())
+    f.start()
+    f.customer("That's great, it works now, thank you so much!")
+    f.ai("Glad I could help! Anything else?")
+    assert kinds(f.customer(text)) == ["sentiment"]
+
+
+def test_feed_sentiment_on_a_closing_is_trusted(feed):
+    feed.customer("great", sentiment=0.8)
+    assert kinds(feed.customer("no thanks", sentiment=-0.6)) == ["sentiment"]
+
+
 def test_sentiment_is_estimated_when_missing(feed):
     u = feed.customer("This is the worst, most useless service I have ever had!!")
     turn = feed.state.turns[-1]

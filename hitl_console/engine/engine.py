@@ -66,7 +66,7 @@ from hitl_console.engine.risk import (
     trigger_keep,
 )
 from hitl_console.engine.routing import RoutingMatcher
-from hitl_console.engine.sentiment import estimate_sentiment
+from hitl_console.engine.sentiment import closing_estimate, estimate_sentiment
 from hitl_console.engine.state import (
     ActionRecord,
     Approval,
@@ -436,8 +436,14 @@ class SignalEngine:
             words = lower.encode("utf-8", "replace").translate(TO_SPACES).decode("utf-8", "replace").split()
             s = ev.sentiment
             estimated = s is None
+            closing = False
             if s is None:
                 s = estimate_sentiment(text, lower)
+                if s < 0.0:  # "no thanks", "nope, all good": not a drop (sentiment.closing_estimate)
+                    adjusted = closing_estimate(words)
+                    if adjusted is not None:
+                        s = adjusted
+                        closing = True
             voice = ev.voice
             if voice is None:
                 turn = _new(Turn, (seq, ts, role, text, ev.confidence, s, estimated, intent, topic_tuple, ev.author, None, None))
@@ -474,7 +480,7 @@ class SignalEngine:
                     floor = self._sentiment_floor
                     self._fire(state, track, update, "sentiment", seq, ts,
                                f"customer sentiment {s:+.2f} at or below {floor:+.2f}: {quote(text)}", text)
-            elif n and track.sent_sum / n - s >= self._sentiment_drop:
+            elif n and not closing and track.sent_sum / n - s >= self._sentiment_drop:
                 if "sentiment" not in active:
                     avg = track.sent_sum / n
                     self._fire(state, track, update, "sentiment", seq, ts,

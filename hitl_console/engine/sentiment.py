@@ -40,7 +40,7 @@ from itertools import repeat
 from importlib import resources
 from typing import Callable
 
-__all__ = ["estimate_sentiment", "score_uncached", "configure_cache", "lexicon"]
+__all__ = ["estimate_sentiment", "score_uncached", "configure_cache", "lexicon", "closing_estimate"]
 
 # VADER constants (vaderSentiment 3.3.2).
 B_INCR = 0.293
@@ -430,3 +430,41 @@ def estimate_sentiment(text: str, lower: str | None = None) -> float:
     if len(text) > 512 or _cached is score_uncached:
         return score_uncached(text, lower)
     return _cached(text)
+
+
+# ------------------------------------------------------------ polite closings
+
+_CLOSING_WORDS = frozenset(
+    """no nope nah nothing else thanks thank you thx ty cheers that thats s is it all bye goodbye i m im am
+    good fine ok okay for now great perfect need anything have a nice day appreciate much so very set sorted
+    done again everything""".split()
+)
+_CLOSING_MARKERS = frozenset("thanks thank thx ty cheers bye goodbye appreciate".split())
+_ALL_DONE = frozenset("good set fine sorted done".split())
+_REPLY_NEGATORS = frozenset("no nope nah nothing".split())
+_PRAISE = frozenset("good fine great perfect nice".split())
+
+
+def closing_estimate(words: list[str]) -> float | None:
+    """The estimate for a polite closing, or None if ``words`` are not one.
+
+    VADER reads the reply particle of "no thanks", "nope, all good" or "No,
+    nothing else, thanks" as negation (-0.34, -0.59, -0.34), so a happy
+    customer's goodbye would look like a sharp drop. A *polite closing* is a
+    short turn (at most 8 words) made only of closing words, with a thanks or
+    goodbye or an "all good / all set"; its estimate is the same scorer's
+    value with the reply particles left out. "no good" (a particle right
+    before praise) is not a closing, and anything with other words in it
+    ("no thanks, this is useless") keeps the plain estimate. ``words`` are the
+    engine's lower-cased, punctuation-split words.
+    """
+    if not 0 < len(words) <= 8 or not _CLOSING_WORDS.issuperset(words):
+        return None
+    marked = not _CLOSING_MARKERS.isdisjoint(words)
+    if not marked:
+        marked = any(w == "all" and nxt in _ALL_DONE for w, nxt in zip(words, words[1:]))
+    if not marked:
+        return None
+    if any(w in _REPLY_NEGATORS and nxt in _PRAISE for w, nxt in zip(words, words[1:])):
+        return None
+    return score_uncached(" ".join(w for w in words if w not in _REPLY_NEGATORS))
