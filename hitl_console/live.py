@@ -512,13 +512,17 @@ class LiveSession:
         if events:
             self._journal_call(self.journal.append_events, output.feed, events)
             live = self._started and not self._stopped
+            engine = self.engine
             for event in events:
+                collisions = engine.id_collisions
                 try:
-                    update = self.engine.apply(event, feed=output.feed)
+                    update = engine.apply(event, feed=output.feed)
                 except Exception:
                     log.exception("the engine failed on %s seq %s (%s)", output.feed, event.seq, event.type)
                     continue
                 self._latest_ts = max(self._latest_ts, event.ts)
+                if engine.id_collisions != collisions and live:
+                    self._add_alert(self._collision_alert(update.conversation_id, event.ts))
                 self._note_update(update, alert=live)
             self._count(len(events))
         self._mark_dirty()
@@ -536,6 +540,23 @@ class LiveSession:
                     self._trigger_alert(update.conversation_id, hit),
                     figures={"trigger": hit.kind, "turn_seq": hit.seq},
                 )
+
+    def _collision_alert(self, conversation_id: str, ts: float) -> Alert:
+        """Two feeds send the same conversation id: they are kept apart, and the
+        supervisor should know why one of them is shown as ``id@feed``."""
+        state = self.engine.conversations.get(conversation_id)
+        wire = state.feed_id if state is not None else conversation_id
+        owner = self.engine.conversations.get(wire)
+        first = f" (also used by feed {owner.feed})" if owner is not None and owner.feed else ""
+        return Alert(
+            ts=ts,
+            level="warning",
+            kind="feed",
+            text=f"conversation id {wire} arrives from two feeds{first}: the one from "
+            f"{state.feed if state is not None else '?'} is shown as {conversation_id}",
+            conversation_id=conversation_id,
+            key=f"id-collision:{conversation_id}",
+        )
 
     def _trigger_alert(self, conversation_id: str, hit: TriggerHit) -> Alert:
         state = self.engine.conversations.get(conversation_id)
@@ -780,8 +801,10 @@ class LiveSession:
         exception) because the UI shows it to the person who pressed the key.
         """
         request_id = uuid.uuid4().hex
+        state = self.engine.conversations.get(conversation_id)
+        wire_id = state.feed_id if state is not None else conversation_id  # "c-1@b" is "c-1" to feed b
         try:
-            command = cls(request_id=request_id, agent=self.agent, conversation_id=conversation_id, **fields)
+            command = cls(request_id=request_id, agent=self.agent, conversation_id=wire_id, **fields)
         except ValidationError as error:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_url=False))
             return CommandResult(request_id, ok=False, error=problems, sent=False)

@@ -256,3 +256,27 @@ def test_many_conversations_interleaved_stay_separate():
             f.customer(f"{questions[round_]} (ref {i})", sentiment=0.0)
     assert all(len(f.state.turns) == 3 for f in feeds)
     assert all("loop" not in f.state.active for f in feeds)
+
+
+def test_an_id_used_by_two_feeds_stays_two_conversations() -> None:
+    """Two platforms may number conversations alike; their events must not mix."""
+    engine = SignalEngine()
+    seq = 0
+
+    def say(text: str, feed: str = "") -> None:
+        nonlocal seq
+        seq += 1
+        event = event_adapter.validate_python(
+            {"type": "message", "seq": seq, "ts": 1000.0 + seq, "conversation_id": "c-9", "role": "customer", "text": text}
+        )
+        engine.apply(event, feed)
+
+    say("hello from a", "a")
+    say("hello from b", "b")
+    say("again from a", "a")
+    first, second = engine.conversations["c-9"], engine.conversations["c-9@b"]
+    assert [t.text for t in first.turns] == ["hello from a", "again from a"] and first.feed_id == "c-9"
+    assert [t.text for t in second.turns] == ["hello from b"] and second.feed_id == "c-9"
+    assert engine.id_collisions == 1
+    say("no feed name: one recording, not split")
+    assert first.turns[-1].text.startswith("no feed name") and len(second.turns) == 1

@@ -493,3 +493,30 @@ async def test_old_ended_conversations_are_forgotten_and_announced(
             assert journal.conversation_ids() == ["c-0", "c-1", "c-2", "c-3", "open"]  # still on disk
         finally:
             await session.stop()
+
+
+async def test_the_same_id_from_two_feeds_is_two_conversations_and_commands_carry_the_feeds_id(
+    fake_hub: type[FakeHub],
+) -> None:
+    journal = Journal(":memory:")
+    specs = [FeedSpec("ws://127.0.0.1:1/a", name="a"), FeedSpec("ws://127.0.0.1:1/b", name="b")]
+    session = LiveSession(Config(), specs, agent="ana", journal=journal)
+    await session.start()
+    try:
+        hub = fake_hub.instances[-1]
+        hub.emit("a", [started("c-1", 1), say("c-1", 2, "customer", "Where is my parcel?")])
+        hub.emit("b", [started("c-1", 1), say("c-1", 2, "customer", "My card was stolen")])
+        await wait_until(lambda: session.conversation("c-1@b") is not None)
+        mine, theirs = session.conversation("c-1"), session.conversation("c-1@b")
+        assert mine is not None and theirs is not None
+        assert [t.text for t in mine.turns] == ["Where is my parcel?"] and mine.feed == "a"
+        assert [t.text for t in theirs.turns] == ["My card was stolen"] and theirs.feed == "b"
+        assert theirs.feed_id == "c-1" and mine.feed_id == "c-1"
+        assert (await session.takeover("c-1@b")).ok
+        feed, command = hub.sent[-1]
+        assert feed == "b" and command.conversation_id == "c-1"  # the id feed b knows
+        assert session.engine.id_collisions == 1
+        collision = [a for a in session.alerts if a.key == "id-collision:c-1@b"]
+        assert len(collision) == 1 and "also used by feed a" in collision[0].text and "shown as c-1@b" in collision[0].text
+    finally:
+        await session.stop()

@@ -189,6 +189,10 @@ class SignalEngine:
         self._tracks: dict[str, _Track] = {}
         self._open: dict[str, ConversationState] = {}
         self._ended: OrderedDict[str, None] = OrderedDict()
+        self._aliases: dict[tuple[str, str], str] = {}
+        """(feed, the feed's id) -> key, for ids that another feed used first."""
+        self.id_collisions = 0
+        """How many conversation ids arrived from a second feed (each kept apart)."""
         self._stakes = HighStakesDetector(t, self.config.topics)
         self._stakes_extra = bool(self._stakes.extra)
         self._routing = RoutingMatcher(self.config.routing)
@@ -231,10 +235,14 @@ class SignalEngine:
         handler = self._handlers.get(getattr(event, "type", ""))
         if cid is None or handler is None:
             return EngineUpdate(cid or "")
-        update = EngineUpdate(cid)
         track = self._tracks.get(cid)
         if track is None:
             track = self._create(cid, event.ts, feed)
+        elif feed and track.state.feed != feed and track.state.feed:
+            # another feed already uses this id: a different conversation
+            cid = self._aliases.get((feed, cid)) or self._alias(feed, cid)
+            track = self._tracks.get(cid) or self._create(cid, event.ts, feed, wire_id=event.conversation_id)  # type: ignore[union-attr]
+        update = EngineUpdate(cid)
         state = track.state
         try:
             seq = event.seq
@@ -292,15 +300,28 @@ class SignalEngine:
         dropped = 0
         while len(self._ended) > max(0, keep):
             cid, _ = self._ended.popitem(last=False)
-            self.conversations.pop(cid, None)
+            state = self.conversations.pop(cid, None)
             self._tracks.pop(cid, None)
+            if state is not None and state.wire_id:
+                self._aliases.pop((state.feed, state.wire_id), None)
             dropped += 1
         return dropped
 
     # ------------------------------------------------------------ helpers
 
-    def _create(self, cid: str, ts: float, feed: str) -> _Track:
-        state = ConversationState(conversation_id=cid, feed=feed, started_ts=ts, last_ts=ts)
+    def _alias(self, feed: str, wire_id: str) -> str:
+        """The key for ``wire_id`` of ``feed`` when another feed owns that id:
+        ``id@feed``. Feeds of different platforms may well number conversations
+        alike; merging their events would mix two customers in one transcript."""
+        key = f"{wire_id}@{feed}"
+        self._aliases[(feed, wire_id)] = key
+        self.id_collisions += 1
+        owner = self.conversations[wire_id].feed
+        log.warning("conversation id %r comes from feeds %r and %r: the one from %r is shown as %r", wire_id, owner, feed, feed, key)
+        return key
+
+    def _create(self, cid: str, ts: float, feed: str, wire_id: str = "") -> _Track:
+        state = ConversationState(conversation_id=cid, feed=feed, started_ts=ts, last_ts=ts, wire_id=wire_id)
         self.conversations[cid] = state
         self._open[cid] = state
         track = self._tracks[cid] = _Track(state, progress_ts=ts)

@@ -129,6 +129,8 @@ TimelineItem = Turn | ActionRecord | TriggerHit | Notice | Approval
 @dataclass(slots=True)
 class ConversationState:
     conversation_id: str
+    """The console's key for the conversation: the feed's id, or ``id@feed`` when
+    another feed already uses that id (see ``wire_id``)."""
     feed: str = ""
     channel: str = "chat"
     queue: str = ""
@@ -175,6 +177,16 @@ class ConversationState:
     scorecard: dict | None = None
 
     version: int = 0
+
+    wire_id: str = ""
+    """The id the feed itself uses, which commands must carry. Differs from
+    ``conversation_id`` only when two feeds send the same id (the engine keeps
+    them apart as two conversations); empty means the same."""
+
+    @property
+    def feed_id(self) -> str:
+        """The id to send to this conversation's feed."""
+        return self.wire_id or self.conversation_id
 
     @property
     def turn_count(self) -> int:
