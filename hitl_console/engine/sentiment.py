@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 import string
 from functools import lru_cache
-from itertools import repeat
 from importlib import resources
 from typing import Callable
 
@@ -194,17 +193,13 @@ _lexkeys: frozenset[str] | None = None
 _hitlex: dict[str, float] | None = None
 """Lexicon words that are scored (VADER's lexicon less the booster words), with
 their valence: one dict lookup per token says whether it is a hit and how much."""
-_SHORTS: frozenset[str] = frozenset()
-"""Words of two characters or fewer that matter (lexicon or modifier words):
-only these need VADER's keep-the-punctuation rule checked."""
 
 
 def _hit_words() -> frozenset[str]:
-    global _lexkeys, _SHORTS, _hitlex
+    global _lexkeys, _hitlex
     if _lexkeys is None:
         lex = lexicon()
         keys = frozenset(lex.keys() - BOOSTERS.keys())
-        _SHORTS = frozenset(w for w in keys | _MODIFIERS if len(w) <= 2)
         _hitlex = {w: lex[w] for w in keys}
         _lexkeys = keys
     return _lexkeys
@@ -216,16 +211,13 @@ def _hit_table() -> dict[str, float]:
     return _hitlex
 
 
-def _tokens(text: str, lower: str | None = None) -> tuple[list[str], list[str], list[str] | None]:
-    """VADER's tokens of ``text``, lower-cased; the lower-cased raw tokens; and the
-    original-case tokens if computed.
+def _tokens(text: str, lower: str | None = None) -> tuple[list[str], list[str] | None]:
+    """VADER's tokens of ``text``, lower-cased, and the original-case tokens if
+    they were needed to lower-case it.
 
-    VADER strips the punctuation around a token unless that leaves two
-    characters or fewer: ":)" stays ":)", "ok!" stays "ok!" (and so is not the
-    lexicon word "ok"). Stripping is done for all tokens at C speed; the rare
-    tokens the rule keeps whole are put back afterwards. Only the short tokens
-    that can matter are put back (lexicon and modifier words), which is all the
-    scorer needs.
+    As VADER does it: split on white space, strip the punctuation around a
+    token unless that leaves two characters or fewer (":)" stays ":)", "ok!"
+    stays "ok!" and so is not the lexicon word "ok").
     """
     if lower is None:
         lower = text.lower()
@@ -235,17 +227,8 @@ def _tokens(text: str, lower: str | None = None) -> tuple[list[str], list[str], 
     else:  # a case mapping changed lengths: lower token by token
         raw = text.split()
         lraw = [w.lower() for w in raw]
-    lw = list(map(str.strip, lraw, repeat(_PUNCT, len(lraw))))
-    if lw != lraw:  # some tokens lost surrounding punctuation
-        shorts = _SHORTS
-        hitlex = _hitlex
-        assert hitlex is not None
-        for i, s in enumerate(lw):
-            if len(s) <= 2:
-                t = lraw[i]
-                if s != t and (s in shorts or t in hitlex):  # "ok!", "no,", ":)"
-                    lw[i] = t
-    return lw, lraw, raw
+    punct = _PUNCT
+    return [s if len(s := t.strip(punct)) > 2 else t for t in lraw], raw
 
 
 def score_uncached(text: str, lower: str | None = None) -> float:
@@ -263,7 +246,7 @@ def score_uncached(text: str, lower: str | None = None) -> float:
         text = _demojize(text)
         lower = None
     hitlex = _hitlex if _hitlex is not None else _hit_table()
-    lw, _lraw, raw = _tokens(text, lower)
+    lw, raw = _tokens(text, lower)
     n = len(lw)
     vals = list(map(hitlex.get, lw))
     if vals.count(None) == n:
