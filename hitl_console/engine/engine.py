@@ -101,22 +101,26 @@ from hitl_console.protocol.events import (
 
 __all__ = ["SignalEngine", "tune_gc"]
 
-GC_GEN0_THRESHOLD = 20_000
-"""Allocations between young collections with ``tune_gc`` (CPython's default is 700)."""
+GC_FULL_THRESHOLD = 100
+"""Middle-generation collections between full ones with ``tune_gc`` (CPython's default is 10)."""
 
 
-def tune_gc(gen0_threshold: int = GC_GEN0_THRESHOLD, *, freeze: bool = True) -> None:
+def tune_gc(full_threshold: int = GC_FULL_THRESHOLD, *, freeze: bool = True) -> None:
     """Garbage-collector settings for a process that feeds the engine many events.
 
     The engine keeps every conversation's state (turns, timeline, triggers):
-    long-lived objects that each young collection scans once more before they
-    reach the old generation, and whose growth triggers full collections of
-    the whole heap. With CPython's default threshold (700) collection takes
-    about 15% of the ingest pipeline. This raises the young threshold (the
-    same work is done in fewer, larger batches; garbage without cycles is
-    still freed at once by reference counting) and, with ``freeze``, moves
-    everything alive now (imports, config, a recording already loaded) to the
-    permanent generation so that full collections stop rescanning it.
+    long-lived objects without reference cycles, freed by reference counting
+    when a conversation is forgotten. With CPython's defaults the collector
+    takes about 15% of the ingest pipeline, most of it in *full* collections,
+    each of which rescans the whole heap. This makes full collections ten
+    times rarer (CPython 3.11 still requires the old generation to have grown
+    by a quarter before one runs) and leaves the young generation at its
+    default, whose small, cache-warm scans free short-lived cycles promptly.
+    With ``freeze``, everything alive now (imports, config, a recording already
+    loaded) moves to the permanent generation, so no full collection rescans it.
+    On the 100,000-event benchmark this takes the collector from about 12% to
+    about 3% of the time; measured against a larger young threshold (20,000,
+    which was slower: its scans miss the CPU cache) and other mixes.
 
     Meant for the console and headless commands, once, after start-up or
     after loading a recording. Idempotent; never lowers a higher threshold.
@@ -127,8 +131,8 @@ def tune_gc(gen0_threshold: int = GC_GEN0_THRESHOLD, *, freeze: bool = True) -> 
         gc.collect()
         gc.freeze()
     t0, t1, t2 = gc.get_threshold()
-    if t0 < gen0_threshold:
-        gc.set_threshold(gen0_threshold, t1, t2)
+    if t2 < full_threshold:
+        gc.set_threshold(t0, t1, full_threshold)
 
 log = logging.getLogger(__name__)
 
