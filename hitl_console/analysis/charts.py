@@ -52,6 +52,28 @@ def _time_labels(trend: Sequence[TimeBucket], max_labels: int = 6) -> tuple[list
     return [i + 1 for i in idx], [format_ts(trend[i].start, with_date) for i in idx]
 
 
+def _runs(trend: Sequence[TimeBucket], scale: float = 1.0) -> list[tuple[list[int], list[float]]]:
+    """The buckets that have a value, as runs of consecutive ones (x from 1).
+
+    A line is drawn within a run and never across an empty bucket: an hour
+    without conversations is no data, not a straight trend between its
+    neighbours."""
+    runs: list[tuple[list[int], list[float]]] = []
+    xs: list[int] = []
+    ys: list[float] = []
+    for i, bucket in enumerate(trend):
+        if bucket.value is None:
+            if xs:
+                runs.append((xs, ys))
+                xs, ys = [], []
+            continue
+        xs.append(i + 1)
+        ys.append(bucket.value * scale)
+    if xs:
+        runs.append((xs, ys))
+    return runs
+
+
 def escalation_rate_chart(
     trend: Sequence[TimeBucket],
     band: tuple[float, float] = (0.03, 0.30),
@@ -62,7 +84,8 @@ def escalation_rate_chart(
     color: bool = True,
 ) -> str:
     """Escalation rate (%) per time bucket against the healthy band (dashed lines)."""
-    points = [(i + 1, b.value * 100) for i, b in enumerate(trend) if b.value is not None]
+    runs = _runs(trend, 100.0)
+    values = [y for _, ys in runs for y in ys]
 
     def body() -> None:
         n = max(2, len(trend))
@@ -71,9 +94,9 @@ def escalation_rate_chart(
             plt.plot([1, n], [y * 100, y * 100], color="red" if color else None, marker="-")
         for y in typical or ():
             plt.plot([1, n], [y * 100, y * 100], color="green" if color else None, marker=".")
-        if points:
-            plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille", color="cyan" if color else None)
-        top = max([band[1] * 100 + 5, *(p[1] for p in points)]) if points else band[1] * 100 + 5
+        for xs, ys in runs:
+            plt.plot(xs, ys, marker="braille", color="cyan" if color else None)
+        top = max([band[1] * 100 + 5, *values])
         plt.ylim(0, min(100, top + 2))
         ticks, labels = _time_labels(trend)
         if ticks:
@@ -123,14 +146,14 @@ def confidence_chart(bins: Sequence[HistogramBin], *, width: int = 72, height: i
 
 def sentiment_chart(trend: Sequence[TimeBucket], *, width: int = 72, height: int = 14, color: bool = True) -> str:
     """Mean customer sentiment per time bucket (-1..1), with the zero line."""
-    points = [(i + 1, b.value) for i, b in enumerate(trend) if b.value is not None]
+    runs = _runs(trend)
 
     def body() -> None:
         n = max(2, len(trend))
         plt.title("Customer sentiment over time (mean)")
         plt.plot([1, n], [0, 0], marker=".", color="gray" if color else None)
-        if points:
-            plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille", color="magenta" if color else None)
+        for xs, ys in runs:
+            plt.plot(xs, ys, marker="braille", color="magenta" if color else None)
         plt.ylim(-1, 1)
         ticks, labels = _time_labels(trend)
         if ticks:

@@ -75,6 +75,18 @@ def test_charts_are_strings():
     assert charts.strip_ansi("\x1b[31mx\x1b[0m  ") == "x"
 
 
+def test_trend_lines_break_at_empty_buckets():
+    """An empty bucket is no data: the line stops there rather than bridging it."""
+    from hitl_console.analysis.metrics import TimeBucket
+
+    trend = [TimeBucket(0, 60, 0.1, 3), TimeBucket(60, 120, 0.2, 2), TimeBucket(120, 180, None, 0),
+             TimeBucket(180, 240, 0.4, 1), TimeBucket(240, 300, None, 0)]
+    assert charts._runs(trend, 100.0) == [([1, 2], [10.0, 20.0]), ([4], [40.0])]
+    assert charts._runs([TimeBucket(0, 60, None, 0)]) == []
+    for draw in (charts.escalation_rate_chart, charts.sentiment_chart):
+        assert "\x1b" not in draw(trend, color=False)
+
+
 def test_report_over_the_journal_keeps_rows_within_the_configured_retention(tmp_path: Path) -> None:
     """Reading the journal must not prune with a default shorter than the config's."""
     import sqlite3
