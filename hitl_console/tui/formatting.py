@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 
+from hitl_console.text import one_line
+
 DASH = "\N{EN DASH}"
 
 
@@ -72,3 +74,19 @@ def time_left(seconds: float | None) -> str:
 
 def count(value: int) -> str:
     return f"{value:,}"
+
+
+def extra_evidence(reason: str, evidence: str | None, limit: int = 160) -> str | None:
+    """A trigger's evidence as one line, or None when its reason already quotes it.
+
+    Most reasons quote what fired them ("customer sentiment -0.60 ...:
+    “Unbelievable...”"); repeating the same words beside them only costs a
+    line at 80 columns. Evidence that adds something (the phrase matched in a
+    long message, cut from the reason's quote) is kept.
+    """
+    if not evidence:
+        return None
+    shown = one_line(evidence, limit)
+    if shown[:60] in one_line(reason):
+        return None
+    return shown

@@ -144,3 +144,13 @@ def test_no_color_avoids_the_ansi_theme(monkeypatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     app = make_app(theme="hitl-ansi")
     assert app.no_color and app.theme == "hitl-dark"
+
+
+def test_evidence_is_shown_only_when_the_reason_does_not_quote_it() -> None:
+    text = "Unbelievable. I've wasted hours on this garbage."
+    assert formatting.extra_evidence(f"customer sentiment -0.60 at or below -0.50: “{text}”", text) is None
+    assert formatting.extra_evidence("AI confidence 0.41 below 0.55: “I think so”", "0.41") is None
+    long = "I have explained this three times already and nothing happened, " * 3 + "let me speak to a real person"
+    reason = "customer asked for a person: “" + long[:79] + "…”"
+    assert formatting.extra_evidence(reason, "speak to a real person") == "speak to a real person"
+    assert formatting.extra_evidence("anything", "") is None

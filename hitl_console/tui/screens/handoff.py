@@ -100,8 +100,9 @@ def render_handoff(state: ConversationState, summary: HandoffSummary, me: str, n
             ": ",
             one_line(trigger.get("reason") or "", 240),
         ]
-        if trigger.get("evidence"):
-            parts += [("  “" + one_line(trigger["evidence"], 160) + "”", "italic dim")]
+        evidence = formatting.extra_evidence(str(trigger.get("reason") or ""), trigger.get("evidence"))
+        if evidence:
+            parts += [("  “" + evidence + "”", "italic dim")]
         blocks.append(_item(*parts))
     for flag in summary.routing_flags:
         blocks.append(_item(("routing ", "$text-warning"), one_line(flag, 160)))

@@ -86,8 +86,9 @@ def _trigger(hit: TriggerHit) -> tuple[Content, str]:
         "  ",
         one_line(hit.reason, 300),
     ]
-    if hit.evidence:
-        parts += [("  “" + one_line(hit.evidence, 160) + "”", "italic dim")]
+    evidence = formatting.extra_evidence(hit.reason, hit.evidence)
+    if evidence:
+        parts += [("  “" + evidence + "”", "italic dim")]
     return Content.assemble(*parts), f"trigger -{hit.kind}"
 
 
