@@ -520,3 +520,26 @@ async def test_the_same_id_from_two_feeds_is_two_conversations_and_commands_carr
         assert len(collision) == 1 and "also used by feed a" in collision[0].text and "shown as c-1@b" in collision[0].text
     finally:
         await session.stop()
+
+
+async def test_a_restart_keeps_two_feeds_same_id_apart(fake_hub: type[FakeHub], tmp_path: Path) -> None:
+    specs = [FeedSpec("ws://127.0.0.1:1/a", name="a"), FeedSpec("ws://127.0.0.1:1/b", name="b")]
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as journal:
+        first = LiveSession(Config(), specs, agent="ana", journal=journal)
+        await first.start()
+        hub = fake_hub.instances[-1]
+        hub.emit("a", [started("c-1", 1), say("c-1", 2, "customer", "Where is my parcel?")])
+        hub.emit("b", [started("c-1", 1), say("c-1", 2, "customer", "My card was stolen")])
+        await wait_until(lambda: first.conversation("c-1@b") is not None)
+        await first.stop()
+    with Journal(path) as journal:
+        second = LiveSession(Config(), specs, agent="ana", journal=journal)
+        await second.start()
+        try:
+            mine, theirs = second.conversation("c-1"), second.conversation("c-1@b")
+            assert mine is not None and [t.text for t in mine.turns] == ["Where is my parcel?"]
+            assert theirs is not None and [t.text for t in theirs.turns] == ["My card was stolen"]
+            assert not [a for a in second.alerts if a.key.startswith("id-collision")]  # a rebuild is not news
+        finally:
+            await second.stop()

@@ -43,12 +43,30 @@ from hitl_console.text import one_line
 def replay(events: Iterable[Event], config: Config | None = None) -> dict[str, ConversationState]:
     """Run events (in time order) through a fresh signal engine, ticking it on
     their clock as the live console would; its conversations."""
+    return replay_journal((("", event) for event in events), config)
+
+
+def replay_journal(pairs: Iterable[tuple[str, Event]], config: Config | None = None) -> dict[str, ConversationState]:
+    """``replay`` for the journal's (feed, event) pairs: conversations keyed as
+    the live console keyed them (``id@feed`` for an id two feeds share)."""
     from hitl_console.engine.engine import SignalEngine
-    from hitl_console.engine.recordings import replay_events
+    from hitl_console.engine.recordings import replay_feed_events
 
     engine = SignalEngine(config)
-    replay_events(engine, events)
+    replay_feed_events(engine, pairs)
     return dict(engine.conversations)
+
+
+def journal_ids(keys: Iterable[str]) -> list[str]:
+    """The ids to look up in the journal for conversation keys: the journal
+    keeps each feed's own id, so ``c-1@b`` is found as ``c-1`` (the key itself
+    is kept too, since a feed's id may contain ``@``)."""
+    out: list[str] = []
+    for key in keys:
+        out.append(key)
+        if "@" in key:
+            out.append(key.rsplit("@", 1)[0])
+    return out
 
 
 def load_recordings(paths: Sequence[str | Path], config: Config | None = None) -> dict[str, ConversationState]:
@@ -77,7 +95,7 @@ def load_journal(
     journal_path = path if path else config.journal.path
     with Journal(journal_path, retention_days=config.journal.retention_days) as journal:
         ids = journal.conversation_ids(since_ts) if since_ts is not None else None
-        return replay((event for _feed, event in journal.iter_events(conversation_ids=ids)), config)
+        return replay_journal(journal.iter_events(conversation_ids=ids), config)
 
 
 def newest_ts(conversations: Iterable[ConversationState]) -> float | None:

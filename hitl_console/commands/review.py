@@ -43,9 +43,9 @@ def _export(args: argparse.Namespace, config: Config) -> int:
         missing = [r.conversation_id for r in reviewed if store.snapshot(r.conversation_id) is None]
         conversations = {}
         if missing:  # never queued (e.g. takeover verdicts only): rebuild from the journal's events
-            from hitl_console.analysis.report import replay
+            from hitl_console.analysis.report import journal_ids, replay_journal
 
-            conversations = replay((e for _feed, e in store.journal.iter_events(conversation_ids=missing)), config)
+            conversations = replay_journal(store.journal.iter_events(conversation_ids=journal_ids(missing)), config)
         with ExitStack() as stack:
             out = sys.stdout if not args.output else stack.enter_context(open(args.output, "w", encoding="utf-8"))
             n = write_jsonl(export_records(store, since=since, conversations=conversations), out)

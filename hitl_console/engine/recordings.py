@@ -35,6 +35,7 @@ __all__ = [
     "open_recording",
     "describe_rejected",
     "replay_events",
+    "replay_feed_events",
 ]
 
 TICK_EVERY_S = 1.0
@@ -184,12 +185,19 @@ def replay_events(engine: "SignalEngine", events: Iterable[Event], feed: str = "
     replays through here, so the time-based rules (approvals expiring, no
     progress for N seconds) give the same answers as in the live console.
     """
+    replay_feed_events(engine, ((feed, event) for event in events))
+
+
+def replay_feed_events(engine: "SignalEngine", pairs: Iterable[tuple[str, Event]]) -> None:
+    """``replay_events`` for (feed, event) pairs, as the journal keeps them: a
+    conversation id that two feeds share stays two conversations (``id@feed``),
+    as it was in the live console."""
     from hitl_console.engine.engine import tune_gc
 
     tune_gc()  # the recording is loaded: freeze it out of the collector's scans
     next_tick: float | None = None
     last_ts: float | None = None
-    for event in events:
+    for feed, event in pairs:
         ts = event.ts
         if next_tick is None:
             next_tick = ts + TICK_EVERY_S

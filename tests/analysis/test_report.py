@@ -106,3 +106,20 @@ def test_report_over_the_journal_keeps_rows_within_the_configured_retention(tmp_
     assert len(states) == 10
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] > 0
+
+
+def test_journal_replay_keys_a_shared_id_as_the_live_console_did() -> None:
+    from hitl_console.analysis.report import journal_ids, replay, replay_journal
+    from hitl_console.protocol.events import event_adapter
+
+    def event(seq: int, text: str):
+        return event_adapter.validate_python(
+            {"type": "message", "seq": seq, "ts": 1000.0 + seq, "conversation_id": "c-1", "role": "customer", "text": text}
+        )
+
+    pairs = [("a", event(1, "from a")), ("b", event(1, "from b")), ("a", event(2, "again a"))]
+    conversations = replay_journal(pairs)
+    assert sorted(conversations) == ["c-1", "c-1@b"]
+    assert [t.text for t in conversations["c-1@b"].turns] == ["from b"]
+    assert len(replay(e for _f, e in pairs)["c-1"].turns) == 3  # no feed names: one recording, one conversation
+    assert journal_ids(["c-1@b", "c-2"]) == ["c-1@b", "c-1", "c-2"]
