@@ -459,16 +459,18 @@ class SignalEngine:
             lower = text.lower()
             # highstakes.words_of, inline: punctuation to spaces, split
             words = lower.encode("utf-8", "replace").translate(TO_SPACES).decode("utf-8", "replace").split()
-            s = ev.sentiment
-            estimated = s is None
+            fed = ev.sentiment
+            estimated = fed is None
             closing = False
-            if s is None:
+            if fed is None:
                 s = estimate_sentiment(text, lower)
                 if s < 0.0:  # "no thanks", "nope, all good": not a drop (sentiment.closing_estimate)
                     adjusted = closing_estimate(words)
                     if adjusted is not None:
                         s = adjusted
                         closing = True
+            else:
+                s = fed
             voice = ev.voice
             if voice is None:
                 turn = _new(Turn, (seq, ts, role, text, ev.confidence, s, estimated, intent, topic_tuple, ev.author, None, None))

@@ -241,11 +241,11 @@ def build_handoff(state: ConversationState) -> HandoffSummary:
     ]
     # a kind listed twice is "active" only on its last listing
     last_of: dict[str, int] = {}
-    for i, t in enumerate(triggers):
-        last_of[t["kind"]] = i
-    for i, t in enumerate(triggers):
-        if last_of[t["kind"]] != i:
-            t["active"] = False
+    for i, listed in enumerate(triggers):
+        last_of[str(listed["kind"])] = i
+    for i, listed in enumerate(triggers):
+        if last_of[str(listed["kind"])] != i:
+            listed["active"] = False
 
     sentiments = [(t.sentiment, t.sentiment_estimated) for t in customer_turns if t.sentiment is not None]
     if sentiments:

@@ -241,9 +241,9 @@ class HighStakesDetector:
                         if m.lastgroup == "phrase" or not negated_before(lower, m.start()):
                             return Finding(cat, _quote(source, m.start(), m.end()))
         for pattern in self.extra:
-            m = pattern.search(text)
-            if m:
-                return Finding("pattern", _quote(text, m.start(), m.end()))
+            found = pattern.search(text)
+            if found:
+                return Finding("pattern", _quote(text, found.start(), found.end()))
         for value, currency, said in parse_amounts(text, words):
             if value > self.amount:
                 return Finding("money", said)

@@ -10,6 +10,7 @@ when it first becomes true and again only after it cleared.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
@@ -95,9 +96,9 @@ def normalise_for_loop(words: list[str], min_words: int) -> str | None:
     return norm if len(norm) >= 8 else None
 
 
-def best_repeat(norm: str, seqs: list[int], texts: list[str], cutoff: float) -> tuple[int, float] | None:
+def best_repeat(norm: str, seqs: Sequence[int], texts: Sequence[str], cutoff: float) -> tuple[int, float] | None:
     """The seq and similarity (0-100) of the most similar recent turn at or above
-    ``cutoff``, or None. ``seqs``/``texts`` are parallel lists of recent turns.
+    ``cutoff``, or None. ``seqs``/``texts`` are parallel sequences of recent turns.
     rapidfuzz's ``ratio`` is a normalised Indel similarity: it tolerates typos
     and small edits but not a different question."""
     best: tuple[int, float] | None = None
