@@ -23,7 +23,9 @@ share of time Python's garbage collector takes (the engine's retained state
 is what makes collections expensive), and the memory the engine's state
 takes per 1,000 conversations (tracemalloc, texts included).
 No assertions: the goals (>= 50,000 events/s, <= 3x the floor) are printed
-next to the figures.
+next to the figures. The first line says which engine build ran: the
+mypyc-compiled one of an install from source, or the Python source
+(``HITL_CONSOLE_PURE=1 python benchmarks/ingest.py`` measures that one).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ import msgpack
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hitl_console.engine import sentiment  # noqa: E402
+from hitl_console.engine import BUILD, sentiment  # noqa: E402
 from hitl_console.engine.engine import SignalEngine, tune_gc  # noqa: E402
 from hitl_console.protocol.decode import Decoded, decode_object  # noqa: E402
 
@@ -145,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     events = build_events(args.events, args.seed)
     path = write_recording(events)
     customers = sum(1 for e in events if e.get("type") == "message" and e.get("role") == "customer")
+    print(f"engine: {BUILD} ({'mypyc-compiled, see setup.py' if BUILD == 'compiled' else 'the Python source'})")
     print(f"recording: {len(events):,} events ({customers:,} customer turns, no feed sentiment), "
           f"{path.stat().st_size / 1e6:.1f} MB, built in {time.perf_counter() - start:.1f} s")
     del events

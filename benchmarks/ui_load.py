@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 from hitl_console.config import Config  # noqa: E402
+from hitl_console.engine import BUILD  # noqa: E402
 from hitl_console.feeds.base import FeedOutput  # noqa: E402
 from hitl_console.live import LiveSession  # noqa: E402
 from hitl_console.protocol.events import event_adapter  # noqa: E402
@@ -174,7 +175,7 @@ async def run(
         await pilot.pause(1.0)
         app.refresh_now()
         await pilot.pause(0.5)
-        print(f"floor filled: {len(session.engine._open):,} active, {len(table.row_ids):,} rows; measuring {seconds:.0f}s at {rate:.0f} events/s", flush=True)
+        print(f"engine: {BUILD}; floor filled: {len(session.engine._open):,} active, {len(table.row_ids):,} rows; measuring {seconds:.0f}s at {rate:.0f} events/s", flush=True)
 
         arrivals: list[tuple[float, str, int]] = []  # (arrival, conversation id, version after apply)
         delivered = 0

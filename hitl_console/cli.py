@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from hitl_console import __version__
+from hitl_console.engine import BUILD as ENGINE_BUILD
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -41,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hitl-console",
         description="Supervise AI customer-support agents: live floor, handoff, approvals and review.",
     )
-    parser.add_argument("--version", action="version", version=f"hitl-console {__version__}")
+    parser.add_argument("--version", action="version", version=f"hitl-console {__version__} (engine: {ENGINE_BUILD})")
     _common(parser)
     _console_options(parser)
     parser.add_argument(

@@ -118,8 +118,8 @@ def tune_gc(full_threshold: int = GC_FULL_THRESHOLD, *, freeze: bool = True) -> 
     default, whose small, cache-warm scans free short-lived cycles promptly.
     With ``freeze``, everything alive now (imports, config, a recording already
     loaded) moves to the permanent generation, so no full collection rescans it.
-    On the 100,000-event benchmark this takes the collector from about 12% to
-    about 3% of the time; measured against a larger young threshold (20,000,
+    On the 100,000-event benchmark this takes the collector from about a tenth
+    to about 3% of the time; measured against a larger young threshold (20,000,
     which was slower: its scans miss the CPU cache) and other mixes.
 
     Meant for the console and headless commands, once, after start-up or

@@ -176,10 +176,9 @@ def _idioms(valence: float, lw: list[str], i: int) -> float:
     return valence
 
 
-_MODIFIERS = (
-    NEGATE
-    | BOOSTERS.keys()
-    | {"no", "so", "this", "never", "without", "doubt", "least", "kind", "sort", "of", "or", "nor"}
+_MODIFIERS = NEGATE.union(
+    BOOSTERS.keys(),
+    {"no", "so", "this", "never", "without", "doubt", "least", "kind", "sort", "of", "or", "nor"},
 )
 """Words that can change the valence of a following lexicon word: a hit with none
 of them in its three preceding words takes the fast path."""
