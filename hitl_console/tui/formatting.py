@@ -90,3 +90,10 @@ def extra_evidence(reason: str, evidence: str | None, limit: int = 160) -> str |
     if shown[:60] in one_line(reason):
         return None
     return shown
+
+
+def reason_after_name(name: str, reason: str) -> str:
+    """A trigger's reason without a lead that repeats the trigger's name, which
+    is shown just before it ("AI asked for a human: AI asked for a human: ...")."""
+    lead = f"{name}: "
+    return reason[len(lead):] if reason.lower().startswith(lead.lower()) else reason

@@ -154,3 +154,10 @@ def test_evidence_is_shown_only_when_the_reason_does_not_quote_it() -> None:
     reason = "customer asked for a person: “" + long[:79] + "…”"
     assert formatting.extra_evidence(reason, "speak to a real person") == "speak to a real person"
     assert formatting.extra_evidence("anything", "") is None
+
+
+def test_a_reason_does_not_repeat_the_trigger_name_shown_before_it() -> None:
+    assert formatting.reason_after_name("AI asked for a human", "AI asked for a human: “legal threat”") == "“legal threat”"
+    assert formatting.reason_after_name("sentiment", "customer sentiment -0.60 at or below -0.50") == (
+        "customer sentiment -0.60 at or below -0.50"
+    )

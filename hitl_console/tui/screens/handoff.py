@@ -98,7 +98,7 @@ def render_handoff(state: ConversationState, summary: HandoffSummary, me: str, n
             (glyphs.TRIGGER_NAMES.get(kind, kind), "bold"),
             ("" if trigger.get("active") else " (cleared)", "dim"),
             ": ",
-            one_line(trigger.get("reason") or "", 240),
+            one_line(formatting.reason_after_name(glyphs.TRIGGER_NAMES.get(kind, kind), str(trigger.get("reason") or "")), 240),
         ]
         evidence = formatting.extra_evidence(str(trigger.get("reason") or ""), trigger.get("evidence"))
         if evidence:

@@ -84,7 +84,7 @@ def _trigger(hit: TriggerHit) -> tuple[Content, str]:
         " ",
         (glyphs.TRIGGER_NAMES.get(hit.kind, hit.kind).upper(), "$text-warning bold"),
         "  ",
-        one_line(hit.reason, 300),
+        one_line(formatting.reason_after_name(glyphs.TRIGGER_NAMES.get(hit.kind, hit.kind), hit.reason), 300),
     ]
     evidence = formatting.extra_evidence(hit.reason, hit.evidence)
     if evidence:
