@@ -280,3 +280,11 @@ def test_an_id_used_by_two_feeds_stays_two_conversations() -> None:
     assert engine.id_collisions == 1
     say("no feed name: one recording, not split")
     assert first.turns[-1].text.startswith("no feed name") and len(second.turns) == 1
+    # the owner ends and is forgotten: feed b's conversation keeps its key
+    seq += 1
+    engine.apply(event_adapter.validate_python(
+        {"type": "conversation.ended", "seq": seq, "ts": 1000.0 + seq, "conversation_id": "c-9", "outcome": "resolved"}), "a")
+    assert engine.forget_ended(keep=0) == 1 and "c-9" not in engine.conversations
+    say("b goes on", "b")
+    assert [t.text for t in engine.conversations["c-9@b"].turns] == ["hello from b", "b goes on"]
+    assert "c-9" not in engine.conversations

@@ -111,7 +111,7 @@ def tune_gc(full_threshold: int = GC_FULL_THRESHOLD, *, freeze: bool = True) -> 
     The engine keeps every conversation's state (turns, timeline, triggers):
     long-lived objects without reference cycles, freed by reference counting
     when a conversation is forgotten. With CPython's defaults the collector
-    takes about 15% of the ingest pipeline, most of it in *full* collections,
+    takes about a tenth of the ingest pipeline, most of it in *full* collections,
     each of which rescans the whole heap. This makes full collections ten
     times rarer (CPython 3.11 still requires the old generation to have grown
     by a quarter before one runs) and leaves the young generation at its
@@ -239,13 +239,15 @@ class SignalEngine:
         handler = self._handlers.get(getattr(event, "type", ""))
         if cid is None or handler is None:
             return EngineUpdate(cid or "")
+        if self._aliases:  # this feed's id may be kept as id@feed
+            cid = self._aliases.get((feed, cid), cid)
         track = self._tracks.get(cid)
         if track is None:
             track = self._create(cid, event.ts, feed)
         elif feed and track.state.feed != feed and track.state.feed:
             # another feed already uses this id: a different conversation
-            cid = self._aliases.get((feed, cid)) or self._alias(feed, cid)
-            track = self._tracks.get(cid) or self._create(cid, event.ts, feed, wire_id=event.conversation_id)  # type: ignore[union-attr]
+            track = self._create(self._alias(feed, cid), event.ts, feed, wire_id=cid)
+            cid = track.state.conversation_id
         update = EngineUpdate(cid)
         state = track.state
         try:
