@@ -1,4 +1,4 @@
-"""Live state of conversations: plain dataclasses the engine keeps up to date.
+"""Live state of conversations: plain data types the engine keeps up to date.
 
 The signal engine (``hitl_console.engine.engine``) is the only writer. The
 console, the headless commands and the after-the-fact analysis only read.
