@@ -407,7 +407,7 @@ class LiveSession:
             )
         if self.restore:
             self._restore()
-        tune_gc()  # after start-up and restore: see its docstring (the collector took about 14% of ingest time)
+        tune_gc()  # after start-up and restore: see its docstring (the collector took about a tenth of ingest time)
         loop = asyncio.get_running_loop()
         self._hub_task = loop.create_task(self._run_hub(), name="hitl-hub")
         self._pump_task = loop.create_task(self._pump(), name="hitl-session-pump")

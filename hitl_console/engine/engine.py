@@ -474,13 +474,12 @@ class SignalEngine:
             else:
                 s = fed
             voice = ev.voice
-            if voice is None:
-                turn = _new(Turn, (seq, ts, role, text, ev.confidence, s, estimated, intent, topic_tuple, ev.author, None, None))
-            else:
+            tone = interruptions = None
+            if voice is not None:
+                tone, interruptions = voice.tone, voice.interruptions
                 w = self._voice_weight
-                s = (1.0 - w) * s + w * voice.tone
-                turn = _new(Turn, (seq, ts, role, text, ev.confidence, s, estimated, intent, topic_tuple, ev.author,
-                                   voice.tone, voice.interruptions))
+                s = (1.0 - w) * s + w * tone
+            turn = _new(Turn, (seq, ts, role, text, ev.confidence, s, estimated, intent, topic_tuple, ev.author, tone, interruptions))
         else:
             turn = _new(Turn, (seq, ts, role, text, ev.confidence, None, False, intent, topic_tuple, ev.author, None, None))
         state.turns.append(turn)
