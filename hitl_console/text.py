@@ -20,13 +20,27 @@ _ESCAPES = re.compile(
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Invisible characters that change what a reader sees without showing
+# themselves: bidi embeddings, overrides and isolates (a "Trojan Source"
+# reversal of an amount or a link), zero-width spaces and joiners used to
+# hide words from keyword rules, invisible operators, and the Unicode tag
+# block that can smuggle a whole hidden sentence. They are shown as
+# <U+XXXX>. ZWJ and ZWNJ are kept: emoji sequences and Persian and Indic
+# scripts need them and they cannot reorder or hide text.
+_INVISIBLE = re.compile("[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]")
+_LINE_SEPARATORS = re.compile("[\u2028\u2029]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    return f"<U+{ord(match.group()):04X}>"
 
 
 def printable(text: str, *, keep_newlines: bool = True) -> str:
     """``text`` without escape sequences or control characters.
 
     Sequences are removed whole; a stray control character becomes U+FFFD so
-    that a reader sees something was there. Newlines and tabs survive unless
+    that a reader sees something was there, and an invisible bidi or
+    zero-width character is spelled out as ``<U+202E>``. Newlines and tabs survive unless
     ``keep_newlines`` is false (one-line cells), when they become spaces.
     """
     if not text:
@@ -35,6 +49,8 @@ def printable(text: str, *, keep_newlines: bool = True) -> str:
         return text
     text = _ESCAPES.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROLS.sub("\N{REPLACEMENT CHARACTER}", text)
+    text = _LINE_SEPARATORS.sub("\n", text)
+    text = _INVISIBLE.sub(_visible, text)
     if not keep_newlines:
         text = text.replace("\n", " ").replace("\t", " ")
     return text

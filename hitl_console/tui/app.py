@@ -23,6 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from rich.text import Text
 from textual import work
@@ -37,7 +38,7 @@ from hitl_console.text import one_line
 from hitl_console.tui import themes
 from hitl_console.tui.palette import Palette
 from hitl_console.tui.screens.base import LiveScreen
-from hitl_console.tui.screens.dialogs import ConfirmDialog, NoteDialog
+from hitl_console.tui.screens.dialogs import CONFIRM_KEY, CONFIRM_KEY_DISPLAY, ConfirmDialog
 from hitl_console.tui.session import ConsoleSession
 
 log = logging.getLogger(__name__)
@@ -410,11 +411,19 @@ class HitlApp(App[None]):
             self.push_screen(HelpScreen())
 
     def action_approvals(self) -> None:
+        self.open_approvals()
+
+    def open_approvals(self, approval_id: str | None = None) -> None:
+        """The approvals queue, its cursor on ``approval_id`` if given: the one
+        place where a request is approved or denied."""
         from hitl_console.tui.screens.approvals import ApprovalsScreen
 
-        if isinstance(self.screen, ApprovalsScreen) or isinstance(self.screen, ModalScreen):
+        if isinstance(self.screen, ModalScreen):
             return
-        self.push_screen(ApprovalsScreen())
+        if isinstance(self.screen, ApprovalsScreen):
+            self.screen.select(approval_id)
+            return
+        self.push_screen(ApprovalsScreen(select=approval_id))
 
     def action_alerts(self) -> None:
         from hitl_console.tui.screens.alerts import AlertsScreen
@@ -446,14 +455,15 @@ class HitlApp(App[None]):
         dialog = ConfirmDialog(
             "Quit?",
             f"You hold {len(held)} conversation(s): {names}. Customers may be waiting for you.",
-            [("r", "hand all back to the AI and quit"), ("y", "quit, keep holding them")],
+            [(CONFIRM_KEY, "hand all back to the AI and quit"), ("y", "quit, keep holding them")],
+            displays={CONFIRM_KEY: CONFIRM_KEY_DISPLAY},
         )
         self.push_screen(dialog, self._after_quit_question)
 
     def _after_quit_question(self, answer: str | None) -> None:
         if answer == "y":
             self.exit()
-        elif answer == "r":
+        elif answer == CONFIRM_KEY:
             self._release_all_and_quit()
 
     @work(exclusive=True, group="quit")
@@ -470,23 +480,22 @@ class HitlApp(App[None]):
 
     # ------------------------------------------------------------ approvals
 
-    def decide_approval(self, approval: Approval, verb: str) -> None:
-        """Ask for an optional note, then approve or deny (``verb``)."""
-        from hitl_console.tui import formatting
+    def decide_approval(self, approval: Approval, verb: Literal["approve", "deny"]) -> None:
+        """Show the request in a :class:`DecisionDialog`; send ``verb`` only once confirmed.
 
-        money = formatting.money(approval.amount, approval.currency)
-        what = one_line(approval.action, 60) + (f" ({money})" if money else "")
-        dialog = NoteDialog(
-            f"{verb.capitalize()} request",
-            f"{verb.capitalize()} {what} on {one_line(approval.conversation_id, 40)}?",
-            placeholder=f"note with the {'approval' if verb == 'approve' else 'denial'} (optional)",
-            confirm=verb,
+        The approvals queue is the one caller: no other screen binds approve or deny."""
+        from hitl_console.tui.screens.decision import Decision, DecisionDialog
+
+        def answered(decision: Decision | None) -> None:
+            if decision is not None:
+                self._send_decision(approval, decision.verb, decision.note)
+
+        dialog = DecisionDialog(
+            approval,
+            verb,
+            state=lambda: self.session.engine.conversations.get(approval.conversation_id),
+            clock=self.clock,
         )
-
-        def answered(note: str | None) -> None:
-            if note is not None:
-                self._send_decision(approval, verb, note or None)
-
         self.push_screen(dialog, answered)
 
     @work(group="approvals")

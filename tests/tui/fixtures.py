@@ -224,6 +224,17 @@ class FakeSession:
         self.verdicts: list[tuple[str, bool, str | None]] = []
         self.started = False
         self.stopped = False
+        self._reviews = None
+
+    @property
+    def reviews(self):
+        """A real review store on an in-memory journal, made on first use (as the session's is)."""
+        if self._reviews is None:
+            from hitl_console.store.journal import Journal
+            from hitl_console.store.reviews import ReviewStore
+
+            self._reviews = ReviewStore(Journal(":memory:"), owns_journal=True)
+        return self._reviews
 
     # lifecycle
     def add_listener(self, fn: Callable[[SessionChange], None]) -> None:

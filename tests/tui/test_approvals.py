@@ -1,4 +1,6 @@
-"""The approvals queue: pending ones with a countdown, approve/deny with a note, expired shown."""
+"""The approvals queue: pending ones with a countdown, approve/deny with a
+note confirmed by ctrl+y in a dialog that shows what is decided, expired
+shown; the conversation screen only points at the queue."""
 
 from __future__ import annotations
 
@@ -53,15 +55,25 @@ async def test_queue_screen_lists_counts_down_and_sends_decisions() -> None:
 
         await pilot.press("a")  # ap-2 is under the cursor
         await pilot.pause()
-        assert type(app.screen).__name__ == "NoteDialog"
-        await pilot.press(*"ok by policy 4.2", "enter")
+        assert type(app.screen).__name__ == "DecisionDialog"
+        facts = screen_text(app)
+        for shown in ("c-2077", "close_account", "customer asked twice", "Customer", "Time left"):
+            assert shown in facts, shown
+        await pilot.press(*"ok by policy 4.2", "enter")  # enter alone confirms nothing
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert session.commands == []
+        assert type(app.screen).__name__ == "DecisionDialog"
+        assert "enter does not approve" in screen_text(app)
+        await pilot.press("ctrl+y")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert session.commands[-1] == ("approve", "c-2077", {"approval_id": "ap-2", "note": "ok by policy 4.2"})
 
         await pilot.press("down", "d")
         await pilot.pause()
-        await pilot.press("enter")  # no note
+        assert "250.00 USD" in screen_text(app)
+        await pilot.press("ctrl+y")  # no note
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert session.commands[-1] == ("deny", "c-1042", {"approval_id": "ap-1", "note": None})
@@ -104,18 +116,45 @@ async def test_no_pending_means_no_countdown() -> None:
         assert not screen._countdown._active.is_set()
 
 
-async def test_approve_from_the_conversation_screen() -> None:
+async def test_the_conversation_screen_sends_to_the_queue_it_never_decides() -> None:
     session = FakeSession(queue_states())
     app = make_app(session)
     async with app.run_test(size=(80, 24)) as pilot:
         await show_conversation(pilot, "c-1042")
         assert "APPROVAL refund_order" in screen_text(app)
-        await pilot.press("a")
+        assert not {"approve", "deny"} & {b.action for _, b in app.screen._bindings}
+        await pilot.press("d", "enter")  # once "deny"; now nothing
         await pilot.pause()
-        await pilot.press("enter")
+        assert session.commands == []
+        await pilot.press("a")  # opens the queue on this conversation's request
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ApprovalsScreen)
+        assert screen.selected_id == "ap-1"
+        await pilot.press("enter")  # enter in the queue opens the conversation, never decides
+        await pilot.pause()
+        assert session.commands == []
+        assert type(app.screen).__name__ == "ConversationScreen"
+
+
+async def test_a_request_that_closed_meanwhile_cannot_be_confirmed() -> None:
+    states = queue_states()
+    session = FakeSession(states)
+    app = make_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await pilot.pause()
+        await pilot.press("a")  # ap-2
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DecisionDialog"
+        approval = next(s for s in states if s.conversation_id == "c-2077").approvals["ap-2"]
+        approval.status, approval.by = "approved", "bob"  # someone else decided first
+        await pilot.press("ctrl+y")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert session.commands[-1] == ("approve", "c-1042", {"approval_id": "ap-1", "note": None})
+        assert session.commands == []
+        assert "nothing was sent" in screen_text(app)
 
 
 async def test_expired_request_is_shown_as_expired_in_the_conversation() -> None:
@@ -125,4 +164,4 @@ async def test_expired_request_is_shown_as_expired_in_the_conversation() -> None
         await show_conversation(pilot, "c-3001")
         text = screen_text(app)
         assert "EXPIRED" in text
-        assert app.screen.check_action("approve", ()) is False
+        assert app.screen.check_action("approvals", ()) is False

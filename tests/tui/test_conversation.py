@@ -103,7 +103,11 @@ async def test_takeover_flow_join_send_release() -> None:
         summary = screen_text(app)
         assert "Handoff summary" in summary and "What the customer wants" in summary
         assert "I was charged twice for order 5531" in summary
-        await pilot.press("enter")
+        await pilot.press("enter")  # enter does not join: ownership needs ctrl+y
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HandoffScreen" and session.commands == []
+        assert "enter does not join" in screen_text(app)
+        await pilot.press("ctrl+y")
         await app.workers.wait_for_complete()
         await settle(pilot)
         screen = app.screen
@@ -129,11 +133,20 @@ async def test_takeover_flow_join_send_release() -> None:
         assert any("Message not sent" in n.message for n in app._notifications)
 
         await pilot.press("escape")  # leaves the input, stays on the screen
+        await pilot.pause()
         assert app.focused is not box and isinstance(app.screen, ConversationScreen)
+        assert box.has_class("-inactive") and "i to reply" in str(box.border_subtitle)
+        await pilot.press("i")  # and back
+        await pilot.pause()
+        assert app.focused is box and not box.has_class("-inactive")
+        await pilot.press("escape")
         await pilot.press("r")
         await pilot.pause()
         assert type(app.screen).__name__ == "NoteDialog"
         await pilot.press(*"customer refunded", "enter")
+        await pilot.pause()
+        assert session.commands[-1][0] == "send"  # enter alone does not hand back
+        await pilot.press("ctrl+y")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert session.commands[-1] == ("release", "c-1042", {"note": "customer refunded"})
@@ -154,7 +167,7 @@ async def test_refused_takeover_names_the_holder() -> None:
         assert "held by alice" in screen_text(app)
         await pilot.press("t")
         await pilot.pause()
-        await pilot.press("enter")
+        await pilot.press("ctrl+y")
         await app.workers.wait_for_complete()
         await pilot.pause()
         message = list(app._notifications)[-1].message
@@ -186,7 +199,10 @@ async def test_end_picks_an_outcome() -> None:
         await pilot.press("e")
         await pilot.pause()
         assert type(app.screen).__name__ == "ChoiceDialog"
-        await pilot.press("down", "enter")  # unresolved
+        await pilot.press("down", "enter")  # unresolved, but enter alone ends nothing
+        await pilot.pause()
+        assert session.commands == [] and type(app.screen).__name__ == "ChoiceDialog"
+        await pilot.press("ctrl+y")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert session.commands[-1] == ("end", "c-4100", {"outcome": "unresolved"})
@@ -201,7 +217,7 @@ async def test_actions_that_do_not_apply_are_hidden() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_conversation(pilot, "c-3555")  # AI handling, no approvals
         assert screen.check_action("release", ()) is False
-        assert screen.check_action("approve", ()) is False
+        assert screen.check_action("approvals", ()) is False
         assert screen.check_action("take_over", ()) is True
         await pilot.press("escape")
         await pilot.pause()

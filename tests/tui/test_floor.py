@@ -317,7 +317,10 @@ async def test_quit_release_all_hands_back_then_exits() -> None:
     app = make_app(session)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("q", "r")
+        await pilot.press("q", "r", "enter")  # 'r' once handed everything back; now nothing
+        await pilot.pause()
+        assert session.commands == [] and type(app.screen).__name__ == "ConfirmDialog"
+        await pilot.press("ctrl+y")
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -56,7 +56,7 @@ async def test_join_send_reply_release(simulator) -> None:
         cid = state.conversation_id
         app.open_conversation(cid, takeover=True)
         await wait_until(pilot, lambda: type(app.screen).__name__ == "HandoffScreen", "the handoff summary")
-        await pilot.press("enter")
+        await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: state.holder == "human" and state.agent == "tester", "human.joined from the feed")
         screen = app.screen
         assert isinstance(screen, ConversationScreen)
@@ -80,7 +80,7 @@ async def test_join_send_reply_release(simulator) -> None:
 
         await pilot.press("escape", "r")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "NoteDialog", "the hand-back note")
-        await pilot.press(*"refund done", "enter")
+        await pilot.press(*"refund done", "ctrl+y")
         await wait_until(pilot, lambda: state.holder != "human", "human.left from the feed")
         journaled = session.journal.commands(cid)
         assert [c.op for c in journaled] == ["takeover", "send", "release"]
@@ -110,7 +110,7 @@ async def test_refused_takeover_shows_who_holds_it(simulator) -> None:
             # (the feed arbitrates); the refusal must name the holder.
             await pilot.press("t")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "HandoffScreen", "the summary")
-            await pilot.press("enter")
+            await pilot.press("ctrl+y")
             await wait_until(pilot, lambda: any("Not joined" == n.title for n in app._notifications), "the refusal")
             refusal = next(n for n in app._notifications if n.title == "Not joined")
             assert "bob" in refusal.message and "refused" in refusal.message

@@ -1,7 +1,10 @@
 """The approvals queue: every action the AI is waiting for a human to allow.
 
 Strict human-in-the-loop: a refund over the limit or an account change
-waits here until someone approves or denies it, or until it expires. The
+waits here until someone approves or denies it, or until it expires. This
+is the only screen that binds approve (``a``) and deny (``d``); both open a
+:class:`~hitl_console.tui.screens.decision.DecisionDialog` that sends
+nothing until ``ctrl+y``. The
 time left counts down once a second, but only while something is pending;
 an empty queue costs nothing.
 """
@@ -67,8 +70,9 @@ class ApprovalsScreen(TableScreen):
         Binding("enter", "open", "Open", tooltip="Open the conversation of the selected request"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, *, select: str | None = None) -> None:
         super().__init__(id="approvals")
+        self._select = select
         self._rows: dict[str, Approval] = {}
         self._cells: dict[str, tuple[str, ...]] = {}
         self._status_cells: dict[str, Text] = {}
@@ -87,7 +91,13 @@ class ApprovalsScreen(TableScreen):
             table.add_column(label, key=key, width=width)
         self._countdown = self.set_interval(1.0, self._tick, pause=True)
         self.flush()
+        self.select(self._select)
         table.focus()
+
+    def select(self, approval_id: str | None) -> None:
+        """Put the cursor on ``approval_id`` (opened from a conversation)."""
+        if approval_id is not None:
+            self.keep_cursor_on(approval_id)
 
     def mark_dirty(self, changed=(), *, figures: bool = False, approvals: bool = False) -> None:  # type: ignore[override]
         self.dirty_approvals |= approvals or bool(changed)
@@ -164,7 +174,7 @@ class ApprovalsScreen(TableScreen):
                     ("Approvals  ", "bold"),
                     (f"{len(open_)} pending", "$text-accent bold" if open_ else "dim"),
                     (f"  ·  {len(closed)} closed in the last {RECENT_S / 60:.0f} min", "dim"),
-                    ("  ·  a approve · d deny · enter open", "dim"),
+                    ("  ·  a approve · d deny (ctrl+y confirms) · enter open", "dim"),
                 )
             )
         if self._countdown is not None:

@@ -1,11 +1,15 @@
 """One conversation: the live transcript, the customer, the trends, the approvals,
 and the supervisor's own voice once they take over.
 
-Keys follow the life of a takeover: ``t`` (summary, then join), type and
-``enter`` to send, ``escape`` to leave the input, ``r`` to hand back to the
-AI with a note, ``e`` to end. Actions that do not apply right now (``r``
-when you do not hold the chat) are hidden from the footer rather than
-failing when pressed, so the footer is also the list of what you can do.
+Keys follow the life of a takeover: ``t`` (summary, then ``ctrl+y`` joins),
+type and ``enter`` to send, ``escape`` to leave the message box (it then
+looks inactive and says ``i`` brings you back), ``r`` to hand back to the
+AI with a note, ``e`` to end; both of those wait for ``ctrl+y`` too.
+Approving and denying live in the approvals queue only (``a`` opens it on
+this conversation's request), so no sentence typed here can decide one.
+Actions that do not apply right now (``r`` when you do not hold the chat)
+are hidden from the footer rather than failing when pressed, so the footer
+is also the list of what you can do.
 """
 
 from __future__ import annotations
@@ -17,14 +21,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.events import Resize
+from textual.events import DescendantBlur, DescendantFocus, Resize
 from textual.widgets import Footer, Input
 
 from hitl_console.engine.state import Approval, ConversationState
 from hitl_console.feeds.base import CommandResult
 from hitl_console.text import one_line
 from hitl_console.tui.screens.base import LiveScreen
-from hitl_console.tui.screens.dialogs import NoteDialog, approval_picker, outcome_dialog
+from hitl_console.tui.screens.dialogs import NoteDialog, outcome_dialog
 from hitl_console.tui.screens.handoff import HandoffScreen
 from hitl_console.tui.screens.verdict import EscalationVerdictDialog, verdict_recorder
 from hitl_console.tui.widgets.approval_strip import ApprovalStrip
@@ -48,8 +52,7 @@ class ConversationScreen(LiveScreen):
         Binding("i", "focus_input", "Reply", tooltip="Type to the customer"),
         Binding("r", "release", "Hand back", tooltip="Hand the conversation back to the AI, with an optional note"),
         Binding("e", "end", "End", tooltip="End the conversation and record the outcome"),
-        Binding("a", "approve", "Approve", tooltip="Approve a pending request of the AI"),
-        Binding("d", "deny", "Deny", tooltip="Deny a pending request of the AI"),
+        Binding("a", "approvals", "Approvals", tooltip="Decide this conversation's pending request in the approvals queue"),
         Binding("h", "summary", "Summary", tooltip="Show the handoff summary without joining"),
         Binding("p", "toggle_panel", "Panel", tooltip="Show or hide the customer and trends panel"),
     ]
@@ -156,16 +159,39 @@ class ConversationScreen(LiveScreen):
         box = self.query_one("#message", Input)
         mine = self.held_by_me(state)
         box.disabled = not mine
-        if mine:
+        focused = self.focused is box
+        if mine and focused:
             placeholder = "Type to the customer · enter sends · escape leaves the box"
+            subtitle = "enter sends · escape leaves"
+        elif mine:
+            placeholder = "Message box inactive · press i to reply"
+            subtitle = "inactive · i to reply"
         elif state.ended:
             placeholder = f"Conversation ended ({state.outcome or 'no outcome'})"
+            subtitle = ""
         elif state.holder == "human":
             placeholder = f"Held by {one_line(state.agent or 'another agent', 32)}"
+            subtitle = ""
         else:
             placeholder = "Press t to take over and reply"
+            subtitle = ""
         if box.placeholder != placeholder:
             box.placeholder = placeholder
+        if box.border_subtitle != subtitle:
+            box.border_subtitle = subtitle
+        box.set_class(mine and not focused, "-inactive")
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        self._resync_input()
+
+    def on_descendant_blur(self, event: DescendantBlur) -> None:
+        self._resync_input()
+
+    def _resync_input(self) -> None:
+        """The message box shows whether typing goes to the customer; focus changes that."""
+        state = self.state
+        if state is not None and self.is_mounted:
+            self._sync_input(state)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         state = self.state
@@ -173,7 +199,7 @@ class ConversationScreen(LiveScreen):
             return self.held_by_me(state)
         if action == "take_over":
             return state is not None and not state.ended and not self.held_by_me(state)
-        if action in ("approve", "deny"):
+        if action == "approvals":
             return bool(self._pending)
         return True
 
@@ -264,6 +290,7 @@ class ConversationScreen(LiveScreen):
                 f"{one_line(self.conversation_id, 40)} goes back to the AI. A note tells it what you did or what to watch for.",
                 placeholder="note for the AI (optional)",
                 confirm="hand back",
+                deliberate=True,
             ),
             self._after_release_note,
         )
@@ -304,25 +331,8 @@ class ConversationScreen(LiveScreen):
             EscalationVerdictDialog(self.conversation_id, how), verdict_recorder(self.app, self.conversation_id)
         )
 
-    def action_approve(self) -> None:
-        self._decide("approve")
-
-    def action_deny(self) -> None:
-        self._decide("deny")
-
-    def _decide(self, verb: str) -> None:
+    def action_approvals(self) -> None:
+        """Open the approvals queue on this conversation's soonest pending request."""
         now = self.hitl.clock()
         pending = [a for a in self._pending if a.is_open(now)]
-        if not pending:
-            self.notify("No pending approval here.", markup=False)
-            return
-        if len(pending) == 1:
-            self.hitl.decide_approval(pending[0], verb)
-            return
-
-        def chosen(approval_id: str | None) -> None:
-            for approval in pending:
-                if approval.approval_id == approval_id:
-                    self.hitl.decide_approval(approval, verb)
-
-        self.app.push_screen(approval_picker(pending, now, verb), chosen)
+        self.hitl.open_approvals(pending[0].approval_id if pending else None)

@@ -6,7 +6,7 @@ customer's mood went, and who they are. The summary comes from
 prints); it is rendered field by field as plain ``Content``, because every
 value in it may quote the customer.
 
-``enter`` joins (the caller sends the takeover), ``escape`` cancels. Opened
+``ctrl+y`` joins (the caller sends the takeover), ``escape`` cancels. Opened
 with ``join=False`` it is a read-only view of the same summary.
 """
 
@@ -25,6 +25,7 @@ from hitl_console.engine.handoff import HandoffSummary, build_handoff
 from hitl_console.engine.state import ConversationState
 from hitl_console.text import one_line
 from hitl_console.tui import formatting, glyphs
+from hitl_console.tui.screens.dialogs import confirm_binding, deliberate_keys, enter_does_not_confirm
 from hitl_console.tui.widgets.conversation_header import holder_content
 
 log = logging.getLogger(__name__)
@@ -160,10 +161,14 @@ def render_handoff(state: ConversationState, summary: HandoffSummary, me: str, n
 
 
 class HandoffScreen(ModalScreen[bool]):
-    """The summary before a takeover; ``enter`` joins, ``escape`` cancels."""
+    """The summary before a takeover; :data:`CONFIRM_KEY` joins, ``escape`` cancels.
+
+    Joining moves ownership of a customer, so ``enter`` (which a stray
+    sentence ends with) only says which key joins."""
 
     BINDINGS = [
-        Binding("enter", "join", "Join", tooltip="Take over this conversation"),
+        confirm_binding("Join"),
+        Binding("enter", "explain", "", show=False),
         Binding("escape", "cancel", "Cancel"),
     ]
 
@@ -188,21 +193,24 @@ class HandoffScreen(ModalScreen[bool]):
             with VerticalScroll(id="handoff-body"):
                 yield Static(body, markup=False, id="handoff-text")
             if self.join:
-                keys = Content.assemble(("enter", "bold"), " join and reply · ", ("escape", "bold"), " cancel · ", ("↑↓", "bold"), " scroll")
+                keys = deliberate_keys("join and reply", ("↑↓", "scroll"))
             else:
                 keys = Content.assemble(("escape", "bold"), " close · ", ("↑↓", "bold"), " scroll")
-            yield Label(keys, classes="dialog-keys")
+            yield Label(keys, id="dialog-keys", classes="dialog-keys")
 
     def on_mount(self) -> None:
         self.query_one("#handoff-body").focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "join":
+        if action in ("confirm", "explain"):
             return self.join
         return True
 
-    def action_join(self) -> None:
+    def action_confirm(self) -> None:
         self.dismiss(True)
+
+    def action_explain(self) -> None:
+        self.query_one("#dialog-keys", Label).update(enter_does_not_confirm("join"))
 
     def action_cancel(self) -> None:
         self.dismiss(False)

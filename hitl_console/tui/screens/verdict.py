@@ -61,6 +61,7 @@ class EscalationVerdictDialog(ModalScreen[EscalationAnswer | None]):
         super().__init__(classes="dialog", id="escalation-verdict")
         self.conversation_id = conversation_id
         self.ended_by: EndedBy = ended_by
+        self._warned = False
 
     def compose(self) -> ComposeResult:
         what = "handed back to the AI" if self.ended_by == "release" else "ended"
@@ -113,6 +114,18 @@ class EscalationVerdictDialog(ModalScreen[EscalationAnswer | None]):
     def action_skip(self) -> None:
         if isinstance(self.focused, Input):
             self.set_focus(None)  # escape in the note leaves the note, it does not skip
+            return
+        if self.note and not self._warned:
+            # A note typed and then escape: the supervisor meant "done", not
+            # "throw my answer away". Say so once; a second escape skips.
+            self._warned = True
+            self.query_one("#verdict-keys", Label).update(
+                Content.assemble(
+                    ("Your note is kept only with an answer: ", "$text-warning"),
+                    ("y", "bold"), " needed · ", ("n", "bold"), " not needed · ",
+                    ("escape", "bold"), " again discards it",
+                )
+            )
             return
         self.dismiss(None)
 

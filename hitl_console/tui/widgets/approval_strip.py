@@ -53,6 +53,8 @@ def render_approvals(approvals: Sequence[Approval], now: float) -> Content:
         if money:
             parts += ["  ", (money, "$text-accent bold")]
         parts += ["  ", state]
+        if open_:
+            parts += [("  a", "bold"), (" decide in the queue", "dim")]
         if a.rationale:
             parts += [("  " + one_line(a.rationale, 120), "dim")]
         lines.append(Content.assemble(*parts))
