@@ -88,3 +88,157 @@ def test_the_console_exits_cleanly_when_its_terminal_goes_away(tmp_path: Path, s
             proc.kill()
             proc.wait(5)
         os.close(master)
+
+
+# ---------------------------------------------------------------- stray keys on a real terminal
+
+MOVES_MONEY_OR_OWNERSHIP = {"approve", "deny", "release", "end", "takeover"}
+
+
+class _SimulatorThread:
+    """A real simulator (WebSocket on 127.0.0.1) on its own event loop, noting every command op it gets."""
+
+    def __init__(self) -> None:
+        import asyncio
+        import threading
+
+        from hitl_console.sim.server import SimulatorServer
+
+        self.ops: list[str] = []
+        self.loop = asyncio.new_event_loop()
+        self.server = SimulatorServer("127.0.0.1", 0, None, rate=0.5, seed=5, pace=0.2, initial_conversations=6, mix={"approval": 0.6, "angry": 0.2, "ask_human": 0.2})
+        handle = self.server.platform.handle_command
+
+        def recording(command, *, reply=None, now=None):
+            if isinstance(command, dict):
+                self.ops.append(str(command.get("op")))
+            return handle(command, reply=reply, now=now)
+
+        self.server.platform.handle_command = recording  # type: ignore[method-assign]
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> "_SimulatorThread":
+        import asyncio
+
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(15)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(15)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def _console_on(tmp_path: Path, url: str) -> tuple[int, subprocess.Popen[bytes]]:
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = dict(os.environ, TERM="xterm-256color", HITL_CONSOLE_DATA_DIR=str(tmp_path / "data"), COLUMNS="80", LINES="24")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hitl_console", "--no-journal", "--agent", "oncall", "--feed", url],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(slave)
+    return master, proc
+
+
+def _typed_stream(seed: int, count: int) -> list[bytes]:
+    """Sentences, random printable characters, enter (CR) and escape, as a terminal sends them."""
+    import random
+    import string
+
+    rng = random.Random(seed)
+    sentences = ["yes approve the refund", "ok deny it and end the chat", "hand back to the AI please", "t", "A", "a d r e y"]
+    out: list[bytes] = []
+    while len(out) < count:
+        roll = rng.random()
+        if roll < 0.4:
+            out += [c.encode() for c in rng.choice(sentences)]
+        elif roll < 0.75:
+            out += [rng.choice(string.printable[:95]).encode() for _ in range(rng.randint(1, 10))]
+        elif roll < 0.9:
+            out.append(b"\r")
+        else:
+            out.append(b"\x1b")
+    return out[:count]
+
+
+def test_typing_on_a_real_terminal_never_moves_money_or_ownership(tmp_path: Path) -> None:
+    """A real console process on a pty at 80x24, on a real simulator: ~300 typed keys at a
+    person's pace send none of approve/deny/release/end/takeover; then ``t`` and ``ctrl+y``
+    do take over (the keys reach the console, and ctrl+y is what it takes)."""
+    with _SimulatorThread() as sim:
+        master, proc = _console_on(tmp_path, sim.server.ws_url)
+        try:
+            _read_until(master, b"Approvals", timeout=30)
+            for key in _typed_stream(seed=9, count=300):
+                os.write(master, key)
+                # about 40 keys a second; escape gets room to be read as a lone escape
+                deadline = time.monotonic() + (0.08 if key == b"\x1b" else 0.025)
+                while time.monotonic() < deadline:
+                    ready, _, _ = select.select([master], [], [], 0.01)
+                    if ready:
+                        try:
+                            os.read(master, 65536)
+                        except OSError:
+                            break
+                assert proc.poll() is None or proc.returncode in (0, None), "the console exited"
+                if proc.poll() is not None:
+                    break  # 'q' then 'y' quits: fine, nothing may have been sent
+            _drain(master, proc, timeout=1.5)
+            assert not MOVES_MONEY_OR_OWNERSHIP & set(sim.ops), sim.ops
+            if proc.poll() is None:
+                # positive control: back to the floor, take over the first row with ctrl+y
+                for key in (b"\x1b",) * 6:
+                    os.write(master, key)
+                    _drain(master, proc, timeout=0.15)
+                os.write(master, b"t")
+                _drain(master, proc, timeout=1.0)
+                os.write(master, b"\x19")  # ctrl+y
+                deadline = time.monotonic() + 10
+                while "takeover" not in sim.ops and time.monotonic() < deadline:
+                    _drain(master, proc, timeout=0.2)
+                assert "takeover" in sim.ops, sim.ops
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(5)
+            os.close(master)
+
+
+def test_a_terminal_echoing_the_console_back_is_not_read_as_keys(tmp_path: Path) -> None:
+    """What ``script`` with a closed stdin did: everything the console draws comes back
+    as its input. Nothing may leave, and the console leaves with a message."""
+    with _SimulatorThread() as sim:
+        master, proc = _console_on(tmp_path, sim.server.ws_url)
+        try:
+            seen = _read_until(master, b"Approvals", timeout=30)
+            os.write(master, seen[-4096:])
+            deadline = time.monotonic() + 25
+            tail = b""
+            while proc.poll() is None and time.monotonic() < deadline:
+                ready, _, _ = select.select([master], [], [], 0.1)
+                if not ready:
+                    continue
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                tail = (tail + chunk)[-8192:]
+                os.write(master, chunk)  # the echo
+            status = _drain(master, proc, timeout=10)
+            assert not MOVES_MONEY_OR_OWNERSHIP & set(sim.ops), sim.ops
+            assert status == 2, f"exit status {status}"
+            log = (tmp_path / "data" / "hitl-console.log").read_text(encoding="utf-8")
+            assert "key flood" in log
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(5)
+            os.close(master)

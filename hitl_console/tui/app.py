@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Literal
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
@@ -36,6 +36,7 @@ from hitl_console.engine.alerts import Alert
 from hitl_console.engine.state import Approval, ConversationState
 from hitl_console.text import one_line
 from hitl_console.tui import themes
+from hitl_console.tui.keyguard import KeyFloodGuard
 from hitl_console.tui.palette import Palette
 from hitl_console.tui.screens.base import LiveScreen
 from hitl_console.tui.screens.dialogs import CONFIRM_KEY, CONFIRM_KEY_DISPLAY, ConfirmDialog
@@ -100,6 +101,7 @@ class HitlApp(App[None]):
         clock: Callable[[], float] | None = None,
         manage_session: bool = True,
         watch_terminal: bool = True,
+        key_guard: bool = True,
         theme_dirs: Iterable[Path] | None = None,
     ) -> None:
         """``session`` or ``connect`` (an async factory, awaited at mount).
@@ -117,6 +119,7 @@ class HitlApp(App[None]):
         self._clock = clock
         self._manage = manage_session
         self._watch_terminal = watch_terminal
+        self._key_guard: KeyFloodGuard | None = KeyFloodGuard() if key_guard else None
         self._session_started = False
         self.palette = Palette.plain()
         self.stats = RefreshStats()
@@ -240,6 +243,27 @@ class HitlApp(App[None]):
             self._hangup = True
             log.warning("terminal hung up or terminated: exiting")
             self.exit()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Drop keys that come faster than anyone types (:mod:`keyguard`)."""
+        guard = self._key_guard
+        if guard is not None and isinstance(event, events.Key):
+            now = time.monotonic()
+            if not guard.admit(now):
+                if guard.dropped == 1 or guard.dropped % 1000 == 0:
+                    log.warning("key flood: %d keys dropped (input faster than a person types)", guard.dropped)
+                if guard.should_exit(now) and not self._hangup:
+                    self._hangup = True
+                    self.exit(
+                        return_code=2,
+                        message=Text(
+                            "hitl-console: the terminal sends keys faster than anyone types "
+                            f"({guard.dropped} dropped): its input is not a person (is stdin closed, "
+                            "or echoing the console's own output?). Nothing was sent; exiting."
+                        ),
+                    )
+                return
+        await super().on_event(event)
 
     def _check_terminal(self) -> None:
         """A Textual app whose terminal went away can spin at full CPU; leave instead."""

@@ -315,12 +315,14 @@ class FakeSession:
 
 
 def make_app(session: FakeSession | None = None, **kwargs: Any):
-    """A HitlApp on a fake session with a frozen clock (and no terminal watching)."""
+    """A HitlApp on a fake session with a frozen clock (no terminal watching, and
+    no key-flood guard: a pilot types faster than a person)."""
     from hitl_console.tui.app import HitlApp
 
     session = session or FakeSession(floor_states())
     kwargs.setdefault("clock", frozen_clock)
     kwargs.setdefault("watch_terminal", False)
+    kwargs.setdefault("key_guard", False)
     return HitlApp(session, config=session.config, **kwargs)
 
 

@@ -161,3 +161,20 @@ def test_a_reason_does_not_repeat_the_trigger_name_shown_before_it() -> None:
     assert formatting.reason_after_name("sentiment", "customer sentiment -0.60 at or below -0.50") == (
         "customer sentiment -0.60 at or below -0.50"
     )
+
+
+def test_key_flood_guard_drops_what_no_person_types_and_says_when_to_leave() -> None:
+    from hitl_console.tui.keyguard import KeyFloodGuard
+
+    guard = KeyFloodGuard(per_second=150, exit_after_s=5.0)
+    # a fast typist with auto-repeat: 40 keys a second for 10 s, all admitted
+    assert all(guard.admit(i / 40) for i in range(400))
+    assert guard.dropped == 0 and guard.flooding_since is None
+    # an echoed screen: 2,000 keys a second
+    start = 20.0
+    admitted = [guard.admit(start + i / 2000) for i in range(12_000)]  # 6 s
+    assert admitted[:150] == [True] * 150 and not any(admitted[200:])
+    assert guard.should_exit(start + 5.5)
+    # calm again: a person's keys count after the flood has stopped
+    later = start + 60
+    assert guard.admit(later) and guard.flooding_since is None

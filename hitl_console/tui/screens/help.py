@@ -52,6 +52,13 @@ def help_content() -> Content:
     lines: list[Content] = []
     lines += key_lines("Everywhere", HitlApp.BINDINGS)
     lines.append(Content("  ctrl+p   Commands      every action of the current screen, and the theme"))
+    lines.append(
+        Content.assemble(
+            ("  ctrl+y   ", "bold $text-warning"),
+            ("Confirm       ", "bold"),
+            ("approve, deny, join, hand back, end: enter never confirms these", "dim"),
+        )
+    )
     lines.append(Content(""))
     lines += key_lines("Floor", [ConversationTable.BINDINGS[0], *FloorScreen.BINDINGS])
     lines.append(Content("  ↑↓ j k   Move          the cursor stays on its conversation when rows re-sort"))
