@@ -51,7 +51,7 @@ async def test_msgpack_binary_frames_and_arrays_with_bad_frames_in_between():
         server.raw_frames = [
             b"\xc1\xc1 not msgpack",
             json.dumps({"v": 1, "type": "agent.thinking", "seq": 0}),
-            json.dumps({"v": 1, "type": "message", "seq": 0, "ts": 1.0, "conversation_id": "c-9", "role": "robot", "text": "x"}),
+            json.dumps({"v": 1, "type": "message", "seq": 7, "ts": 1.0, "conversation_id": "c-9", "role": "robot", "text": "x"}),
         ]
         client, got = ws_client(server.url), Collector()
         async with running(client, got):
@@ -63,7 +63,7 @@ async def test_msgpack_binary_frames_and_arrays_with_bad_frames_in_between():
         reasons = [r.reason for r in client.rejected]
         assert reasons[0].startswith("malformed MessagePack")
         assert "role" in reasons[1]
-        assert client.rejected[1].seq == 0 and client.rejected[1].feed == "ws"
+        assert client.rejected[1].seq == 7 and client.rejected[1].feed == "ws"
 
 
 async def test_control_ack_ok_then_effect_event():

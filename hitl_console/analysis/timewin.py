@@ -118,7 +118,7 @@ class TimeWindow:
 
     def describe(self) -> str:
         def fmt(ts: float) -> str:
-            return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            return f"{format_ts(ts)} UTC"
 
         if self.start is None and self.end is None:
             return "all time"
@@ -175,9 +175,18 @@ def bucket_index(ts: float, edges: list[tuple[float, float]]) -> int | None:
     return i if i < len(edges) else None
 
 
+UNFORMATTABLE = "?"
+"""What a time that cannot be shown prints as (a journal row written before ``ts``
+was bounded may hold ``1e300``): a report or a screen never dies on a time."""
+
+
 def format_ts(ts: float | None, with_date: bool = True) -> str:
-    """A UTC time for tables and charts (``2025-11-23 10:04`` or ``10:04``)."""
+    """A UTC time for tables and charts (``2025-11-23 10:04`` or ``10:04``);
+    :data:`UNFORMATTABLE` for a value no calendar holds (``1e300``, NaN)."""
     if ts is None:
         return "-"
-    moment = datetime.fromtimestamp(ts, timezone.utc)
+    try:
+        moment = datetime.fromtimestamp(ts, timezone.utc)
+    except (OverflowError, OSError, ValueError, TypeError):
+        return UNFORMATTABLE
     return moment.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")

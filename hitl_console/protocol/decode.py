@@ -19,6 +19,8 @@ from pydantic import ValidationError
 
 from hitl_console.protocol.events import (
     KNOWN_TYPES,
+    SEQ_MAX,
+    SEQ_MIN,
     Ack,
     Event,
     Heartbeat,
@@ -87,11 +89,21 @@ def excerpt(raw: Any, limit: int = EXCERPT_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\N{HORIZONTAL ELLIPSIS}"
 
 
+_RANGES = {
+    "ts": "ts is UNIX seconds from 1970-01-01 to 2100-01-01 UTC",
+    "expires_ts": "expires_ts is UNIX seconds from 1970-01-01 to 2100-01-01 UTC",
+    "seq": f"seq is an integer from {SEQ_MIN} to 2**53-1",
+}
+"""Why a bound exists, added to a rejection of it (the bounds are this console's,
+documented in docs/protocol-extensions.md, so the integrator needs to be told)."""
+
+
 def _reason(error: ValidationError) -> str:
     parts = []
     for item in error.errors(include_url=False)[:3]:
         loc = ".".join(str(p) for p in item["loc"][1:] if p != "function-after") or "frame"
-        parts.append(f"{loc}: {item['msg']}")
+        hint = _RANGES.get(loc) if item["type"] in ("greater_than_equal", "greater_than", "less_than", "less_than_equal") else None
+        parts.append(f"{loc}: {item['msg']}" + (f" ({hint})" if hint else ""))
     more = error.error_count() - len(parts)
     if more > 0:
         parts.append(f"and {more} more")
@@ -124,7 +136,8 @@ def decode_object(obj: Any, feed: str = "", out: Decoded | None = None) -> Decod
                     excerpt(item),
                     feed,
                     type=kind,
-                    seq=seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
+                    # Only a seq that is itself valid is kept: 2**64 would overflow the journal's column.
+                    seq=seq if isinstance(seq, int) and not isinstance(seq, bool) and SEQ_MIN <= seq <= SEQ_MAX else None,
                     conversation_id=cid if isinstance(cid, str) else None,
                 )
             )

@@ -25,6 +25,28 @@ Outcome = Literal["resolved", "unresolved", "abandoned", "transferred"]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Polarity = Annotated[float, Field(ge=-1.0, le=1.0)]
 
+TS_MIN = 0.0
+"""1970-01-01T00:00:00Z, the epoch itself. Not 2000: synthetic recordings and
+tests count time from 0, and the bound is about what can be formatted, not
+about what is plausible."""
+TS_MAX = 4_102_444_800.0
+"""2100-01-01T00:00:00Z. Between the two every formatter of time (``datetime``,
+``time.localtime``) works; a ``ts`` outside (``1e300``, ``-1e15``) is a feed bug
+or an attack, and the frame is rejected with the reason
+(``docs/protocol-extensions.md``)."""
+SEQ_MIN = 1
+SEQ_MAX = 2**53 - 1
+"""The largest integer a JSON number holds exactly in every language (a
+JavaScript feed cannot count higher without losing precision); far below
+SQLite's 2**63 - 1, so a journaled seq never overflows."""
+
+Timestamp = Annotated[float, Field(ge=TS_MIN, lt=TS_MAX)]
+"""UNIX epoch seconds, UTC, inside [TS_MIN, TS_MAX)."""
+Seq = Annotated[int, Field(ge=SEQ_MIN, le=SEQ_MAX)]
+"""A feed's sequence number, inside [SEQ_MIN, SEQ_MAX]."""
+Epoch = Annotated[str, Field(min_length=1, max_length=128)]
+"""Names one seq numbering of a feed (extension, see docs/protocol-extensions.md)."""
+
 
 class _Wire(BaseModel):
     """Common settings: unknown fields are ignored, instances are immutable."""
@@ -36,9 +58,10 @@ class Envelope(_Wire):
     """Fields of every event except ``heartbeat`` (which has no seq or id)."""
 
     v: Literal[1] = 1
-    seq: int = Field(ge=0)
-    ts: float
+    seq: Seq
+    ts: Timestamp
     conversation_id: Annotated[str, Field(min_length=1, max_length=256)]
+    epoch: Epoch | None = None
 
 
 class Customer(_Wire):
@@ -97,7 +120,7 @@ class ApprovalRequested(Envelope):
     amount: float | None = None
     currency: str | None = None
     rationale: str | None = None
-    expires_ts: float | None = None
+    expires_ts: Timestamp | None = None
 
 
 class ApprovalResolved(Envelope):
@@ -138,8 +161,9 @@ class Heartbeat(_Wire):
 
     v: Literal[1] = 1
     type: Literal["heartbeat"]
-    ts: float
+    ts: Timestamp
     seq: int | None = None
+    epoch: Epoch | None = None
 
 
 class Ack(_Wire):

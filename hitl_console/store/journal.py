@@ -64,7 +64,7 @@ from hitl_console.engine.alerts import Alert
 from hitl_console.feeds.base import CommandResult
 from hitl_console.paths import journal_path
 from hitl_console.protocol.decode import RejectedFrame
-from hitl_console.protocol.events import AnyCommand, Event, event_adapter
+from hitl_console.protocol.events import SEQ_MAX, SEQ_MIN, AnyCommand, Event, event_adapter
 
 log = logging.getLogger(__name__)
 
@@ -481,9 +481,15 @@ class Journal:
     # ------------------------------------------------------------ reading
 
     def last_seq(self, feed: str) -> int | None:
-        """The highest seq journaled for ``feed``: the ``since=`` cursor after a restart."""
+        """The highest seq journaled for ``feed``: the ``since=`` cursor after a restart.
+
+        Rows outside the protocol's seq range (written before it was bounded,
+        e.g. 2**63-1 from a hostile feed) are not a cursor: resuming after one
+        would drop every later event as out of order."""
         with self._guard():
-            row = self._conn.execute("SELECT MAX(seq) FROM events WHERE feed = ?", (feed,)).fetchone()
+            row = self._conn.execute(
+                "SELECT MAX(seq) FROM events WHERE feed = ? AND seq BETWEEN ? AND ?", (feed, SEQ_MIN, SEQ_MAX)
+            ).fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
     def feeds(self) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from hitl_console.protocol.events import TS_MAX, TS_MIN
 from hitl_console.text import one_line
 
 DASH = "\N{EN DASH}"
@@ -58,10 +59,16 @@ def money(amount: float | None, currency: str | None) -> str:
 
 
 def clock_time(ts: float | None) -> str:
-    """Local wall-clock time of an event, to the second."""
+    """Local wall-clock time of an event, to the second; ``??:??:??`` for a value
+    no calendar holds (an old journal row with ``ts`` 1e300), never an exception."""
     if ts is None:
         return DASH
-    return time.strftime("%H:%M:%S", time.localtime(ts))
+    try:
+        if not TS_MIN <= ts < TS_MAX:  # the protocol's range: outside it a clock time would mislead
+            return "??:??:??"
+        return time.strftime("%H:%M:%S", time.localtime(ts))
+    except (OverflowError, OSError, ValueError, TypeError):
+        return "??:??:??"
 
 
 def time_left(seconds: float | None) -> str:

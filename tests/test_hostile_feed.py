@@ -1,0 +1,161 @@
+"""A hostile feed cannot crash or blind the console (issue 9, item 2).
+
+Bounded ``ts`` and ``seq`` (rejected frames with their reason, over a real
+WebSocket into a real journal), time formatters that survive a journal
+written before the bounds existed, seq restarts, oversized frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from feedserver import WsFeedServer, make_events
+from live_support import wait_until
+
+from hitl_console.analysis.report import load_journal
+from hitl_console.analysis.timewin import TimeWindow, format_ts
+from hitl_console.cli import main
+from hitl_console.config import Config
+from hitl_console.feeds.hub import FeedSpec
+from hitl_console.live import LiveSession
+from hitl_console.protocol.decode import decode_json
+from hitl_console.protocol.events import SEQ_MAX, TS_MAX
+from hitl_console.store.journal import Journal
+from hitl_console.tui import formatting
+
+T0 = 1_763_931_600.0
+
+
+def _message(seq: object, ts: object, text: str = "hello") -> dict:
+    return {"v": 1, "type": "message", "seq": seq, "ts": ts, "conversation_id": "c-1", "role": "customer", "text": text}
+
+
+# ------------------------------------------------------------------ ts
+
+
+@pytest.mark.parametrize("ts", ["1e300", "-1e15", "NaN", "Infinity", "-Infinity", str(TS_MAX), "-0.5"])
+def test_a_ts_outside_the_range_is_a_rejected_frame_with_its_reason(ts: str) -> None:
+    frame = json.dumps(_message(1, 0.0)).replace('"ts": 0.0', f'"ts": {ts}')
+    decoded = decode_json(frame)
+    assert decoded.events == [] and len(decoded.rejected) == 1
+    assert decoded.rejected[0].reason.startswith("ts: "), decoded.rejected[0].reason
+    assert decoded.rejected[0].seq == 1
+
+
+def test_ts_at_the_edges_of_the_range_is_accepted() -> None:
+    for ts in (0.0, TS_MAX - 0.001, T0):
+        assert len(decode_json(json.dumps(_message(1, ts))).events) == 1
+    assert decode_json(json.dumps({"v": 1, "type": "heartbeat", "ts": 1e300})).rejected  # heartbeats too
+    started = {**_message(1, T0), "type": "approval.requested", "approval_id": "a", "action": "refund", "expires_ts": 1e300}
+    assert decode_json(json.dumps(started)).rejected[0].reason.startswith("expires_ts: ")
+
+
+@pytest.mark.parametrize("value", [1e300, -1e15, math.nan, math.inf, -math.inf, "x", 2**70])
+def test_every_time_formatter_survives_any_value(value: object) -> None:
+    assert formatting.clock_time(value) == "??:??:??"  # type: ignore[arg-type]
+    assert format_ts(value) == "?"  # type: ignore[arg-type]
+    assert "?" in TimeWindow(value, None).describe()  # type: ignore[arg-type]
+
+
+def _journal_with_hostile_rows(path: Path) -> None:
+    """A journal as a console without the bounds wrote it: one good
+    conversation, then rows with ts 1e300 and -1e15 and a seq of 2**63-1."""
+    good = decode_json(
+        json.dumps(
+            [
+                {"v": 1, "type": "conversation.started", "seq": 1, "ts": T0, "conversation_id": "c-1", "channel": "chat",
+                 "queue": "billing", "customer": {"id": "u-1"}},
+                _message(2, T0 + 5),
+            ]
+        )
+    ).events
+    with Journal(path) as journal:
+        journal.append_events("prod", good)
+        conn = journal.connection
+        rows = [
+            (3, 1e300, "c-2", {"v": 1, "type": "conversation.started", "seq": 3, "ts": 1e300, "conversation_id": "c-2",
+                               "channel": "chat", "queue": "q", "customer": {"id": "u"}}),
+            (4, -1e15, "c-1", _message(4, -1e15)),
+            (2**63 - 1, T0 + 9, "c-1", _message(2**63 - 1, T0 + 9)),
+        ]
+        for seq, ts, cid, body in rows:
+            conn.execute(
+                "INSERT INTO events (feed, seq, ts, received_at, conversation_id, type, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ("prod", seq, ts, time.time(), cid, body["type"], json.dumps(body)),
+            )
+    with sqlite3.connect(path) as raw:  # it really is on disk, as a restart would find it
+        assert raw.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 5
+
+
+def test_a_journal_holding_impossible_times_does_not_crash_report_or_the_loader(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "journal.sqlite3"
+    _journal_with_hostile_rows(path)
+    for fmt in ("text", "md"):
+        assert main(["report", "--journal", str(path), "--format", fmt]) == 0
+        assert "hitl-console report" in capsys.readouterr().out
+    assert main(["report", "--journal", str(path), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["conversations"] == 1  # the bad rows are skipped
+    assert main(["report", "--journal", str(path), "--since", "2020-01-01", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["conversations"] == 1
+    conversations = load_journal(path, Config())
+    assert list(conversations) == ["c-1"] and conversations["c-1"].last_ts == T0 + 5
+    with Journal(path) as journal:
+        assert journal.last_seq("prod") == 4  # 2**63-1 is no resume cursor
+
+
+async def test_a_restart_over_impossible_rows_restores_the_good_ones_and_resumes(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    _journal_with_hostile_rows(path)
+    async with WsFeedServer(make_events(3, start_seq=5, start_ts=T0 + 20, conversation="c-9")) as server:
+        with Journal(path) as journal:
+            session = LiveSession(Config(), [FeedSpec(server.url, name="prod")], agent="ana", journal=journal)
+            assert session.specs[0].since == 4
+            await session.start()
+            try:
+                assert [t.text for t in session.engine.conversations["c-1"].turns] == ["hello"]
+                await wait_until(lambda: "c-9" in session.engine.conversations, 10, "events after the restart")
+                assert server.connections[0].since == 4
+                figures = session.figures()
+                assert figures.active == 2
+            finally:
+                await session.stop()
+
+
+# ------------------------------------------------------------------ seq
+
+
+@pytest.mark.parametrize("seq", [0, -1, SEQ_MAX + 1, 2**63 - 1, 2**64, 10**30])
+def test_a_seq_outside_the_range_is_rejected(seq: int) -> None:
+    decoded = decode_json(json.dumps(_message(seq, T0)))
+    assert decoded.events == [] and decoded.rejected[0].reason.startswith("seq: ")
+    assert decoded.rejected[0].seq is None  # an out-of-range seq is not kept (it would overflow the journal)
+
+
+async def test_a_frame_with_a_2_64_seq_and_a_valid_event_keeps_the_valid_one(tmp_path: Path) -> None:
+    """One real WebSocket frame, an array: the event with seq 2**64 is rejected,
+    the valid one beside it is accepted, journaled and applied, and neither the
+    journal nor the cursor ever sees 2**64."""
+    server = WsFeedServer([])
+    start = make_events(1, start_ts=T0)[0]
+    server.raw_frames.append(json.dumps([start, _message(2**64, T0 + 1, "hostile"), _message(2, T0 + 2, "valid")]))
+    async with server:
+        with Journal(tmp_path / "j.sqlite3") as journal:
+            session = LiveSession(Config(), [FeedSpec(server.url, name="prod")], agent="ana", journal=journal, restore=False)
+            await session.start()
+            try:
+                await wait_until(lambda: journal.counts()["events"] == 2, 10, "two events journaled")
+                assert session.hub.clients["prod"].last_seq == 2
+                texts = [t.text for t in session.engine.conversations["c-1"].turns]
+                assert "valid" in texts and "hostile" not in texts
+                rejected = journal.rejected()
+                assert len(rejected) == 1 and rejected[0].reason.startswith("seq: ") and rejected[0].seq is None
+                assert session.statuses()[0].rejected == 1
+                assert not any(a.key == "journal_failed" for a in session.alerts)
+            finally:
+                await session.stop()
