@@ -68,7 +68,7 @@ from hitl_console.feeds.hub import FeedHub, FeedSpec, default_name
 from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.protocol.events import AnyCommand, Approve, Deny, End, Outcome, Release, Send, Takeover
 from hitl_console.store.journal import Journal, JournalError
-from hitl_console.store.reviews import ReviewStore, TakeoverVerdict
+from hitl_console.store.reviews import ConversationKey, ReviewStore, TakeoverVerdict
 
 if TYPE_CHECKING:
     from hitl_console.sim.server import SimulatorServer
@@ -891,12 +891,22 @@ class LiveSession:
         (:meth:`metrics`). Unlike event journaling, a failure is not swallowed:
         raises :class:`~hitl_console.store.journal.JournalError` so the screen
         that asked can tell the supervisor their answer was not kept.
+
+        Stored under the conversation's feed and the feed's own id, so that it
+        can never count for a same-numbered conversation of another feed.
         """
         note = (note or "").strip() or None
-        return self.reviews.record_takeover_verdict(conversation_id, self.agent, bool(escalation_needed), note)
+        state = self.conversation(conversation_id)
+        if state is not None:
+            feed, wire_id = state.feed, state.feed_id
+        else:  # forgotten already: only a one-feed session can still tell whose it was
+            feed = self.specs[0].name if len(self.specs) == 1 else ""
+            wire_id = conversation_id
+            log.warning("takeover verdict for %r, which is no longer in memory: stored under feed %r", conversation_id, feed)
+        return self.reviews.record_takeover_verdict(wire_id, self.agent, bool(escalation_needed), note, feed=feed)
 
-    def escalation_verdicts(self, since: float | None = None) -> dict[str, bool]:
-        """Conversation id -> "a human was needed" (takeover and reviewer verdicts);
+    def escalation_verdicts(self, since: float | None = None) -> dict[ConversationKey, bool]:
+        """(feed, conversation id) -> "a human was needed" (takeover and reviewer verdicts);
         empty when the review store cannot be read, because metrics without
         accuracy beat no metrics."""
         try:

@@ -230,7 +230,7 @@ async def test_takeover_verdicts_are_stored_and_counted_in_escalation_accuracy(f
         session.record_takeover_verdict("h-2", False)
         assert stored.agent == "ana" and stored.note == "card was stolen"
         verdicts = session.reviews.takeover_verdicts()
-        assert [(v.conversation_id, v.escalation_needed) for v in verdicts] == [("h-1", True), ("h-2", False)]
+        assert [(v.feed, v.conversation_id, v.escalation_needed) for v in verdicts] == [("prod", "h-1", True), ("prod", "h-2", False)]
 
         m = session.metrics(window_s=3600)
         assert m.conversations == 4 and m.escalated == 3
@@ -239,15 +239,15 @@ async def test_takeover_verdicts_are_stored_and_counted_in_escalation_accuracy(f
 
         # A reviewer's verdict, given later with the whole conversation, wins over the takeover's.
         store = session.reviews
-        store.add_items([NewItem("h-2", "qa", "qa", "escalated", 0.3)])
-        assert store.claim("qa:h-2", "rita")
-        store.record_verdict("qa:h-2", "rita", Verdict.ESCALATION_NEEDED)
+        store.add_items([NewItem("h-2", "qa", "qa", "escalated", 0.3, feed="prod")])
+        assert store.claim("qa:prod:h-2", "rita")
+        store.record_verdict("qa:prod:h-2", "rita", Verdict.ESCALATION_NEEDED)
         assert session.metrics(window_s=3600).escalation_accuracy == pytest.approx(1.0)
 
         # The store is the journal's file: another process sees the verdicts.
         other = Journal(tmp_path / "j.sqlite3")
         try:
-            assert ReviewStore(other).escalation_verdicts() == {"h-1": True, "h-2": True}
+            assert ReviewStore(other).escalation_verdicts() == {("prod", "h-1"): True, ("prod", "h-2"): True}
         finally:
             other.close()
         # A window that closed before the conversations started sees none of them.
@@ -281,3 +281,36 @@ async def test_webhook_skips_alerts_below_the_configured_level(fake_hub: type[Fa
         await session.stop()
         await client.aclose()
     assert [b["level"] for b in recorder.bodies] == ["critical"]
+
+
+async def test_a_verdict_counts_only_for_its_own_feeds_conversation(fake_hub: type[FakeHub], tmp_path: Path) -> None:
+    """Two feeds number a conversation c-1 (a second platform, or a demo run in the
+    same file before issue 9): the verdict on one never lands on the other."""
+    journal = Journal(tmp_path / "j.sqlite3")
+    specs = [FeedSpec("ws://127.0.0.1:1/feed", name="prod"), FeedSpec("ws://127.0.0.1:2/feed", name="demo-101010")]
+    session = LiveSession(Config(), specs, agent="ana", journal=journal)
+    await session.start()
+    try:
+        hub = fake_hub.instances[-1]
+        now = time.time()
+        for feed in ("prod", "demo-101010"):
+            hub.emit(
+                feed,
+                [
+                    started("c-1", 1, now - 120),
+                    say("c-1", 2, "customer", "Let me talk to a human agent please", now - 119),
+                    ConversationEnded(type="conversation.ended", seq=3, ts=now - 100, conversation_id="c-1", outcome="resolved", resolved_by="human"),
+                ],
+            )
+        assert sorted(session.engine.conversations) == ["c-1", "c-1@demo-101010"]
+        stored = session.record_takeover_verdict("c-1@demo-101010", False)
+        assert (stored.feed, stored.conversation_id) == ("demo-101010", "c-1")
+        assert session.escalation_verdicts() == {("demo-101010", "c-1"): False}
+        m = session.metrics()
+        assert m.escalated == 2 and m.accuracy_verdicts == 1 and m.escalation_accuracy == 0.0
+        session.record_takeover_verdict("c-1", True)
+        assert session.escalation_verdicts() == {("demo-101010", "c-1"): False, ("prod", "c-1"): True}
+        assert session.metrics().escalation_accuracy == pytest.approx(0.5)
+    finally:
+        await session.stop()
+        journal.close()

@@ -179,3 +179,31 @@ def test_false_switches_a_routing_limit_off_and_true_is_refused() -> None:
     assert RoutingMatcher(Config().routing).flags(unhappy, None, "ai") == ("9 open complaints (more than 2) routed to AI",)
     with pytest.raises(ConfigError, match=r"routing\.max_open_complaints"):
         parse_config({"routing": {"max_open_complaints": True}})
+
+
+def test_demo_and_replay_never_get_the_production_journal(tmp_path, monkeypatch) -> None:
+    """Issue 9, item 5: which journal a session writes (``commands.console.journal_for``)."""
+    import argparse
+
+    from hitl_console.commands.console import Plan, UsageError, journal_for
+    from hitl_console.config import Config, JournalConfig
+    from hitl_console.paths import journal_path, sandbox_journal_path
+
+    def args(**kw):
+        return argparse.Namespace(**{"journal": None, "no_journal": False, **kw})
+
+    plain = Config()
+    assert journal_for(Plan("live", []), args(), plain) == str(journal_path())
+    assert journal_for(Plan("demo", []), args(), plain) == str(sandbox_journal_path())
+    assert journal_for(Plan("replay", []), args(), plain) == str(sandbox_journal_path())
+    assert sandbox_journal_path() != journal_path() and sandbox_journal_path().parent == journal_path().parent
+    assert journal_for(Plan("demo", []), args(no_journal=True), plain) == ":memory:"
+    assert journal_for(Plan("replay", []), args(journal=str(tmp_path / "mine.sqlite3")), plain) == str(tmp_path / "mine.sqlite3")
+    with pytest.raises(UsageError, match="never writes to the production journal"):
+        journal_for(Plan("demo", []), args(journal=str(journal_path())), plain)
+    configured = Config(journal=JournalConfig(path=tmp_path / "prod.sqlite3"))
+    assert journal_for(Plan("live", []), args(), configured) == str(tmp_path / "prod.sqlite3")
+    assert journal_for(Plan("demo", []), args(), configured) == str(sandbox_journal_path())
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError):  # the same file, named relatively
+        journal_for(Plan("replay", []), args(journal="prod.sqlite3"), configured)

@@ -368,13 +368,14 @@ def compute_metrics(
     conversations: Iterable[ConversationState],
     *,
     window: TimeWindow | None = None,
-    verdicts: Mapping[str, bool] | None = None,
+    verdicts: Mapping[tuple[str, str], bool] | None = None,
     alerts: AlertConfig | None = None,
     options: MetricsOptions | None = None,
 ) -> Metrics:
     """Every figure of the module docstring over the conversations that started in ``window``.
 
-    ``verdicts`` maps conversation id to "a human was really needed" (from
+    ``verdicts`` maps ``(feed, the feed's conversation id)`` to "a human was
+    really needed" (from
     :meth:`hitl_console.store.reviews.ReviewStore.escalation_verdicts`); without
     it escalation accuracy is None. Repeat contact looks at all the given
     conversations (a repeat may start after the window ends), counting those
@@ -391,9 +392,9 @@ def compute_metrics(
     escalated = [c for c in states if c.escalated]
     rate = ratio(len(escalated), n)
 
-    needed = [verdicts[c.conversation_id] for c in escalated if c.conversation_id in verdicts]
+    needed = [v for c in escalated if (v := verdicts.get((c.feed, c.feed_id))) is not None]
     accuracy = ratio(sum(needed), len(needed))
-    missed = sum(1 for c in states if not c.escalated and verdicts.get(c.conversation_id) is True)
+    missed = sum(1 for c in states if not c.escalated and verdicts.get((c.feed, c.feed_id)) is True)
 
     esc_ended = [c for c in ended if c.escalated]
     ai_ended = [c for c in ended if not c.escalated]

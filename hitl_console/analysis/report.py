@@ -57,18 +57,6 @@ def replay_journal(pairs: Iterable[tuple[str, Event]], config: Config | None = N
     return dict(engine.conversations)
 
 
-def journal_ids(keys: Iterable[str]) -> list[str]:
-    """The ids to look up in the journal for conversation keys: the journal
-    keeps each feed's own id, so ``c-1@b`` is found as ``c-1`` (the key itself
-    is kept too, since a feed's id may contain ``@``)."""
-    out: list[str] = []
-    for key in keys:
-        out.append(key)
-        if "@" in key:
-            out.append(key.rsplit("@", 1)[0])
-    return out
-
-
 def load_recordings(paths: Sequence[str | Path], config: Config | None = None) -> dict[str, ConversationState]:
     """Conversations of one or more recordings, merged by event time.
 
@@ -88,12 +76,15 @@ def load_journal(
     since_ts: float | None = None,
 ) -> dict[str, ConversationState]:
     """Conversations with events at or after ``since_ts`` in the journal (whole
-    conversations: events before ``since_ts`` of those conversations are read too)."""
+    conversations: events before ``since_ts`` of those conversations are read too).
+
+    The journal is opened read-only (:meth:`Journal.for_reading`): a report
+    never changes it, and works on one this user may not write."""
     from hitl_console.store.journal import Journal
 
     config = config or Config()
     journal_path = path if path else config.journal.path
-    with Journal(journal_path, retention_days=config.journal.retention_days) as journal:
+    with Journal.for_reading(journal_path, retention_days=config.journal.retention_days) as journal:
         ids = journal.conversation_ids(since_ts) if since_ts is not None else None
         return replay_journal(journal.iter_events(conversation_ids=ids), config)
 
@@ -164,7 +155,7 @@ def build_report(
     *,
     window: TimeWindow | None = None,
     config: Config | None = None,
-    verdicts: Mapping[str, bool] | None = None,
+    verdicts: Mapping[tuple[str, str], bool] | None = None,
     source: str = "",
     worst_n: int = 10,
     options: MetricsOptions | None = None,

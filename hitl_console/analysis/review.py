@@ -43,7 +43,7 @@ from typing import IO, Any
 from hitl_console.analysis.scorecard import Score, score_conversation
 from hitl_console.config import Config, ReviewConfig, ReviewQueueConfig, Thresholds, TopicRules
 from hitl_console.engine.state import ConversationState
-from hitl_console.store.reviews import ConversationReview, NewItem, ReviewStore
+from hitl_console.store.reviews import ConversationKey, ConversationReview, NewItem, ReviewStore, conversation_key
 from hitl_console.text import one_line
 
 EXPORT_FORMAT = "hitl-console.review-export"
@@ -196,7 +196,7 @@ def enqueue(store: ReviewStore, entries: Iterable[QueueEntry], now: float | None
     return store.add_items(
         (
             NewItem(
-                conversation_id=e.conversation_id,
+                conversation_id=e.state.feed_id,
                 queue=e.queue,
                 role=e.role,
                 reason=e.reason,
@@ -292,7 +292,7 @@ def export_records(
     store: ReviewStore,
     *,
     since: float | None = None,
-    conversations: Mapping[str, ConversationState] | None = None,
+    conversations: Iterable[ConversationState] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Reviewed examples, one dict per line of the export (``docs/review-export.md``).
 
@@ -300,27 +300,28 @@ def export_records(
     but no correction gives one record for the whole conversation (``turn``
     null). The conversation comes from the snapshot taken when it was queued,
     or from ``conversations`` (e.g. rebuilt from the journal) when it was
-    never queued; a conversation found in neither is exported without a
-    transcript rather than dropped, since its verdict is still a label.
+    never queued, matched by feed and the feed's id; a conversation found in
+    neither is exported without a transcript rather than dropped, since its
+    verdict is still a label.
     """
-    conversations = conversations or {}
+    by_key = {conversation_key(state): state for state in conversations or ()}
     for review in store.reviewed(since):
-        yield from _records_for(store, review, conversations)
+        yield from _records_for(store, review, by_key)
 
 
 def _records_for(
-    store: ReviewStore, review: ConversationReview, conversations: Mapping[str, ConversationState]
+    store: ReviewStore, review: ConversationReview, conversations: Mapping[ConversationKey, ConversationState]
 ) -> Iterator[dict[str, Any]]:
     cid = review.conversation_id
-    snap = store.snapshot(cid)
-    if snap is None and cid in conversations:
-        snap = snapshot(conversations[cid])
-    snap = snap or {"id": cid}
+    snap = store.snapshot(cid, feed=review.feed)
+    if snap is None and review.key in conversations:
+        snap = snapshot(conversations[review.key])
+    snap = snap or {"id": cid, "feed": review.feed}
     latest = review.verdicts[-1] if review.verdicts else None
     takeover = review.takeover[-1] if review.takeover else None
     conversation = {
         "id": cid,
-        "feed": snap.get("feed"),
+        "feed": review.feed or snap.get("feed"),
         "queue": snap.get("queue"),
         "channel": snap.get("channel"),
         "contact_reason": snap.get("contact_reason"),
@@ -332,7 +333,7 @@ def _records_for(
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "conversation": conversation,
-        "review_queue": latest.queue if latest else store.queue_of(cid),
+        "review_queue": latest.queue if latest else store.queue_of(cid, feed=review.feed),
         "verdict": latest.verdict.value if latest else None,
         "verdict_note": latest.note if latest else None,
         "escalation_needed": (

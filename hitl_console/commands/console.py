@@ -8,6 +8,11 @@ error shown inside a TUI that then vanishes is an error nobody reads.
 
 Textual draws on the terminal (stderr), so the console logs to a file of
 its own, :func:`hitl_console.paths.log_path`.
+
+Demo and replay sessions never write to the production journal
+(:func:`journal_for`): their conversations, alerts and verdicts go to the
+sandbox journal :func:`hitl_console.paths.sandbox_journal_path`, so that
+``report --journal`` and the review queues only ever count real work.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import logging.handlers
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from hitl_console.commands.common import config_or_exit, fail
 from hitl_console.config import Config
-from hitl_console.paths import log_path
+from hitl_console.paths import journal_path as production_journal_path
+from hitl_console.paths import log_path, sandbox_journal_path
 
 log = logging.getLogger("hitl_console.console")
 
@@ -114,6 +121,30 @@ def plan_feeds(args: argparse.Namespace, config: Config) -> Plan:
     return Plan(mode, specs)
 
 
+def journal_for(plan: Plan, args: argparse.Namespace, config: Config) -> str:
+    """The journal file of this session.
+
+    Live: ``--journal``, else ``journal.path`` of the config, else the XDG
+    default. Demo and replay: ``--journal`` if it is not the production
+    journal, else the sandbox journal (``demo.sqlite3`` in the data directory).
+    ``--no-journal``: ``":memory:"`` (nothing on disk).
+    """
+    if getattr(args, "no_journal", False):
+        return ":memory:"
+    explicit = getattr(args, "journal", None)
+    production = Path(config.journal.path) if config.journal.path else production_journal_path()
+    if plan.mode == "live":
+        return str(explicit or production)
+    if explicit is None:
+        return str(sandbox_journal_path())
+    if Path(explicit).expanduser().resolve() == production.expanduser().resolve():
+        raise UsageError(
+            f"{plan.mode} never writes to the production journal {production}: "
+            f"leave out --journal (it then uses {sandbox_journal_path()}), or name another file"
+        )
+    return str(explicit)
+
+
 def _on_a_terminal() -> bool:
     import sys
 
@@ -128,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_or_exit(args)
     try:
         plan = plan_feeds(args, config)
+        journal_path = journal_for(plan, args, config)
     except UsageError as error:
         return fail(str(error), EXIT_USAGE)
     if not _on_a_terminal():
@@ -142,10 +174,6 @@ def run(args: argparse.Namespace) -> int:
     from hitl_console.store.journal import Journal, JournalError
 
     agent = config.agent_name(getattr(args, "agent", None))
-    if getattr(args, "no_journal", False):
-        journal_path: str | None = ":memory:"
-    else:
-        journal_path = getattr(args, "journal", None) or (str(config.journal.path) if config.journal.path else None)
     try:
         journal = Journal(journal_path, retention_days=config.journal.retention_days)
     except JournalError as error:
@@ -165,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
 
     from hitl_console.tui.app import HitlApp
 
-    log.info("console starting: mode=%s feeds=%d agent=%s", plan.mode, len(plan.specs), agent)
+    log.info("console starting: mode=%s feeds=%d agent=%s journal=%s", plan.mode, len(plan.specs), agent, journal_path)
     app = HitlApp(connect=connect, config=config, theme=getattr(args, "theme", None))
     mouse = config.ui.mouse and not getattr(args, "no_mouse", False)
     try:

@@ -13,6 +13,7 @@ from hitl_console.analysis.timewin import TimeWindow, parse_since
 from hitl_console.commands.common import config_or_exit, fail
 from hitl_console.engine.recordings import RecordingError
 from hitl_console.paths import journal_path
+from hitl_console.store.journal import JournalError
 
 
 def want_color(stream: object = None) -> bool:
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_or_exit(args)
     files: list[str] = list(args.files or [])
     use_journal = args.journal is not None or not files
-    verdicts: dict[str, bool] = {}
+    verdicts: dict[tuple[str, str], bool] = {}
     try:
         if use_journal:
             path = resolve_journal(args.journal, config.journal.path)
@@ -43,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
             conversations = load_journal(path, config, start)
             from hitl_console.store.reviews import ReviewStore
 
-            with ReviewStore.open(path, claim_ttl_s=config.review.claim_ttl_s, retention_days=config.journal.retention_days) as store:
+            with ReviewStore.open(
+                path, claim_ttl_s=config.review.claim_ttl_s, retention_days=config.journal.retention_days, readonly=True
+            ) as store:
                 verdicts = store.escalation_verdicts()
             source = str(path)
         else:
@@ -57,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
             source = ", ".join(Path(f).name for f in files)
     except ValueError as error:
         return fail(str(error), 2)
+    except JournalError as error:
+        return fail(str(error))
     except RecordingError as error:
         return fail(str(error))
     except OSError as error:

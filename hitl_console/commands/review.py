@@ -38,17 +38,24 @@ def _export(args: argparse.Namespace, config: Config) -> int:
         since = parse_since(args.since) if args.since else None
     except ValueError as error:
         return fail(str(error), 2)
-    with ReviewStore.open(path, claim_ttl_s=config.review.claim_ttl_s, retention_days=config.journal.retention_days) as store:
+    with ReviewStore.open(
+        path, claim_ttl_s=config.review.claim_ttl_s, retention_days=config.journal.retention_days, readonly=True
+    ) as store:
         reviewed = store.reviewed(since)
-        missing = [r.conversation_id for r in reviewed if store.snapshot(r.conversation_id) is None]
+        missing = [r for r in reviewed if store.snapshot(r.conversation_id, feed=r.feed) is None]
         conversations = {}
         if missing:  # never queued (e.g. takeover verdicts only): rebuild from the journal's events
-            from hitl_console.analysis.report import journal_ids, replay_journal
+            from hitl_console.analysis.report import replay_journal
 
-            conversations = replay_journal(store.journal.iter_events(conversation_ids=journal_ids(missing)), config)
+            conversations = replay_journal(
+                store.journal.iter_events(
+                    feeds={r.feed for r in missing}, conversation_ids={r.conversation_id for r in missing}
+                ),
+                config,
+            )
         with ExitStack() as stack:
             out = sys.stdout if not args.output else stack.enter_context(open(args.output, "w", encoding="utf-8"))
-            n = write_jsonl(export_records(store, since=since, conversations=conversations), out)
+            n = write_jsonl(export_records(store, since=since, conversations=conversations.values()), out)
     print(f"hitl-console: exported {n} reviewed example(s)" + (f" to {args.output}" if args.output else ""), file=sys.stderr)
     return 0
 

@@ -28,6 +28,20 @@ One connection is used from one thread (the asyncio loop thread of the
 console). A worker thread that wants to read opens its own ``Journal`` on
 the same path; WAL lets it run alongside the writer.
 
+**One writing console per file** (``lock=True``, what the console uses): a
+second console on the same journal would journal every alert twice and
+interleave two floors' commands. The writer holds an ``fcntl.flock`` on
+``<journal>.lock`` (which names its pid) for as long as it runs; a second
+writer gets :class:`JournalLocked` with a message that says who holds it.
+Readers (``report``, ``review export``) take no lock and open the file
+**read-only** (``readonly=True``): they work on a journal they may not
+write (another user's, a read-only mount) and never change it.
+
+**Private files.** A writer creates the journal ``0600`` (SQLite gives its
+``-wal`` and ``-shm`` the same mode) and tightens an existing one, and the
+data directory is ``0700`` (:mod:`hitl_console.paths`). Alert text is passed
+through :func:`hitl_console.feeds.base.redact` before it is stored.
+
 Extension point (for tables owned by other parts, e.g. reviews, verdicts)::
 
     journal.register_schema(
@@ -42,6 +56,9 @@ Extension point (for tables owned by other parts, e.g. reviews, verdicts)::
 ``register_schema`` is idempotent: call it every time the journal is opened.
 It creates the tables the first time, runs the numbered migrations when the
 file holds an older version, and refuses a file written by a newer version.
+A migration is SQL, or a function of the connection for changes SQL alone
+cannot express (filling a new column from other tables); either runs in the
+transaction that records the new version, so a failed migration changes nothing.
 The optional ``prune`` statement (with a ``:cutoff`` parameter, UNIX seconds)
 runs inside :meth:`Journal.prune`; leave it out to keep rows forever.
 ``journal.connection`` is the raw :class:`sqlite3.Connection` for reads.
@@ -49,11 +66,14 @@ runs inside :meth:`Journal.prune`; leave it out to keep rows forever.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
+import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,8 +81,8 @@ from types import TracebackType
 from typing import Any
 
 from hitl_console.engine.alerts import Alert
-from hitl_console.feeds.base import CommandResult
-from hitl_console.paths import journal_path
+from hitl_console.feeds.base import CommandResult, redact
+from hitl_console.paths import journal_path, prepare_parent, private_file
 from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.protocol.events import SEQ_MAX, SEQ_MIN, AnyCommand, Event, event_adapter
 
@@ -130,8 +150,11 @@ CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts);
 """
 """The whole core schema, in one place. Statements are idempotent."""
 
-MIGRATIONS: dict[int, str] = {}
-"""``{n: sql}`` turns a version ``n - 1`` file into version ``n``; run in order at open."""
+Migration = str | Callable[[sqlite3.Connection], None]
+"""SQL statements, or a function of the connection (see the module docstring)."""
+
+MIGRATIONS: dict[int, Migration] = {}
+"""``{n: migration}`` turns a version ``n - 1`` file into version ``n``; run in order at open."""
 
 MAX_REJECTED = 10_000
 """Rejected frames kept (newest win): enough to diagnose a feed, bounded against a flood."""
@@ -143,6 +166,15 @@ ITER_PAGE = 2_000
 
 class JournalError(Exception):
     """The journal cannot be opened or used; the message says which file and why."""
+
+
+class JournalLocked(JournalError):
+    """Another process writes to this journal (it holds ``<journal>.lock``)."""
+
+
+class JournalOutdated(JournalError):
+    """A read-only journal whose tables are older than this version: it must be
+    opened once with write access (which migrates it) before it can be read."""
 
 
 @dataclass(slots=True)
@@ -187,6 +219,11 @@ class Journal:
     at open and whenever :meth:`prune` is called (the live session does so
     periodically). ``timeout`` is how long to wait for another process that
     holds the write lock before giving up with :class:`JournalError`.
+
+    ``readonly``: open an existing file without ever writing to it (no
+    pruning, no table creation; writes raise :class:`JournalError`).
+    ``lock``: be the one writer of the file (:class:`JournalLocked` if
+    another process is); the console's own journal is opened so.
     """
 
     def __init__(
@@ -195,33 +232,150 @@ class Journal:
         *,
         retention_days: float = 30.0,
         timeout: float = 5.0,
+        readonly: bool = False,
+        lock: bool = False,
     ) -> None:
         if retention_days <= 0:
             raise ValueError("retention_days must be positive")
         self.path: str = str(path) if path is not None else str(journal_path())
         self.retention_days = float(retention_days)
+        self.readonly = bool(readonly)
         self._extensions: dict[str, _Extension] = {}
         self._closed = False
+        self._lock_fd: int | None = None
         where = _describe_path(self.path)
-        if self.path != ":memory:":
+        memory = self.path == ":memory:"
+        if self.readonly:
+            if memory:
+                raise ValueError("an in-memory journal cannot be read-only")
+            self._conn = self._connect_readonly(timeout)
+        else:
+            if not memory:
+                file = Path(self.path)
+                try:
+                    prepare_parent(file)
+                except OSError as error:
+                    raise JournalError(f"{where}: cannot create its directory: {error.strerror or error}") from None
+                if lock:
+                    self._take_lock()
+                try:
+                    private_file(file)
+                    for suffix in ("-wal", "-shm"):
+                        if Path(self.path + suffix).exists():
+                            private_file(Path(self.path + suffix))
+                except PermissionError:
+                    pass  # a read-only file or directory: sqlite says so below, in its words
+                except OSError as error:
+                    self._release_lock()
+                    raise JournalError(f"{where}: cannot create: {error.strerror or error}") from None
             try:
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise JournalError(f"{where}: cannot create its directory: {error.strerror or error}") from None
+                # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per batch.
+                self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            except sqlite3.Error as error:
+                self._release_lock()
+                raise JournalError(f"{where}: cannot open: {error}") from None
         try:
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per batch.
-            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-        except sqlite3.Error as error:
-            raise JournalError(f"{where}: cannot open: {error}") from None
-        try:
-            self._setup()
-            self.prune()
+            if self.readonly:
+                self._check_readonly()
+            else:
+                self._setup()
+                self.prune()
         except JournalError:
             self._conn.close()
+            self._release_lock()
             raise
         except sqlite3.Error as error:
             self._conn.close()
+            self._release_lock()
             raise JournalError(self._explain(error)) from None
+
+    @classmethod
+    def for_reading(cls, path: Path | str | None = None, *, retention_days: float = 30.0) -> "Journal":
+        """Open ``path`` read-only, as ``report`` and ``review export`` do. A file
+        written by an older version is first upgraded in place when this user
+        may write it (:class:`JournalOutdated` otherwise)."""
+        try:
+            return cls(path, retention_days=retention_days, readonly=True)
+        except JournalOutdated:
+            cls(path, retention_days=retention_days).close()  # migrates, or says why it cannot
+            return cls(path, retention_days=retention_days, readonly=True)
+
+    # ------------------------------------------------------------ read-only files and the writer lock
+
+    def _connect_readonly(self, timeout: float) -> sqlite3.Connection:
+        where = _describe_path(self.path)
+        file = Path(self.path)
+        if not file.exists():
+            raise JournalError(f"no journal at {self.path}")
+        if not os.access(file, os.R_OK):
+            raise JournalError(f"{where}: cannot read it (permission denied)")
+        uri = "file:" + urllib.parse.quote(str(file.resolve()))
+        try:
+            conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=timeout, isolation_level=None)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as error:
+            if "unable to open" not in str(error):
+                raise JournalError(self._explain(error)) from None
+        # A WAL file in a directory we may not write, with no -shm beside it:
+        # SQLite cannot make one. No -shm means no writer has the file open,
+        # so reading it as an immutable file is exact.
+        try:
+            conn = sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, timeout=timeout, isolation_level=None)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.Error as error:
+            raise JournalError(self._explain(error)) from None
+
+    def _check_readonly(self) -> None:
+        where = _describe_path(self.path)
+        has_meta = self._conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+        current = self._meta_int("schema_version") if has_meta else None
+        if current is None:
+            raise JournalError(f"{where} is not a hitl-console journal (it has no schema version)")
+        if current > SCHEMA_VERSION:
+            raise JournalError(f"{where} was written by a newer hitl-console (schema {current}, this one knows {SCHEMA_VERSION})")
+        if current < SCHEMA_VERSION:
+            raise JournalOutdated(
+                f"{where} has schema {current}, older than this version's {SCHEMA_VERSION}: "
+                "open it once with write access (start the console on it) to upgrade it"
+            )
+
+    def _take_lock(self) -> None:
+        lock_path = Path(self.path + ".lock")
+        try:
+            private_file(lock_path)
+            fd = os.open(lock_path, os.O_RDWR)
+        except OSError as error:
+            raise JournalError(f"{_describe_path(self.path)}: cannot create its lock file {lock_path}: {error.strerror or error}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+            except OSError:
+                holder = ""
+            os.close(fd)
+            who = f" (pid {holder})" if holder.isdigit() else ""
+            raise JournalLocked(
+                f"{_describe_path(self.path)} is in use by another hitl-console{who}: one console writes a journal; "
+                "use that console, or start this one with --journal OTHER_FILE (or --no-journal, which keeps nothing)"
+            ) from None
+        except OSError as error:
+            os.close(fd)
+            raise JournalError(f"{_describe_path(self.path)}: cannot lock {lock_path}: {error.strerror or error}") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            try:
+                os.ftruncate(fd, 0)
+            except OSError:
+                pass
+            os.close(fd)  # closing the descriptor releases the flock
 
     # ------------------------------------------------------------ setup
 
@@ -264,19 +418,22 @@ class Journal:
         ``executescript`` would COMMIT first; splitting keeps a schema change
         atomic with the version number recorded for it.
         """
-        for statement in _split_sql(sql):
+        for statement in split_sql(sql):
             self._conn.execute(statement)
 
-    def _migrate(self, key: str, have: int, want: int, migrations: Mapping[int, str], name: str) -> None:
+    def _migrate(self, key: str, have: int, want: int, migrations: Mapping[int, Migration], name: str) -> None:
         for version in range(have + 1, want + 1):
-            sql = migrations.get(version)
-            if sql is None:
+            step = migrations.get(version)
+            if step is None:
                 raise JournalError(
                     f"{_describe_path(self.path)}: no migration of {name} tables to version {version} "
                     f"(the file has version {have})"
                 )
             log.info("journal: migrating %s tables to version %d", name, version)
-            self._script(sql)
+            if isinstance(step, str):
+                self._script(step)
+            else:
+                step(self._conn)
         self._set_meta(key, str(want))
 
     def _meta_int(self, key: str) -> int | None:
@@ -311,7 +468,7 @@ class Journal:
         version: int,
         ddl: str,
         *,
-        migrations: Mapping[int, str] | None = None,
+        migrations: Mapping[int, Migration] | None = None,
         prune: str | None = None,
     ) -> None:
         """Create or upgrade the tables of an extension (see the module docstring).
@@ -319,10 +476,26 @@ class Journal:
         ``ddl`` creates version ``version`` from nothing; ``migrations[n]``
         upgrades version ``n - 1`` to ``n``. The version is stored in ``meta``
         under ``schema:<name>``, in the same transaction as the change.
+
+        On a read-only journal nothing is created: an extension that was never
+        registered in the file is simply absent (:meth:`has_extension` is
+        False), and an older one raises :class:`JournalOutdated`.
         """
         if not name or version < 1:
             raise ValueError("an extension needs a name and a version >= 1")
         where = _describe_path(self.path)
+        if self.readonly:
+            have = self._meta_int(f"schema:{name}")
+            if have is not None and have > version:
+                raise JournalError(f"{where}: tables of {name!r} have version {have}, newer than {version}")
+            if have is not None and have < version:
+                raise JournalOutdated(
+                    f"{where}: tables of {name!r} have version {have}, older than {version}: "
+                    "open it once with write access (start the console on it) to upgrade it"
+                )
+            if have is not None:
+                self._extensions[name] = _Extension(name, version, prune)
+            return
         try:
             with self.transaction():
                 key = f"schema:{name}"
@@ -338,6 +511,10 @@ class Journal:
             raise JournalError(f"{where}: cannot set up tables of {name!r}: {error}") from None
         self._extensions[name] = _Extension(name, version, prune)
 
+    def has_extension(self, name: str) -> bool:
+        """Whether the tables of extension ``name`` exist in this file (and were registered)."""
+        return name in self._extensions
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on an exception).
@@ -347,6 +524,8 @@ class Journal:
         Nested use joins the outer transaction.
         """
         conn = self._conn
+        if self.readonly:
+            raise JournalError(f"{_describe_path(self.path)} was opened read-only")
         if conn.in_transaction:
             yield conn
             return
@@ -454,7 +633,7 @@ class Journal:
         with self._guard(), self.transaction() as conn:
             conn.execute(
                 "INSERT INTO alerts (ts, level, kind, text, conversation_id, key) VALUES (?, ?, ?, ?, ?, ?)",
-                (alert.ts, alert.level, alert.kind, alert.text, alert.conversation_id, alert.key),
+                (alert.ts, alert.level, alert.kind, redact(alert.text), alert.conversation_id, alert.key),
             )
 
     def prune(self, now: float | None = None) -> int:
@@ -639,6 +818,8 @@ class Journal:
             self._conn.close()
         except sqlite3.Error as error:  # pragma: no cover - close rarely fails
             log.warning("journal: closing %s: %s", self.path, error)
+        finally:
+            self._release_lock()
 
     def __enter__(self) -> "Journal":
         return self
@@ -652,10 +833,11 @@ class Journal:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Journal({self.path!r}, retention_days={self.retention_days})"
+        mode = ", readonly=True" if self.readonly else ""
+        return f"Journal({self.path!r}, retention_days={self.retention_days}{mode})"
 
 
-def _split_sql(sql: str) -> list[str]:
+def split_sql(sql: str) -> list[str]:
     """Split a script into complete statements (``sqlite3.complete_statement``
     knows about quotes, comments and trigger bodies)."""
     statements: list[str] = []

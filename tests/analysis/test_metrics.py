@@ -75,7 +75,7 @@ def test_time_to_escalation(states):
 
 def test_accuracy_needs_verdicts(states):
     assert compute_metrics(states).escalation_accuracy is None
-    m = compute_metrics(states, verdicts={"c03": True, "c07": False, "c01": True})
+    m = compute_metrics(states, verdicts={("", "c03"): True, ("", "c07"): False, ("", "c01"): True, ("other-feed", "c07"): True})
     assert m.escalation_accuracy == pytest.approx(0.5)
     assert m.accuracy_verdicts == 2
     assert m.missed_escalations == 1  # c01 was not escalated but needed a human

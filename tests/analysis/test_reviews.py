@@ -141,21 +141,22 @@ def test_verdict_requires_claim_and_release(journal_file):
 
 def test_escalation_verdicts_combine_takeover_and_review(journal_file):
     with ReviewStore.open(journal_file) as store:
-        store.record_takeover_verdict("c1", "maria", True, now=T0)
-        store.record_takeover_verdict("c2", "maria", False, now=T0)
+        store.record_takeover_verdict("c1", "maria", True, feed="", now=T0)
+        store.record_takeover_verdict("c2", "maria", False, feed="", now=T0)
+        store.record_takeover_verdict("c1", "zed", False, feed="demo", now=T0)  # another feed's c1
         store.add_items([NewItem("c2", "qa", "qa", "escalated", 0.2)], now=T0)
         store.claim("qa:c2", "rev", now=T0)
         store.record_verdict("qa:c2", "rev", Verdict.ESCALATION_NEEDED, now=T0 + 5)
-        assert store.escalation_verdicts() == {"c1": True, "c2": True}
-        assert store.escalation_verdicts(since=T0 + 1) == {"c2": True}
-        assert [t.escalation_needed for t in store.takeover_verdicts()] == [True, False]
+        assert store.escalation_verdicts() == {("", "c1"): True, ("", "c2"): True, ("demo", "c1"): False}
+        assert store.escalation_verdicts(since=T0 + 1) == {("", "c2"): True}
+        assert [t.escalation_needed for t in store.takeover_verdicts()] == [True, False, False]
 
 
 def test_reviews_live_in_the_journal_file(journal_file):
     with Journal(journal_file) as journal:
         store = ReviewStore(journal)
         store.add_items(_items(1))
-        assert journal.extension_version("reviews") == 1
+        assert journal.extension_version("reviews") == 2
     with Journal(journal_file) as journal:
         assert ReviewStore(journal).items()[0].conversation_id == "c0"
 
@@ -169,9 +170,10 @@ def _reviewed_store(journal_file, state):
     assert enqueue(store, entries, now=T0) == 1
     item = store.claim_next("rev.ana", role="qa", now=T0 + 1)
     ai_turn = next(t for t in state.turns if t.role == "ai" and t.confidence is not None and t.confidence < 0.5)
-    store.add_correction(state.conversation_id, ai_turn.seq, "Let me check the second charge now.", "rev.ana", item_id=item.item_id, now=T0 + 2)
-    store.add_tag(state.conversation_id, "double-charge", "rev.ana", now=T0 + 2)
-    assert not store.add_tag(state.conversation_id, "double-charge", "rev.ana")
+    store.add_correction(state.conversation_id, ai_turn.seq, "Let me check the second charge now.", "rev.ana", feed=state.feed, item_id=item.item_id, now=T0 + 2)
+    store.add_tag(state.conversation_id, "double-charge", "rev.ana", feed=state.feed, now=T0 + 2)
+    assert not store.add_tag(state.conversation_id, "double-charge", "rev.ana", feed=state.feed)
+    assert store.add_tag(state.conversation_id, "double-charge", "zed", feed="demo-feed")  # another feed's conversation
     store.record_verdict(item.item_id, "rev.ana", Verdict.AI_WRONG, note="missed the duplicate", now=T0 + 3)
     return store, ai_turn
 
@@ -200,9 +202,9 @@ def test_export_format(journal_file):
 
 def test_export_takeover_verdict_without_snapshot(journal_file):
     with ReviewStore.open(journal_file) as store:
-        store.record_takeover_verdict("c-9", "maria", False, now=T0)
+        store.record_takeover_verdict("c-9", "maria", False, feed="", now=T0)
         state = make_state("c-9")
-        (r,) = export_records(store, conversations={"c-9": state})
+        (r,) = export_records(store, conversations=[state])
     assert r["turn"] is None and r["corrected_response"] is None
     assert r["escalation_needed"] is False and r["verdict"] is None
     assert r["reviewer"] == "maria" and len(r["transcript"]) == 2
@@ -248,7 +250,7 @@ def test_queue_cli_over_journal_enqueues_once(tmp_path, capsys):
     assert "c07" in captured.out and "free" in captured.out
     with ReviewStore.open(path) as store:
         n = len(store.items())
-        assert store.claim("compliance:c07", "ana")
+        assert store.claim("compliance:prod:c07", "ana")
     assert main(["review", "queue", "--journal", str(path)]) == 0
     captured = capsys.readouterr()
     assert "0 newly queued" in captured.err and "claimed by ana" in captured.out

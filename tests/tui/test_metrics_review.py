@@ -47,7 +47,7 @@ from hitl_console.tui.screens.verdict import EscalationAnswer, EscalationVerdict
 URGENT = "[URGENT] refund [/]"
 CLICK = "[@click=app.quit]x[/]"
 HOSTILE_ID = "c-hostile"
-HOSTILE_ITEM = f"team-lead:{HOSTILE_ID}"
+HOSTILE_ITEM = f"team-lead:sim:{HOSTILE_ID}"
 RECORDED = 150
 """Conversations of the simulated recording; they all started 1 to 2 hours ago."""
 
@@ -384,14 +384,14 @@ async def test_review_transcript_is_literal_and_takes_corrections_tags_and_verdi
         app.screen.query_one(Input).value = "markup-in-text"
         await pilot.press("enter")
         await pilot.pause()
-        assert session.reviews.tags(HOSTILE_ID) == ["markup-in-text"]
+        assert session.reviews.tags(HOSTILE_ID, feed="sim") == ["markup-in-text"]
 
         # 1 claims on the way (nobody held it) and records "a human was needed".
         await pilot.press("1")
         await pilot.pause()
         await pilot.press("enter")  # no note
         await pilot.pause()
-        assert [(v.verdict, v.note) for v in session.reviews.verdicts(conversation_id=HOSTILE_ID)] == [(Verdict.ESCALATION_NEEDED, None)]
+        assert [(v.verdict, v.note) for v in session.reviews.verdicts(conversation_id=HOSTILE_ID, feed="sim")] == [(Verdict.ESCALATION_NEEDED, None)]
         assert session.metrics().missed_escalations == 1  # not escalated, yet a human was needed
 
         await pilot.press("escape")

@@ -44,7 +44,7 @@ from hitl_console.analysis.review import build_queues, enqueue, queue_specs, sna
 from hitl_console.config import Config
 from hitl_console.engine.state import ConversationState
 from hitl_console.store.journal import JournalError
-from hitl_console.store.reviews import ClaimError, ReviewItem, ReviewStore, Verdict
+from hitl_console.store.reviews import ClaimError, ReviewItem, ReviewStore, Verdict, find_conversation
 from hitl_console.text import one_line, printable
 from hitl_console.tui import formatting
 from hitl_console.tui.palette import Palette
@@ -388,7 +388,7 @@ class ReviewActions:
             tag = one_line(tag or "", 60)
             if not tag:
                 return
-            ok, added = self._store_call("Tag", self.store.add_tag, item.conversation_id, tag, self.reviewer)
+            ok, added = self._store_call("Tag", self.store.add_tag, item.conversation_id, tag, self.reviewer, feed=item.feed)
             if ok:
                 self.app.notify(f"Tagged {tag}." if added else f"Already tagged {tag}.", timeout=3, markup=False)
                 self.reviews_changed()
@@ -650,9 +650,9 @@ class ReviewItemScreen(ReviewActions, Screen[None]):
             corrections: dict[int, list[tuple[str, str]]] = {}
             tags: list[str] = []
             if self.item is not None:
-                for c in store.corrections(conversation_id=self.item.conversation_id):
+                for c in store.corrections(conversation_id=self.item.conversation_id, feed=self.item.feed):
                     corrections.setdefault(c.turn_seq, []).append((c.reviewer, c.corrected_text))
-                tags = store.tags(self.item.conversation_id)
+                tags = store.tags(self.item.conversation_id, feed=self.item.feed)
         except JournalError as error:
             self.notify(f"Review store: {error}", severity="error", markup=False)
             return
@@ -662,7 +662,7 @@ class ReviewItemScreen(ReviewActions, Screen[None]):
             return
         snap = item.snapshot
         if not snap:
-            state = self.session.engine.conversations.get(item.conversation_id)
+            state = find_conversation(self.session.engine.conversations, item.feed, item.conversation_id)
             snap = snapshot(state) if state is not None else {"id": item.conversation_id}
         self.snap = dict(snap)
         self.query_one("#review-item-header", Static).update(self._header(item, tags))
@@ -739,6 +739,7 @@ class ReviewItemScreen(ReviewActions, Screen[None]):
                 seq,
                 text,
                 self.reviewer,
+                feed=item.feed,
                 item_id=item.item_id,
                 original_text=original,
             )
