@@ -74,6 +74,19 @@ class Thresholds(_Section):
     """Voice turns: share of ``voice.tone`` in the customer sentiment (the rest is the text's)."""
     loop_min_words: int = Field(default=3, ge=1, le=20)
     """Turns with fewer words ("yes", "ok thanks") are never counted as repeats."""
+    abandoned_after_seconds: float | None = Field(default=3600.0, gt=0)
+    """A conversation without any event for this long is closed as ``abandoned``
+    (the customer went away and the feed never said so); ``false``: never."""
+
+    @field_validator("abandoned_after_seconds", mode="before")
+    @classmethod
+    def _false_is_never(cls, value: Any) -> Any:
+        """TOML has no null: ``false`` switches the rule off; ``true`` is refused."""
+        if value is False:
+            return None
+        if value is True:
+            raise ValueError("a number of seconds, or false to never close a silent conversation")
+        return value
 
 
 class TopicRules(_Section):

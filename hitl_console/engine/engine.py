@@ -50,6 +50,7 @@ up to and including the escalating event. ``holder`` is ``ai``, ``waiting``
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -136,6 +137,8 @@ def tune_gc(full_threshold: int = GC_FULL_THRESHOLD, *, freeze: bool = True) -> 
 
 log = logging.getLogger(__name__)
 
+INF = float("inf")
+
 _new = tuple.__new__
 """Builds a state ``NamedTuple`` from all its fields at once: about half the
 cost of calling the class, which matters for the turn every message makes."""
@@ -180,6 +183,14 @@ class _Track:
     dirty: bool = True
     """Some input of the risk changed since it was last scored (or it never was):
     an event that changed none of them cannot change the risk nor escalate."""
+    # the deadline heap (SignalEngine.tick): the time of this conversation's live
+    # entry (INF: none) and the entry's number; older entries are stale
+    due: float = INF
+    gen: int = 0
+    expiry: float = INF
+    """The earliest ``expires_ts`` of a pending approval (INF: none)."""
+    holder_before: str = "ai"
+    """Who held the conversation when it was closed as abandoned (a reopen restores it)."""
 
 
 class SignalEngine:
@@ -212,6 +223,13 @@ class SignalEngine:
         self._sentiment_clear = t.sentiment_clear
         self._voice_weight = t.voice_tone_weight
         self._escalation_risk = t.escalation_risk
+        self._abandon_s = t.abandoned_after_seconds or 0.0
+        self._heap: list[tuple[float, int, str]] = []
+        """(due, entry number, key): when a time-based rule may next apply to a
+        conversation. An entry is never later than the true deadline (those only
+        move later, or a new, earlier entry is pushed), so ``tick`` pops only what
+        is due and re-checks it; an entry whose number is not its track's is stale."""
+        self._pushes = 0
         self._handlers: dict[str, Callable[[ConversationState, _Track, object, EngineUpdate], None]] = {
             "conversation.started": self._started,  # type: ignore[dict-item]
             "message": self._message,  # type: ignore[dict-item]
@@ -257,26 +275,54 @@ class SignalEngine:
                 state.last_seq = seq
             if ts > state.last_ts:
                 state.last_ts = ts
+            if state.timed_out:
+                self._reopen(state, track, event, update)
             handler(state, track, event, update)
             if not state.ended:
                 if track.stalled is None and ts - track.progress_ts >= self._no_progress_s:
                     self._check_stalled_time(state, track, seq, ts, update)
                 if track.dirty:
                     self._rescore(state, track, seq, ts, update)
+                if update.approval is not None:
+                    track.expiry = _earliest_expiry(state)
+                self._schedule(state, track)
         except Exception:  # never let one odd event stop the floor
             log.exception("signal engine failed on %s seq=%s of %s", event.type, event.seq, cid)
         state.version += 1
         return update
 
     def tick(self, now: float) -> list[EngineUpdate]:
-        """Time-based rules for open conversations: approvals expiring and no
-        progress for ``no_progress_seconds``. Returns one update per
-        conversation that changed."""
+        """Time-based rules: approvals expiring, no progress for
+        ``no_progress_seconds``, and conversations silent for
+        ``abandoned_after_seconds`` closed as abandoned. Returns one update per
+        conversation that changed.
+
+        Costs what is due, not what is open: only conversations whose deadline
+        passed are looked at (a heap of deadlines, see ``_schedule``)."""
         updates: list[EngineUpdate] = []
-        limit = self.thresholds.no_progress_seconds
-        for cid, state in list(self._open.items()):
-            track = self._tracks[cid]
-            update: EngineUpdate | None = None
+        heap = self._heap
+        tracks = self._tracks
+        while heap and heap[0][0] <= now:
+            _due, gen, cid = heapq.heappop(heap)
+            track = tracks.get(cid)
+            if track is None or track.gen != gen:
+                continue  # forgotten, or superseded by an earlier entry
+            track.due = INF
+            state = track.state
+            if state.ended:
+                continue
+            update = self._tick_one(state, track, cid, now)
+            if update is not None:
+                state.version += 1
+                updates.append(update)
+            if not state.ended:
+                self._schedule(state, track)
+        return updates
+
+    def _tick_one(self, state: ConversationState, track: _Track, cid: str, now: float) -> EngineUpdate | None:
+        """The time-based rules for one conversation at ``now``."""
+        update: EngineUpdate | None = None
+        if track.expiry <= now:
             for approval in state.approvals.values():
                 if approval.status == "pending" and approval.expires_ts is not None and approval.expires_ts <= now:
                     update = update or EngineUpdate(conversation_id=cid)
@@ -287,14 +333,74 @@ class SignalEngine:
                         Notice(state.last_seq, approval.expires_ts, f"approval {approval.approval_id} ({approval.action}) expired", "approval")
                     )
                     update.approval = approval
-            if track.stalled is None and state.holder in ("ai", "waiting") and now - track.progress_ts >= limit:
-                update = update or EngineUpdate(conversation_id=cid)
-                self._check_stalled_time(state, track, state.last_seq, now, update)
-            if update is not None:
-                self._rescore(state, track, state.last_seq, now, update)
-                state.version += 1
-                updates.append(update)
-        return updates
+            track.expiry = _earliest_expiry(state)
+        if track.stalled is None and state.holder in ("ai", "waiting") and now - track.progress_ts >= self._no_progress_s:
+            update = update or EngineUpdate(conversation_id=cid)
+            self._check_stalled_time(state, track, state.last_seq, now, update)
+        if update is not None:
+            self._rescore(state, track, state.last_seq, now, update)
+        if self._abandon_s and now - state.last_ts >= self._abandon_s:
+            update = update or EngineUpdate(conversation_id=cid)
+            self._abandon(state, track, now, update)
+        return update
+
+    def _schedule(self, state: ConversationState, track: _Track) -> None:
+        """Make sure the heap holds an entry for the conversation's next deadline.
+
+        Deadlines move later as events arrive (progress, activity), and an entry
+        that comes up early is re-checked and pushed again, so an event only
+        pushes when its deadline is earlier than the live entry's."""
+        due = track.expiry
+        if track.stalled is None and state.holder in ("ai", "waiting"):
+            stall = track.progress_ts + self._no_progress_s
+            if stall < due:
+                due = stall
+        if self._abandon_s:
+            silent = state.last_ts + self._abandon_s
+            if silent < due:
+                due = silent
+        if due < track.due:
+            self._pushes += 1
+            track.gen = self._pushes
+            track.due = due
+            heapq.heappush(self._heap, (due, self._pushes, state.conversation_id))
+
+    def _abandon(self, state: ConversationState, track: _Track, now: float, update: EngineUpdate) -> None:
+        """Close a conversation nobody ended: the customer went away."""
+        silent = now - state.last_ts
+        track.holder_before = state.holder
+        update.ended = True
+        state.ended = True
+        state.timed_out = True
+        state.outcome = "abandoned"
+        state.resolved_by = None
+        state.holder = "ended"
+        state.timeline.append(_new(Notice, (state.last_seq, now, f"closed as abandoned: no event for {_duration(silent)}", "ended")))
+        self._close(state.conversation_id)
+
+    def _reopen(self, state: ConversationState, track: _Track, event: Event, update: EngineUpdate) -> None:
+        """An event for a conversation closed as abandoned: it was not over after
+        all (a ``conversation.started`` is a new conversation under the same id,
+        which ``_started`` handles; a ``conversation.ended`` gives the feed's own outcome)."""
+        state.timed_out = False
+        if event.type == "conversation.started":
+            return
+        state.ended = False
+        state.outcome = None
+        state.holder = track.holder_before  # type: ignore[assignment]
+        self._ended.pop(state.conversation_id, None)
+        self._open[state.conversation_id] = state
+        if event.type != "conversation.ended":
+            state.timeline.append(_new(Notice, (event.seq, event.ts, "reopened: an event after it was closed as abandoned", "started")))
+
+    def _close(self, cid: str) -> None:
+        """Move a conversation from the open set to the ended ones (newest last)."""
+        self._open.pop(cid, None)
+        ended = self._ended
+        if cid in ended:
+            ended.move_to_end(cid)
+        else:
+            ended[cid] = None
 
     def active(self) -> list[ConversationState]:
         """Conversations not ended, highest risk first; equal risks: most recent activity first."""
@@ -669,13 +775,24 @@ class SignalEngine:
         by = f" by {ev.resolved_by}" if ev.resolved_by else ""
         csat = f", CSAT {ev.csat}" if ev.csat is not None else ""
         state.timeline.append(_new(Notice, (ev.seq, ev.ts, f"ended: {ev.outcome}{by}{csat}", "ended")))
-        cid = state.conversation_id
-        self._open.pop(cid, None)
-        ended = self._ended
-        if cid in ended:
-            ended.move_to_end(cid)
-        else:
-            ended[cid] = None
+        self._close(state.conversation_id)
 
     def _scorecard(self, state: ConversationState, track: _Track, ev: Scorecard, update: EngineUpdate) -> None:
         state.scorecard = {"overall": ev.overall, "criteria": dict(ev.criteria), "notes": ev.notes, "seq": ev.seq}
+
+
+def _earliest_expiry(state: ConversationState) -> float:
+    """The earliest ``expires_ts`` among the conversation's pending approvals (INF: none)."""
+    earliest = INF
+    for approval in state.approvals.values():
+        expires = approval.expires_ts
+        if approval.status == "pending" and expires is not None and expires < earliest:
+            earliest = expires
+    return earliest
+
+
+def _duration(seconds: float) -> str:
+    """``95 min``, ``3.5 h``: how long a conversation was silent."""
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

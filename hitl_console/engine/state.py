@@ -175,6 +175,9 @@ class ConversationState:
     resolved_by: str | None = None
     csat: int | None = None
     scorecard: dict | None = None
+    timed_out: bool = False
+    """Closed by the console as ``abandoned`` after ``abandoned_after_seconds``
+    without an event (the feed never ended it); a later event reopens it."""
 
     version: int = 0
 
