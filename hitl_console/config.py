@@ -185,6 +185,44 @@ class ReviewConfig(_Section):
     """How long a reviewer's claim on a review item holds before others may take it."""
 
 
+class SignalsConfig(_Section):
+    """Which scorer produces each signal (``hitl_console.engine.scorers``)."""
+
+    human_request: str = "rules"
+    """``"model"`` (the learned model, keeping the rule's phrasings), ``"rules"``
+    (the keyword rules only) or ``"package.module:factory"`` (a plug-in)."""
+    high_stakes: str = "rules"
+    sentiment: str = "rules"
+    loop: str = "rules"
+    model_path: Path | None = None
+    """Another artefact of the built-in model's format (``training/train.py --out``)."""
+    human_request_threshold: float | None = Field(default=None, gt=0, lt=1)
+    """Probability at or above which the model counts a request for a person
+    (unset: the threshold shipped with the model)."""
+    high_stakes_threshold: float | None = Field(default=None, gt=0, lt=1)
+    loop_similarity: float | None = Field(default=None, gt=0, le=1)
+    """Embedding cosine at or above which a turn repeats an earlier one (unset:
+    the model's); ``thresholds.loop_similarity`` is the rules' text ratio."""
+
+    @field_validator("human_request", "high_stakes", "sentiment", "loop")
+    @classmethod
+    def _names_a_scorer(cls, value: str, info: Any) -> str:
+        from hitl_console.engine.scorers import resolve
+
+        resolve(value.strip(), info.field_name)  # raises with a message naming the problem
+        return value.strip()
+
+    @field_validator("model_path")
+    @classmethod
+    def _model_exists(cls, path: Path | None) -> Path | None:
+        if path is None:
+            return None
+        path = path.expanduser()
+        if not path.is_file():
+            raise ValueError(f"no model file at {path}")
+        return path
+
+
 class Config(_Section):
     agent: Annotated[str, Field(min_length=1)] | None = None
     feeds: list[FeedConfig] = Field(default_factory=list)
@@ -195,6 +233,7 @@ class Config(_Section):
     ui: UiConfig = Field(default_factory=UiConfig)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
+    signals: SignalsConfig = Field(default_factory=SignalsConfig)
     ack_timeout_s: float = Field(default=5.0, gt=0)
 
     def agent_name(self, override: str | None = None) -> str:

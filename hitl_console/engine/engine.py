@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from hitl_console.config import Config
-from hitl_console.engine.highstakes import ANCHOR_WORDS, CURRENCY_WORDS, TO_SPACES, Finding, HighStakesDetector
+from hitl_console.engine.highstakes import TO_SPACES, Finding, HighStakesDetector
 from hitl_console.engine.risk import (
     CONFIDENCE_COMFORT,
     CONFIDENCE_WEIGHT,
@@ -67,7 +67,6 @@ from hitl_console.engine.risk import (
     trigger_keep,
 )
 from hitl_console.engine.routing import RoutingMatcher
-from hitl_console.engine.sentiment import closing_estimate, estimate_sentiment
 from hitl_console.engine.state import (
     ActionRecord,
     Approval,
@@ -77,15 +76,8 @@ from hitl_console.engine.state import (
     Notice,
     Turn,
 )
-from hitl_console.engine.triggers import (
-    best_repeat,
-    clear,
-    fire,
-    REQUEST_ANCHORS,
-    is_human_request,
-    quote,
-    remembered,
-)
+from hitl_console.engine.scorers import LoopScorer, Scorers, Signal, build_scorers
+from hitl_console.engine.triggers import clear, fire, quote, remembered
 from hitl_console.protocol.events import (
     AiAction,
     ApprovalRequested,
@@ -154,12 +146,15 @@ class _Track:
     sent_n: int = 0
     last_sentiment: float | None = None
     last_confidence: float | None = None
-    # recent non-short turns per role, as parallel tuples (seq, normalised text);
+    # recent turns that count for repeats, per role, as parallel tuples (seq, key);
     # tuples of plain values are not tracked by the garbage collector, lists are
     customer_seqs: tuple[int, ...] = ()
-    customer_texts: tuple[str, ...] = ()
+    customer_keys: tuple[object, ...] = ()
     ai_seqs: tuple[int, ...] = ()
-    ai_texts: tuple[str, ...] = ()
+    ai_keys: tuple[object, ...] = ()
+    """What the loop scorer keeps of each (``LoopScorer.key``)."""
+    stalls: int = 0
+    """AI turns since the last progress that only said it is still working on it."""
     customer_repeat: str | None = None
     ai_repeat: str | None = None
     stalled: str | None = None
@@ -193,6 +188,27 @@ class _Track:
     """Who held the conversation when it was closed as abandoned (a reopen restores it)."""
 
 
+def _best_repeat(loop: LoopScorer, key: object, seqs: tuple[int, ...], keys: tuple[object, ...]) -> tuple[int, float] | None:
+    """The seq and similarity of the most similar remembered turn at or above the
+    scorer's threshold, or None."""
+    best: tuple[int, float] | None = None
+    threshold = loop.threshold
+    for i, other in enumerate(keys):
+        score = loop.similarity(key, other)
+        if score >= threshold and (best is None or score > best[1]):
+            best = (seqs[i], score)
+    return best
+
+
+def _sure(found: Signal) -> str:
+    """How sure a scorer was, for a reason (rules are always sure: nothing to say)."""
+    return "" if found.score >= 1.0 else f" ({found.score:.0%} sure)"
+
+
+def _reason(found: Signal) -> str:
+    return f"{found.label}{_sure(found)}: \u201c{found.evidence}\u201d"
+
+
 class SignalEngine:
     """Keeps a ``ConversationState`` per conversation up to date, event by event."""
 
@@ -209,14 +225,12 @@ class SignalEngine:
         self.id_collisions = 0
         """How many conversation ids arrived from a second feed (each kept apart)."""
         self._stakes = HighStakesDetector(t, self.config.topics)
-        self._stakes_extra = bool(self._stakes.extra)
+        self._scorers: Scorers = build_scorers(self.config, self._stakes)
         self._routing = RoutingMatcher(self.config.routing)
         # the config is frozen: the thresholds the hot path reads, read once
         self._no_progress_s = t.no_progress_seconds
         self._no_progress_turns = t.no_progress_turns
         self._window = t.loop_window
-        self._min_words = t.loop_min_words
-        self._similarity = t.loop_similarity
         self._low_confidence = t.low_confidence
         self._sentiment_floor = t.sentiment_floor
         self._sentiment_drop = t.sentiment_drop
@@ -456,6 +470,7 @@ class SignalEngine:
 
     def _progress(self, state: ConversationState, track: _Track, seq: int, ts: float) -> None:
         track.since_progress = 0
+        track.stalls = 0
         track.progress_ts = ts
         track.progress_seq = seq
         if track.stalled or track.customer_repeat or track.ai_repeat:
@@ -563,20 +578,19 @@ class SignalEngine:
         intent = ev.intent
         topics = ev.topics
         topic_tuple = tuple(topics) if topics else ()
-        if role == "customer":
+        scorers = self._scorers
+        words: list[str] = []
+        lower = ""
+        if role == "customer" or role == "ai":
             lower = text.lower()
-            # highstakes.words_of, inline: punctuation to spaces, split
             words = lower.encode("utf-8", "replace").translate(TO_SPACES).decode("utf-8", "replace").split()
+        closing = False
+        s = 0.0
+        if role == "customer":
             fed = ev.sentiment
             estimated = fed is None
-            closing = False
             if fed is None:
-                s = estimate_sentiment(text, lower)
-                if s < 0.0:  # "no thanks", "nope, all good": not a drop (sentiment.closing_estimate)
-                    adjusted = closing_estimate(words)
-                    if adjusted is not None:
-                        s = adjusted
-                        closing = True
+                s, closing = scorers.sentiment.score(text, lower, words)
             else:
                 s = fed
             voice = ev.voice
@@ -607,7 +621,7 @@ class SignalEngine:
         if role == "customer":
             track.turns_ca += 1
             active = state.active
-            # sentiment (estimated above, before the turn was built)
+            # sentiment (scored above, before the turn was built)
             n = track.sent_n
             if s <= self._sentiment_floor:
                 if "sentiment" not in active:
@@ -626,40 +640,33 @@ class SignalEngine:
             if s != track.last_sentiment:
                 track.last_sentiment = s
                 track.level_dirty = track.dirty = True
-            # high stakes: check_text finds nothing without an anchor word, money or extra patterns
-            if "high_stakes" not in active and (
-                not ANCHOR_WORDS.isdisjoint(words)
-                or self._stakes_extra
-                or not CURRENCY_WORDS.isdisjoint(words)
-                or "$" in text or "\u00a3" in text or "\u20ac" in text or "\u00a5" in text
-            ):
-                finding = self._stakes.check_text(text, lower, words)
-                if finding is not None:
-                    self._fire(state, track, update, "high_stakes", seq, ts, finding.reason(), finding.evidence)
-            # human request (only listed when not already active)
-            if "human_request" not in active and not REQUEST_ANCHORS.isdisjoint(words):
-                asked = is_human_request(lower, words)
-                if asked is not None:
+            if "high_stakes" not in active:
+                found = scorers.high_stakes.score(text, lower, words, True)
+                if found is not None:
+                    self._fire(state, track, update, "high_stakes", seq, ts, _reason(found), found.evidence)
+            if "human_request" not in active:
+                found = scorers.human_request.score(text, lower, words)
+                if found is not None:
                     self._fire(state, track, update, "human_request", seq, ts,
-                               f"customer asked for a person: {quote(text)}", asked)
+                               f"customer asked for a person{_sure(found)}: {quote(text)}", found.evidence)
             # progress by intent/topic
             last_intent = track.last_intent
             if (intent and intent != last_intent and last_intent is not None) or (new_topic and track.turns_ca > 1):
                 self._progress(state, track, seq, ts)
             if intent:
                 track.last_intent = intent
-            # repeats (triggers.normalise_for_loop and best_repeat, inline)
-            if len(words) >= self._min_words:
-                norm = " ".join(words)
-                if len(norm) >= 8:
-                    texts = track.customer_texts
-                    seqs = track.customer_seqs
-                    hit = best_repeat(norm, seqs, texts, self._similarity) if texts else None
-                    if hit is not None:
-                        track.customer_repeat = f"customer repeated seq {hit[0]} ({hit[1]:.0f}% similar): {quote(text, 60)}"
-                    else:
-                        track.customer_repeat = None
-                    track.customer_seqs, track.customer_texts = remembered(seqs, texts, seq, norm, self._window)
+            loop = scorers.loop
+            again = loop.reask(lower, words)
+            key = loop.key(text, lower, words)
+            if key is not None:
+                hit = _best_repeat(loop, key, track.customer_seqs, track.customer_keys)
+                track.customer_seqs, track.customer_keys = remembered(track.customer_seqs, track.customer_keys, seq, key, self._window)
+                if hit is not None:
+                    track.customer_repeat = f"customer repeated seq {hit[0]} ({hit[1]:.0%} similar): {quote(text, 60)}"
+                elif again is None:
+                    track.customer_repeat = None
+            if again is not None and track.turns_ca > 1:
+                track.customer_repeat = f"customer says they are asking again ({quote(again, 40)}): {quote(text, 60)}"
         elif role == "ai":
             track.turns_ca += 1
             c = ev.confidence
@@ -674,27 +681,23 @@ class SignalEngine:
                                    f"AI confidence {c:.2f} below {low:.2f}: {quote(text)}", f"{c:.2f}")
                 elif "low_confidence" in state.active:
                     self._clear(state, track, "low_confidence")
-            lower = text.lower()
-            words = lower.encode("utf-8", "replace").translate(TO_SPACES).decode("utf-8", "replace").split()
-            # AI turns: only money and extra patterns count (check_text(keywords=False))
-            if "high_stakes" not in state.active and (
-                self._stakes_extra
-                or not CURRENCY_WORDS.isdisjoint(words)
-                or "$" in text or "\u00a3" in text or "\u20ac" in text or "\u00a5" in text
-            ):
-                finding = self._stakes.check_text(text, lower, words, keywords=False)
-                if finding is not None:
-                    self._fire(state, track, update, "high_stakes", seq, ts, finding.reason(), finding.evidence)
-            if len(words) >= self._min_words:
-                norm = " ".join(words)
-                if len(norm) >= 8:
-                    texts = track.ai_texts
-                    seqs = track.ai_seqs
-                    hit = best_repeat(norm, seqs, texts, self._similarity) if texts else None
-                    track.ai_repeat = (
-                        f"AI repeated its answer of seq {hit[0]} ({hit[1]:.0f}% similar): {quote(text, 60)}" if hit else None
-                    )
-                    track.ai_seqs, track.ai_texts = remembered(seqs, texts, seq, norm, self._window)
+            # AI turns: only money and configured patterns count
+            if "high_stakes" not in state.active:
+                found = scorers.high_stakes.score(text, lower, words, False)
+                if found is not None:
+                    self._fire(state, track, update, "high_stakes", seq, ts, _reason(found), found.evidence)
+            loop = scorers.loop
+            if loop.stall(lower, words):
+                track.stalls += 1
+                if track.stalls >= 2 and track.stalled is None:
+                    track.stalled = f"the AI said it is still working on it {track.stalls} times without doing anything: {quote(text, 60)}"
+            key = loop.key(text, lower, words)
+            if key is not None:
+                hit = _best_repeat(loop, key, track.ai_seqs, track.ai_keys)
+                track.ai_repeat = (
+                    f"AI repeated its answer of seq {hit[0]} ({hit[1]:.0%} similar): {quote(text, 60)}" if hit else None
+                )
+                track.ai_seqs, track.ai_keys = remembered(track.ai_seqs, track.ai_keys, seq, key, self._window)
         else:
             if role == "human":
                 if ev.author and state.agent is None and state.holder == "human":

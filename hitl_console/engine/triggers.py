@@ -2,17 +2,15 @@
 
 The engine (``hitl_console.engine.engine``) decides *when* a detector runs
 (which role, which event) and what counts as progress; this module answers
-the narrow questions: does this customer turn ask for a person, is this turn
-a repeat of a recent one, and it keeps the rule that a trigger kind is listed
-when it first becomes true and again only after it cleared.
+the narrow question of the rules whether a customer turn asks for a person
+(``hitl_console.engine.scorers`` chooses between it and the model), keeps the
+recent turns a loop is looked for in, and the rule that a trigger kind is
+listed when it first becomes true and again only after it cleared.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-
-from rapidfuzz import fuzz
 
 from hitl_console.engine.highstakes import negated_before
 from hitl_console.engine.state import ConversationState, EngineUpdate, TriggerHit, TriggerKind
@@ -22,8 +20,6 @@ __all__ = [
     "QUOTE_CHARS",
     "quote",
     "is_human_request",
-    "normalise_for_loop",
-    "best_repeat",
     "remembered",
     "fire",
     "clear",
@@ -87,45 +83,18 @@ def is_human_request(lower: str, words: list[str]) -> str | None:
 # ------------------------------------------------------------ loops
 
 
-def normalise_for_loop(words: list[str], min_words: int) -> str | None:
-    """The text to compare for repeats, or None for turns too short to count
-    ("yes", "ok thanks", "no") which customers and AIs legitimately repeat."""
-    if len(words) < min_words:
-        return None
-    norm = " ".join(words)
-    return norm if len(norm) >= 8 else None
-
-
-def best_repeat(norm: str, seqs: Sequence[int], texts: Sequence[str], cutoff: float) -> tuple[int, float] | None:
-    """The seq and similarity (0-100) of the most similar recent turn at or above
-    ``cutoff``, or None. ``seqs``/``texts`` are parallel sequences of recent turns.
-    rapidfuzz's ``ratio`` is a normalised Indel similarity: it tolerates typos
-    and small edits but not a different question."""
-    best: tuple[int, float] | None = None
-    n = len(norm)
-    ratio = fuzz.ratio
-    for i, other in enumerate(texts):
-        m = len(other)
-        # ratio <= 200 * min(n, m) / (n + m): skip pairs whose lengths alone rule it out
-        if 200.0 * (n if n < m else m) < cutoff * (n + m):
-            continue
-        score = ratio(norm, other, score_cutoff=cutoff)
-        if score and (best is None or score > best[1]):
-            best = (seqs[i], score)
-    return best
-
-
 def remembered(
-    seqs: tuple[int, ...], texts: tuple[str, ...], seq: int, norm: str, window: int
-) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    seqs: tuple[int, ...], keys: tuple[object, ...], seq: int, key: object, window: int
+) -> tuple[tuple[int, ...], tuple[object, ...]]:
     """The recent turns with this one added, keeping the last ``window``. The
-    engine keeps tuples (plain values only, so the garbage collector stops
-    tracking them) rather than lists."""
+    engine keeps tuples (of plain values, so the garbage collector stops
+    tracking them) rather than lists. Comparing them is the loop scorer's job
+    (``hitl_console.engine.scorers``)."""
     seqs = seqs + (seq,)
-    texts = texts + (norm,)
-    if len(texts) > window:
-        return seqs[1:], texts[1:]
-    return seqs, texts
+    keys = keys + (key,)
+    if len(keys) > window:
+        return seqs[1:], keys[1:]
+    return seqs, keys
 
 
 # ------------------------------------------------------------ bookkeeping

@@ -1,0 +1,480 @@
+"""Scorers: the one home of the engine's judgement of message text.
+
+The engine decides *when* a signal is looked for (which role, which event,
+what counts as progress, firing and clearing); a **scorer** answers the
+narrow question about one turn's text. There are four, one per signal:
+
+``human_request``  (:class:`HumanRequestScorer`)
+    does this customer turn ask for a person? -> a :class:`Signal` or None
+``high_stakes``  (:class:`HighStakesScorer`)
+    does this turn hold fraud, account security, legal, safety evidence or a
+    large sum? -> a :class:`Signal` or None (topics and the amounts of actions
+    and approvals are rules of ``HighStakesDetector`` whatever the scorer)
+``sentiment``  (:class:`SentimentScorer`)
+    how does the customer feel, -1..1, and is the turn a polite closing?
+``loop``  (:class:`LoopScorer`)
+    a *key* per turn that the engine remembers, how similar two keys are
+    (0..1, at or above ``threshold`` is a repeat), re-ask markers ("I already
+    told you") and AI stalls ("still checking...").
+
+Two implementations ship: ``"rules"`` (the keyword, regex and lexicon rules
+the console always had: ``highstakes``, ``triggers``, ``sentiment``) and
+``"model"`` (the learned model of ``textmodel``, which also keeps the rules
+for what it was not trained on). The ``[signals]`` section of the config
+picks one per signal; ``"package.module:factory"`` plugs in a deployment's
+own (the factory is called with the ``Config`` and returns an object with the
+protocol's methods). ``describe`` says which ones an engine runs.
+
+Every ``score`` takes the turn as ``text``, ``lower`` (``text.lower()``) and
+``words`` (``highstakes.words_of(lower)``), computed once by the engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+
+from rapidfuzz import fuzz
+
+from hitl_console.engine.highstakes import ANCHOR_WORDS, CURRENCY_WORDS, HighStakesDetector
+from hitl_console.engine.sentiment import closing_estimate, estimate_sentiment
+from hitl_console.engine.triggers import REQUEST_ANCHORS, is_human_request
+
+if TYPE_CHECKING:
+    from hitl_console.config import Config
+    from hitl_console.engine.textmodel import Prediction, TextModel
+
+__all__ = [
+    "SIGNALS",
+    "BUILT_IN",
+    "Signal",
+    "HumanRequestScorer",
+    "HighStakesScorer",
+    "SentimentScorer",
+    "LoopScorer",
+    "Scorers",
+    "build_scorers",
+    "resolve",
+    "ScorerError",
+]
+
+SIGNALS = ("human_request", "high_stakes", "sentiment", "loop")
+"""The signals a scorer produces, in the order of the ``[signals]`` section."""
+BUILT_IN = ("model", "rules")
+
+
+class ScorerError(ValueError):
+    """A ``[signals]`` value that names no usable scorer."""
+
+
+class Signal(NamedTuple):
+    """What a scorer found in one turn."""
+
+    score: float
+    """How sure the scorer is, 0..1 (rules say 1.0)."""
+    evidence: str
+    """The words to quote."""
+    label: str
+    """What was found ("fraud or unauthorised charge", "asked for a person")."""
+
+
+@runtime_checkable
+class HumanRequestScorer(Protocol):
+    name: str
+
+    def score(self, text: str, lower: str, words: list[str]) -> Signal | None: ...
+
+
+@runtime_checkable
+class HighStakesScorer(Protocol):
+    name: str
+
+    def score(self, text: str, lower: str, words: list[str], customer: bool) -> Signal | None:
+        """``customer`` False: an AI turn, where only sums and configured patterns count."""
+        ...
+
+
+@runtime_checkable
+class SentimentScorer(Protocol):
+    name: str
+
+    def score(self, text: str, lower: str, words: list[str]) -> tuple[float, bool]:
+        """(sentiment -1..1, the turn is a polite closing that must not count as a drop)."""
+        ...
+
+
+@runtime_checkable
+class LoopScorer(Protocol):
+    name: str
+    threshold: float
+    """``similarity`` at or above this is a repeat."""
+
+    def key(self, text: str, lower: str, words: list[str]) -> Any:
+        """What to remember of a turn for later comparison; None: the turn never counts."""
+        ...
+
+    def similarity(self, a: Any, b: Any) -> float: ...
+
+    def reask(self, lower: str, words: list[str]) -> str | None:
+        """The words with which a customer says they are asking again, or None."""
+        ...
+
+    def stall(self, lower: str, words: list[str]) -> bool:
+        """An AI turn that only says it is still working on it."""
+        ...
+
+
+_PROTOCOLS: dict[str, type] = {
+    "human_request": HumanRequestScorer,
+    "high_stakes": HighStakesScorer,
+    "sentiment": SentimentScorer,
+    "loop": LoopScorer,
+}
+
+
+# ------------------------------------------------------------ the rules
+
+_LABELS = {
+    "fraud": "fraud or unauthorised charge",
+    "legal": "legal threat",
+    "safety": "safety issue",
+    "security": "account security",
+    "money": "large amount",
+    "topic": "high-stakes topic",
+    "pattern": "matches a configured high-stakes pattern",
+}
+
+
+def _has_money(text: str, words: list[str]) -> bool:
+    return (
+        not CURRENCY_WORDS.isdisjoint(words)
+        or "$" in text or "\u00a3" in text or "\u20ac" in text or "\u00a5" in text
+    )
+
+
+class RuleHighStakes:
+    """Keywords, phrases, configured patterns and sums (``highstakes.HighStakesDetector``)."""
+
+    name = "rules"
+
+    def __init__(self, detector: HighStakesDetector) -> None:
+        self.detector = detector
+        self._extra = bool(detector.extra)
+
+    def score(self, text: str, lower: str, words: list[str], customer: bool) -> Signal | None:
+        # check_text finds nothing without an anchor word, money or extra patterns
+        if not (self._extra or (customer and not ANCHOR_WORDS.isdisjoint(words)) or _has_money(text, words)):
+            return None
+        finding = self.detector.check_text(text, lower, words, keywords=customer)
+        if finding is None:
+            return None
+        return Signal(1.0, finding.evidence, _LABELS.get(finding.category, finding.category))
+
+
+class RuleHumanRequest:
+    """``triggers.is_human_request``: phrasings such as "speak to a real person"."""
+
+    name = "rules"
+
+    def score(self, text: str, lower: str, words: list[str]) -> Signal | None:
+        if REQUEST_ANCHORS.isdisjoint(words):
+            return None
+        asked = is_human_request(lower, words)
+        return None if asked is None else Signal(1.0, asked, "asked for a person")
+
+
+class RuleSentiment:
+    """VADER's lexicon (``sentiment.estimate_sentiment``) and the polite-closing rule."""
+
+    name = "rules"
+
+    def score(self, text: str, lower: str, words: list[str]) -> tuple[float, bool]:
+        s = estimate_sentiment(text, lower)
+        if s < 0.0:  # "no thanks", "nope, all good": not a drop
+            adjusted = closing_estimate(words)
+            if adjusted is not None:
+                return adjusted, True
+        return s, False
+
+
+class RuleLoop:
+    """Near-identical text: rapidfuzz's ratio of the normalised words."""
+
+    name = "rules"
+
+    def __init__(self, similarity: float, min_words: int) -> None:
+        self.threshold = similarity / 100.0
+        self.min_words = min_words
+
+    def key(self, text: str, lower: str, words: list[str]) -> Any:
+        """The joined words, or None for turns too short to count ("yes", "ok thanks")."""
+        if len(words) < self.min_words:
+            return None
+        norm = " ".join(words)
+        return norm if len(norm) >= 8 else None
+
+    def similarity(self, a: Any, b: Any) -> float:
+        n, m = len(a), len(b)
+        cutoff = self.threshold * 100.0
+        # ratio <= 200 * min(n, m) / (n + m): skip pairs whose lengths alone rule it out
+        if 200.0 * (n if n < m else m) < cutoff * (n + m):
+            return 0.0
+        return fuzz.ratio(a, b, score_cutoff=cutoff) / 100.0
+
+    def reask(self, lower: str, words: list[str]) -> str | None:
+        return None
+
+    def stall(self, lower: str, words: list[str]) -> bool:
+        return False
+
+
+# ------------------------------------------------------------ the model
+
+
+class _Shared:
+    """One model prediction per turn, shared by the model scorers of an engine
+    (they are asked about the same text one after the other)."""
+
+    __slots__ = ("model", "_text", "_pred")
+
+    def __init__(self, model: TextModel) -> None:
+        self.model = model
+        self._text: str | None = None
+        self._pred: Prediction | None = None
+
+    def predict(self, text: str, lower: str, words: list[str]) -> Prediction:
+        if text is not self._text or self._pred is None:
+            self._pred = self.model.predict(text, lower, words)
+            self._text = text
+        return self._pred
+
+
+def _sigmoid(x: float) -> float:
+    from hitl_console.engine.textmodel import sigmoid
+
+    return sigmoid(x)
+
+
+_WEAK_SAFETY = re.compile(r"\b(?:hospital|ambulance)\b")
+"""Rule words that alone say nothing about the product ("I was in hospital, can
+you waive the fee?"): the model scorer ignores a rule finding that is only this."""
+
+
+class ModelHighStakes:
+    """The model's fraud / account-security head, and the rules for legal,
+    safety, configured patterns and large sums (no public training data has
+    them; large sums keep their rule by design)."""
+
+    name = "model"
+
+    def __init__(self, shared: _Shared, rules: RuleHighStakes, threshold: float | None) -> None:
+        self.shared = shared
+        self.rules = rules
+        self.logit = shared.model.thresholds["high_stakes"] if threshold is None else _logit(threshold)
+
+    def score(self, text: str, lower: str, words: list[str], customer: bool) -> Signal | None:
+        if customer and words:
+            p = self.shared.predict(text, lower, words)
+            if p.high_stakes >= self.logit:
+                return Signal(_sigmoid(p.high_stakes), _evidence(text, p.evidence), "fraud or account security")
+        found = self.rules.score(text, lower, words, customer)
+        if found is not None and found.label == "safety issue" and _WEAK_SAFETY.search(found.evidence.lower()):
+            return None
+        return found
+
+
+class ModelHumanRequest:
+    """The model's request-for-a-person head, or the rule's phrasings."""
+
+    name = "model"
+
+    def __init__(self, shared: _Shared, threshold: float | None) -> None:
+        self.shared = shared
+        self.rules = RuleHumanRequest()
+        self.logit = shared.model.thresholds["human_request"] if threshold is None else _logit(threshold)
+
+    def score(self, text: str, lower: str, words: list[str]) -> Signal | None:
+        if not words:
+            return None
+        p = self.shared.predict(text, lower, words)
+        if p.human_request >= self.logit:
+            return Signal(_sigmoid(p.human_request), _evidence(text, p.evidence), "asked for a person")
+        return self.rules.score(text, lower, words)
+
+
+class ModelSentiment:
+    """The model's sentiment (chance of positive minus chance of negative), and
+    the polite-closing rule."""
+
+    name = "model"
+
+    def __init__(self, shared: _Shared) -> None:
+        self.shared = shared
+
+    def score(self, text: str, lower: str, words: list[str]) -> tuple[float, bool]:
+        if not words:
+            return 0.0, False
+        s = self.shared.predict(text, lower, words).sentiment()
+        if s < 0.0 and closing_estimate(words) is not None:
+            return max(0.0, s), True
+        return s, False
+
+
+_REASK = re.compile(
+    r"\b(?:i (?:already|just) (?:told|gave|sent|said|asked|explained|answered)|"
+    r"i(?:'ve| have) already (?:told|given|sent|said|asked|explained|answered)|"
+    r"(?:as|like) i (?:said|told you|mentioned|already said)|"
+    r"(?:i(?:'m| am)|still) (?:still )?waiting (?:for|on) (?:an? )?(?:answer|reply|response|you)|"
+    r"still waiting|still no (?:answer|reply|response)|"
+    r"(?:for|this is) the (?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)|umpteenth|hundredth) time|"
+    r"(?:i|i've|i have) asked (?:you )?(?:this |that )?(?:already|before|twice|again)|"
+    r"(?:you(?:'re| are) )?not (?:listening|answering my question)|answer (?:my|the) question|"
+    r"that(?:'s| is) not what i (?:asked|said)|you (?:keep|kept) (?:saying|telling|asking|repeating)|"
+    r"(?:same|that) (?:answer|thing|reply) again|again\?|how many times)"
+)
+"""A customer saying they are asking again."""
+
+_STALL = re.compile(
+    r"\b(?:still (?:checking|looking|working|investigating|reviewing|processing)|"
+    r"(?:one|just a) (?:moment|second|minute)|bear with me|please (?:hold|wait|be patient)|"
+    r"let me (?:check|look into|see)|i(?:'m| am) (?:checking|looking into|looking at) (?:this|that|it))\b"
+)
+"""An AI turn that promises work instead of doing it."""
+
+_CLOSER = re.compile(
+    r"\b(?:anything else|(?:have|enjoy) a (?:great|nice|good|lovely) (?:day|evening|weekend)|"
+    r"thank(?:s| you) for (?:contacting|reaching out|your patience|chatting|waiting)|glad i could help|"
+    r"is there something else)\b"
+)
+"""Polite AI closers: repeating one is not a loop."""
+
+
+class ModelLoop:
+    """Paraphrased re-asks: the cosine of the model's embedding (trained so that
+    utterances of one intent lie together), re-ask markers and AI stalls; a
+    near-identical turn (the rule's rapidfuzz ratio) still counts."""
+
+    name = "model"
+
+    def __init__(self, shared: _Shared, rule: RuleLoop, threshold: float | None) -> None:
+        self.shared = shared
+        self.rule = rule
+        self.threshold = shared.model.thresholds["loop"] if threshold is None else threshold
+        self._near = rule.threshold
+
+    def key(self, text: str, lower: str, words: list[str]) -> Any:
+        norm = self.rule.key(text, lower, words)
+        if norm is None or _CLOSER.search(lower):
+            return None
+        return (norm, tuple(self.shared.predict(text, lower, words).embedding))
+
+    def similarity(self, a: Any, b: Any) -> float:
+        from hitl_console.engine.textmodel import cosine
+
+        c = cosine(a[1], b[1])
+        if c >= self.threshold:
+            return c
+        # a near-identical turn is a repeat whatever the embedding says
+        return self.threshold if self.rule.similarity(a[0], b[0]) >= self._near else c
+
+    def reask(self, lower: str, words: list[str]) -> str | None:
+        m = _REASK.search(lower)
+        return None if m is None else m.group(0)
+
+    def stall(self, lower: str, words: list[str]) -> bool:
+        return len(words) <= 25 and _STALL.search(lower) is not None
+
+
+def _logit(p: float) -> float:
+    import math
+
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
+
+
+def _evidence(text: str, word: str) -> str:
+    """The turn shortened for a reason, with the word that weighed most first."""
+    from hitl_console.text import one_line
+
+    quoted = one_line(text, 80)
+    return quoted if not word else f"{quoted} (mostly \u201c{one_line(word, 30)}\u201d)"
+
+
+# ------------------------------------------------------------ choosing
+
+
+class Scorers(NamedTuple):
+    human_request: HumanRequestScorer
+    high_stakes: HighStakesScorer
+    sentiment: SentimentScorer
+    loop: LoopScorer
+
+    def describe(self) -> dict[str, str]:
+        """Which scorer runs for each signal (for ``--version`` and ``analyze``)."""
+        return {signal: str(getattr(getattr(self, signal), "name", "?")) for signal in SIGNALS}
+
+
+def resolve(spec: str, signal: str) -> Any:
+    """The factory that a ``"package.module:attribute"`` value names (ScorerError if none)."""
+    if spec in BUILT_IN:
+        return spec
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ScorerError(
+            f"signals.{signal}: {spec!r} is not a scorer: use \"model\", \"rules\" or \"package.module:factory\""
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:  # ImportError, or the module failing as it is imported
+        raise ScorerError(f"signals.{signal}: cannot import {module_name!r} ({type(error).__name__}: {error})") from None
+    factory = getattr(module, attr, None)
+    if factory is None or not callable(factory):
+        raise ScorerError(f"signals.{signal}: {module_name!r} has no callable {attr!r}")
+    return factory
+
+
+def build_scorers(config: Config, detector: HighStakesDetector) -> Scorers:
+    """The scorers ``config.signals`` picks (ScorerError for a plug-in that does not fit)."""
+    sig = config.signals
+    t = config.thresholds
+    rules_hs = RuleHighStakes(detector)
+    rule_loop = RuleLoop(t.loop_similarity, t.loop_min_words)
+    shared: _Shared | None = None
+
+    def model() -> _Shared:
+        nonlocal shared
+        if shared is None:
+            from hitl_console.engine.textmodel import load_model
+
+            shared = _Shared(load_model(sig.model_path))
+        return shared
+
+    chosen: dict[str, Any] = {}
+    for signal in SIGNALS:
+        spec = getattr(sig, signal)
+        if spec == "rules":
+            scorer: Any = {
+                "human_request": RuleHumanRequest,
+                "high_stakes": lambda: rules_hs,
+                "sentiment": RuleSentiment,
+                "loop": lambda: rule_loop,
+            }[signal]()
+        elif spec == "model":
+            if signal == "human_request":
+                scorer = ModelHumanRequest(model(), sig.human_request_threshold)
+            elif signal == "high_stakes":
+                scorer = ModelHighStakes(model(), rules_hs, sig.high_stakes_threshold)
+            elif signal == "sentiment":
+                scorer = ModelSentiment(model())
+            else:
+                scorer = ModelLoop(model(), rule_loop, sig.loop_similarity)
+        else:
+            scorer = resolve(spec, signal)(config)
+            if not isinstance(scorer, _PROTOCOLS[signal]):
+                raise ScorerError(
+                    f"signals.{signal}: {spec!r} returned {type(scorer).__name__}, which lacks what a "
+                    f"{_PROTOCOLS[signal].__name__} has (see hitl_console.engine.scorers)"
+                )
+        chosen[signal] = scorer
+    return Scorers(**chosen)
