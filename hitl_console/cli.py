@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true", help="one JSON object per conversation, one per line")
+    p.add_argument("--no-handoff", action="store_true", help="leave out the handoff summaries (triggers and risk only; faster)")
 
     p = sub.add_parser("record", help="record a feed to a .jsonl/.msgpack file (optionally .gz)")
     _common(p)

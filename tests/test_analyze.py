@@ -9,7 +9,7 @@ import msgpack
 import pytest
 
 from hitl_console.cli import main
-from hitl_console.engine.recordings import RecordingError, read_recording, read_recordings
+from hitl_console.feeds.recording import RecordingError, read_recording, read_recordings
 
 KINDS = {"low_confidence", "high_stakes", "sentiment", "loop", "human_request", "ai_request"}
 
@@ -129,7 +129,7 @@ def test_read_recording_formats_and_errors(tmp_path):
     with pytest.raises(RecordingError, match="no such file"):
         read_recording(tmp_path / "missing.msgpack")
     (tmp_path / "x.txt").write_text("hello")
-    with pytest.raises(RecordingError, match="unknown recording format"):
+    with pytest.raises(RecordingError, match="unsupported recording format"):
         read_recording(tmp_path / "x.txt")
     gz = tmp_path / "y.jsonl.gz"
     with gzip.open(gz, "wt", encoding="utf-8") as f:
@@ -144,7 +144,7 @@ def test_several_recordings_merge_by_time_even_when_times_tie(tmp_path) -> None:
     and never a comparison of the events themselves (which are not orderable)."""
     import json
 
-    from hitl_console.engine.recordings import read_recordings
+    from hitl_console.feeds.recording import read_recordings
 
     def write(name: str, cid: str) -> str:
         path = tmp_path / name

@@ -50,7 +50,7 @@ def replay_journal(pairs: Iterable[tuple[str, Event]], config: Config | None = N
     """``replay`` for the journal's (feed, event) pairs: conversations keyed as
     the live console keyed them (``id@feed`` for an id two feeds share)."""
     from hitl_console.engine.engine import SignalEngine
-    from hitl_console.engine.recordings import replay_feed_events
+    from hitl_console.engine.replay import replay_feed_events
 
     engine = SignalEngine(config)
     replay_feed_events(engine, pairs)
@@ -61,13 +61,14 @@ def load_recordings(paths: Sequence[str | Path], config: Config | None = None) -
     """Conversations of one or more recordings, merged by event time.
 
     Frames that do not validate are skipped (``check-feed`` lists them): a
-    report counts what the engine would have seen live. Raises
-    ``hitl_console.engine.recordings.RecordingError`` for a missing or
+    report counts what the engine would have seen live. The files are
+    streamed (``hitl_console.feeds.recording.read_events``). Raises
+    ``hitl_console.feeds.recording.RecordingError`` for a missing or
     unreadable file.
     """
-    from hitl_console.engine.recordings import read_recordings
+    from hitl_console.feeds.recording import read_events
 
-    return replay(read_recordings(paths).events, config)
+    return replay(read_events(paths), config)
 
 
 def load_journal(

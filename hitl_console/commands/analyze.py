@@ -1,13 +1,20 @@
-"""``hitl-console analyze FILE... [--config F] [--json]``: the signal engine, headless.
+"""``hitl-console analyze FILE... [--config F] [--json] [--no-handoff]``: the signal engine, headless.
 
 Runs the same engine as the live console over recordings (several files are
 merged by event time) and prints, per conversation, the triggers in firing
 order, the escalation moment, the highest risk reached and the handoff
-summary: as one JSON object per line with ``--json`` (for scripts and
-``jq``), else as a table that fits 80 columns.
+summary (``--no-handoff`` leaves it out): as one JSON object per line with
+``--json`` (for scripts and ``jq``), else as a table that fits 80 columns.
 
-Time-based rules (approvals expiring, no progress for N seconds) run on the
-recording's clock: the engine is ticked as event time advances.
+Time-based rules (approvals expiring, no progress for N seconds, silence
+closing a conversation as abandoned) run on the recording's clock: the engine
+is ticked as event time advances.
+
+Streaming: the files are read as the replay goes, and a conversation leaves
+memory once it is over (``hitl_console.engine.replay``); its JSON line is
+built then, once, and printed in the order the conversations started (a
+finished one waits, as a string, for the ones that started before it). So a
+recording of any length takes memory for its open conversations only.
 
 Exit status: 0 on success (even with rejected frames, which are reported on
 stderr), 2 when a file is missing or unreadable or the config is bad.
@@ -18,13 +25,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from collections import deque
+from collections.abc import Callable
+from typing import IO, Any
 
 from hitl_console.commands.common import config_or_exit, fail
 from hitl_console.engine.engine import SignalEngine
 from hitl_console.engine.handoff import build_handoff
-from hitl_console.engine.recordings import RecordingError, describe_rejected, read_recordings, replay_events
+from hitl_console.engine.replay import replay_events
 from hitl_console.engine.state import ConversationState
+from hitl_console.feeds.recording import RecordingError, RecordingStats, describe_rejected, read_events
 from hitl_console.text import one_line
 
 _SHORT = {
@@ -37,9 +47,9 @@ _SHORT = {
 }
 
 
-def conversation_record(state: ConversationState) -> dict[str, Any]:
+def conversation_record(state: ConversationState, *, handoff: bool = True) -> dict[str, Any]:
     """The JSON object printed for one conversation."""
-    return {
+    record: dict[str, Any] = {
         "conversation_id": state.conversation_id,
         "triggers": [{"kind": h.kind, "seq": h.seq, "reason": h.reason} for h in state.triggers],
         "escalated_at_seq": state.escalated_at_seq,
@@ -52,17 +62,66 @@ def conversation_record(state: ConversationState) -> dict[str, Any]:
         "csat": state.csat,
         "routing_flags": list(state.routing_flags),
         "turns": len(state.turns),
-        "handoff": build_handoff(state).to_dict(),
     }
+    if handoff:
+        record["handoff"] = build_handoff(state).to_dict()
+    if state.timed_out:
+        record["timed_out"] = True
+    return record
 
 
-def _print_table(engine: SignalEngine) -> None:
+class OrderedOutput:
+    """A replay sink that renders each conversation once, when it is final, and
+    writes the renderings in the order the conversations started."""
+
+    def __init__(self, render: Callable[[ConversationState], Any], write: Callable[[Any], None]) -> None:
+        self._render = render
+        self._write = write
+        self._order: deque[int] = deque()
+        self._current: dict[str, int] = {}
+        self._ready: dict[int, Any] = {}
+        self._count = 0
+
+    def opened(self, key: str) -> None:
+        self._count += 1
+        self._current[key] = self._count
+        self._order.append(self._count)
+
+    def closed(self, state: ConversationState) -> None:
+        n = self._current.pop(state.conversation_id, None)
+        if n is None:
+            return
+        self._ready[n] = self._render(state)
+        order, ready = self._order, self._ready
+        while order and order[0] in ready:
+            self._write(ready.pop(order.popleft()))
+
+    @property
+    def waiting(self) -> int:
+        """Finished conversations held back behind one that started earlier."""
+        return len(self._ready)
+
+def table_row(s: ConversationState) -> tuple[str, str, str, str, str, str, bool]:
+    """One table row of plain strings (small: kept until the table is printed)."""
+    triggers = ", ".join(_SHORT.get(h.kind, h.kind) for h in s.triggers) or "-"
+    return (
+        one_line(s.conversation_id, 40),
+        f"{s.peak_risk:.2f}",
+        str(s.escalated_at_seq) if s.escalated_at_seq is not None else "-",
+        str(len(s.turns)),
+        one_line(s.outcome or s.holder, 20),
+        triggers,
+        s.escalated,
+    )
+
+
+def _print_table(rows: list[tuple[str, str, str, str, str, str, bool]], out: IO[str]) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    console = Console(file=out, highlight=False, soft_wrap=False)
     table = Table(box=box.SIMPLE, pad_edge=False, expand=False)
     table.add_column("conversation", max_width=18, overflow="ellipsis", no_wrap=True)
     table.add_column("risk", justify="right", width=4)
@@ -70,42 +129,52 @@ def _print_table(engine: SignalEngine) -> None:
     table.add_column("turns", justify="right", width=5)
     table.add_column("state", max_width=11, overflow="ellipsis", no_wrap=True)
     table.add_column("triggers", ratio=1, min_width=16)
-    states = list(engine.conversations.values())
-    for s in states:
-        triggers = ", ".join(_SHORT.get(h.kind, h.kind) for h in s.triggers) or "-"
-        table.add_row(
-            Text(one_line(s.conversation_id, 40)),
-            f"{s.peak_risk:.2f}",
-            str(s.escalated_at_seq) if s.escalated_at_seq is not None else "-",
-            str(len(s.turns)),
-            Text(one_line(s.outcome or s.holder, 20)),
-            Text(triggers),
-        )
+    for cid, risk, esc, turns, state, triggers, _escalated in rows:
+        table.add_row(Text(cid), risk, esc, turns, Text(state), Text(triggers))
     console.print(table)
-    escalated = sum(1 for s in states if s.escalated)
-    flagged = sum(1 for s in states if s.triggers)
-    share = f" ({escalated / len(states):.0%})" if states else ""
+    escalated = sum(1 for r in rows if r[6])
+    flagged = sum(1 for r in rows if r[5] != "-")
+    share = f" ({escalated / len(rows):.0%})" if rows else ""
     console.print(
-        Text(f"{len(states)} conversations, {escalated} escalated{share}, {flagged} with triggers. "
+        Text(f"{len(rows)} conversations, {escalated} escalated{share}, {flagged} with triggers. "
              "Triggers: lowconf=low_confidence, stakes=high_stakes, human=human_request, ai-req=ai_request.")
     )
 
 
 def run(args: argparse.Namespace) -> int:
     config = config_or_exit(args)
+    stats = RecordingStats()
     try:
-        recording = read_recordings(args.files)
+        events = read_events(args.files, stats)
     except RecordingError as error:
         return fail(str(error), 2)
-    if recording.rejected:
-        print(f"hitl-console: warning: {describe_rejected(recording)}", file=sys.stderr)
     engine = SignalEngine(config)
-    replay_events(engine, recording.events)
+    handoff = not getattr(args, "no_handoff", False)
+    out = sys.stdout
+    rows: list[tuple[str, str, str, str, str, str, bool]] = []
     if args.json:
-        out = sys.stdout
-        for state in engine.conversations.values():
-            out.write(json.dumps(conversation_record(state), ensure_ascii=False, separators=(",", ":")) + "\n")
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        pending: list[str] = []
+
+        def write(line: str) -> None:
+            pending.append(line)
+            if len(pending) >= 256:
+                out.write("\n".join(pending) + "\n")
+                pending.clear()
+
+        sink = OrderedOutput(lambda state: dumps(conversation_record(state, handoff=handoff)), write)
+    else:
+        sink = OrderedOutput(table_row, rows.append)
+    replay_events(engine, events, sink=sink)
+    if args.json:
+        if pending:
+            out.write("\n".join(pending) + "\n")
         out.flush()
     else:
-        _print_table(engine)
+        _print_table(rows, out)
+    if stats.rejected_count:
+        print(f"hitl-console: warning: {describe_rejected(stats)}", file=sys.stderr)
+    if stats.out_of_order:
+        print(f"hitl-console: warning: {stats.out_of_order} event(s) earlier than the one before them in their file "
+              "(replayed in file order)", file=sys.stderr)
     return 0

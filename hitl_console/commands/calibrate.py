@@ -11,7 +11,7 @@ from pathlib import Path
 from hitl_console.analysis.calibrate import calibrate, parse_band, render_calibration
 from hitl_console.analysis.report import load_recordings
 from hitl_console.commands.common import config_or_exit, fail
-from hitl_console.engine.recordings import RecordingError
+from hitl_console.feeds.recording import RecordingError
 from hitl_console.commands.report import want_color
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from hitl_console.analysis.report import build_report, load_journal, load_recordings, newest_ts, render
 from hitl_console.analysis.timewin import TimeWindow, parse_since
 from hitl_console.commands.common import config_or_exit, fail
-from hitl_console.engine.recordings import RecordingError
+from hitl_console.feeds.recording import RecordingError
 from hitl_console.paths import journal_path
 from hitl_console.store.journal import JournalError
 

@@ -16,7 +16,7 @@ from hitl_console.analysis.report import load_journal, load_recordings
 from hitl_console.analysis.review import build_queues, describe_entry, enqueue, export_records, queue_specs, write_jsonl
 from hitl_console.analysis.timewin import parse_since
 from hitl_console.commands.common import config_or_exit, fail
-from hitl_console.engine.recordings import RecordingError
+from hitl_console.feeds.recording import RecordingError
 from hitl_console.commands.report import resolve_journal
 from hitl_console.config import Config
 from hitl_console.store.reviews import ReviewStore

@@ -219,7 +219,8 @@ class SignalEngine:
         self.conversations: dict[str, ConversationState] = {}
         self._tracks: dict[str, _Track] = {}
         self._open: dict[str, ConversationState] = {}
-        self._ended: OrderedDict[str, None] = OrderedDict()
+        self._ended: OrderedDict[str, float] = OrderedDict()
+        """Ended conversations, oldest end first: key -> when it ended."""
         self._aliases: dict[tuple[str, str], str] = {}
         """(feed, the feed's id) -> key, for ids that another feed used first."""
         self.id_collisions = 0
@@ -390,7 +391,7 @@ class SignalEngine:
         state.resolved_by = None
         state.holder = "ended"
         state.timeline.append(_new(Notice, (state.last_seq, now, f"closed as abandoned: no event for {_duration(silent)}", "ended")))
-        self._close(state.conversation_id)
+        self._close(state.conversation_id, now)
 
     def _reopen(self, state: ConversationState, track: _Track, event: Event, update: EngineUpdate) -> None:
         """An event for a conversation closed as abandoned: it was not over after
@@ -407,14 +408,12 @@ class SignalEngine:
         if event.type != "conversation.ended":
             state.timeline.append(_new(Notice, (event.seq, event.ts, "reopened: an event after it was closed as abandoned", "started")))
 
-    def _close(self, cid: str) -> None:
+    def _close(self, cid: str, ts: float) -> None:
         """Move a conversation from the open set to the ended ones (newest last)."""
         self._open.pop(cid, None)
         ended = self._ended
-        if cid in ended:
-            ended.move_to_end(cid)
-        else:
-            ended[cid] = None
+        ended.pop(cid, None)
+        ended[cid] = ts
 
     def active(self) -> list[ConversationState]:
         """Conversations not ended, highest risk first; equal risks: most recent activity first."""
@@ -426,12 +425,32 @@ class SignalEngine:
         dropped = 0
         while len(self._ended) > max(0, keep):
             cid, _ = self._ended.popitem(last=False)
-            state = self.conversations.pop(cid, None)
-            self._tracks.pop(cid, None)
-            if state is not None and state.wire_id:
-                self._aliases.pop((state.feed, state.wire_id), None)
+            self._forget(cid)
             dropped += 1
         return dropped
+
+    def forget_ended_before(self, ts: float) -> list[ConversationState]:
+        """Drop the conversations that ended before ``ts`` and return them, in the
+        order they ended: what a streaming reader emits once late events (a
+        scorecard after the end) can no longer arrive."""
+        ended = self._ended
+        gone: list[ConversationState] = []
+        while ended:
+            cid = next(iter(ended))
+            if ended[cid] >= ts:
+                break
+            del ended[cid]
+            state = self._forget(cid)
+            if state is not None:
+                gone.append(state)
+        return gone
+
+    def _forget(self, cid: str) -> ConversationState | None:
+        state = self.conversations.pop(cid, None)
+        self._tracks.pop(cid, None)
+        if state is not None and state.wire_id:
+            self._aliases.pop((state.feed, state.wire_id), None)
+        return state
 
     # ------------------------------------------------------------ helpers
 
@@ -778,7 +797,7 @@ class SignalEngine:
         by = f" by {ev.resolved_by}" if ev.resolved_by else ""
         csat = f", CSAT {ev.csat}" if ev.csat is not None else ""
         state.timeline.append(_new(Notice, (ev.seq, ev.ts, f"ended: {ev.outcome}{by}{csat}", "ended")))
-        self._close(state.conversation_id)
+        self._close(state.conversation_id, ev.ts)
 
     def _scorecard(self, state: ConversationState, track: _Track, ev: Scorecard, update: EngineUpdate) -> None:
         state.scorecard = {"overall": ev.overall, "criteria": dict(ev.criteria), "notes": ev.notes, "seq": ev.seq}

@@ -27,7 +27,7 @@ or emphasis.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hitl_console.engine.highstakes import parse_amounts
@@ -83,8 +83,12 @@ class HandoffSummary:
     outcome: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able values (raw texts; callers render them safely)."""
-        return asdict(self)
+        """Plain JSON-able values (raw texts; callers render them safely).
+
+        Shallow: the lists and dicts are the summary's own, built fresh by
+        ``build_handoff`` for this summary alone, so no deep copy is made
+        (``dataclasses.asdict`` cost more than building the summary)."""
+        return {name: getattr(self, name) for name in _FIELDS}
 
     def to_markdown(self) -> str:
         """A Markdown brief; untrusted text is one-lined, shortened and escaped."""
@@ -149,6 +153,9 @@ class HandoffSummary:
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+_FIELDS = tuple(f.name for f in fields(HandoffSummary))
 
 
 def _md(text: str | None, limit: int) -> str:

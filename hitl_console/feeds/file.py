@@ -1,4 +1,5 @@
-"""FileSource: replay a recording, and RecordingWriter: make one.
+"""FileSource: replay a recording (read by ``hitl_console.feeds.recording``,
+which also holds ``RecordingWriter``).
 
 Recordings are ``.jsonl`` (a JSON event per line) or ``.msgpack`` (a stream
 of MessagePack maps), either optionally ``.gz``. A replay runs at the
@@ -24,25 +25,17 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import gzip
-import itertools
-import json
 import logging
 import math
 import os
 import time
 import urllib.parse
-import zlib
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import msgpack
-import pydantic_core
-
-from hitl_console.feeds.base import FeedFailed, FeedSource, Frame, LineSplitter, NotConnected
-from hitl_console.protocol.decode import MAX_FRAME_BYTES, RejectedFrame, excerpt
+from hitl_console.feeds.base import FeedFailed, FeedSource, Frame, NotConnected
+from hitl_console.feeds.recording import RecordingWriter, iter_records, recording_format
 from hitl_console.protocol.events import (
     EVENT_TYPES,
     Ack,
@@ -55,189 +48,21 @@ from hitl_console.protocol.events import (
     HumanLeft,
 )
 
+__all__ = ["FileSource", "RecordingWriter", "file_path", "iter_records", "recording_format"]
+
 log = logging.getLogger(__name__)
 
-CHUNK = 64 * 1024
 PRESCAN_WAIT_BYTES = 16 * 1024 * 1024
 """Files up to this size are counted before the replay starts (exact progress
 from the first event); bigger ones are counted in a thread while they play."""
 YIELD_EVERY = 200
 """In fast mode, give the event loop a turn after this many records."""
 
-FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".msgpack": "msgpack"}
-
-
-def recording_format(path: str | os.PathLike[str]) -> tuple[str, bool]:
-    """``("jsonl" | "msgpack", gzipped)`` from the file name; ValueError otherwise."""
-    name = Path(path).name.lower()
-    gz = name.endswith(".gz")
-    if gz:
-        name = name[:-3]
-    suffix = Path(name).suffix
-    if suffix not in FORMATS:
-        raise ValueError(
-            f"{path}: unsupported recording format {suffix or '(no extension)'!r}; "
-            "use .jsonl or .msgpack, optionally ending in .gz"
-        )
-    return FORMATS[suffix], gz
-
-
 def file_path(url: str) -> Path:
     """The path of a ``file://`` URL or a plain path."""
     if url.startswith("file://"):
         return Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path))
     return Path(url).expanduser()
-
-
-# ---------------------------------------------------------------- reading
-
-
-@dataclass(slots=True)
-class _Record:
-    number: int
-    """Line number (jsonl) or record number (msgpack), from 1."""
-    frame: Frame | None
-    """None for a blank line."""
-    obj: Any = None
-    """The parsed value when it parsed (for pacing and counting)."""
-
-
-def _chunks(fh: IO[bytes], gz: bool, name: str, position: list[int]) -> Iterator[bytes]:
-    """Decompressed chunks; ``position[0]`` follows the bytes read from disk.
-
-    Decompressing by hand (rather than ``gzip.open``) lets a truncated file
-    deliver every complete record before the error, and handles
-    concatenated gzip members.
-    """
-    inflater = zlib.decompressobj(wbits=31) if gz else None
-    fed = False
-    while True:
-        try:
-            raw = fh.read(CHUNK)
-        except OSError as error:
-            raise FeedFailed(f"{name}: cannot read: {error.strerror or error}") from None
-        if not raw:
-            break
-        position[0] += len(raw)
-        if inflater is None:
-            yield raw
-            continue
-        fed = True
-        data = raw
-        while data:
-            try:
-                out = inflater.decompress(data)
-            except zlib.error as error:
-                raise FeedFailed(f"{name}: corrupt gzip data near byte {position[0]}: {error}") from None
-            if out:
-                yield out
-            if inflater.eof:
-                data = inflater.unused_data
-                inflater = zlib.decompressobj(wbits=31)
-                fed = bool(data)
-            else:
-                data = b""
-    if inflater is not None and fed and not inflater.eof:
-        tail = inflater.flush()
-        if tail:
-            yield tail
-        raise EOFError("compressed file ended before the end-of-stream marker was reached")
-
-
-def _iter_jsonl(fh: IO[bytes], gz: bool, name: str, position: list[int]) -> Iterator[_Record]:
-    splitter = LineSplitter(MAX_FRAME_BYTES)
-    counter = itertools.count(1)
-
-    def record(line: bytes, size: int | None) -> _Record:
-        number = next(counter)
-        if size is not None:
-            rejected = RejectedFrame(f"line too large ({size} bytes)", excerpt(line), line=number)
-            return _Record(number, Frame(rejected, "rejected", line=number))
-        if not line.strip():
-            return _Record(number, None)
-        try:
-            obj = pydantic_core.from_json(line)
-        except ValueError:
-            return _Record(number, Frame(line, "json", line=number))  # the decoder says what is wrong
-        return _Record(number, Frame(obj, "object", line=number), obj)
-
-    try:
-        for chunk in _chunks(fh, gz, name, position):
-            for line, size in splitter.feed(chunk):
-                yield record(line, size)
-    except EOFError as error:
-        last = splitter.finish()
-        if last is not None:  # the partial last line is unusable; say so
-            number = next(counter)
-            rejected = RejectedFrame("incomplete last line (file truncated)", excerpt(last[0]), line=number)
-            yield _Record(number, Frame(rejected, "rejected", line=number))
-        raise FeedFailed(f"{name}: truncated gzip file ({error}); replayed what was readable") from None
-    last = splitter.finish()
-    if last is not None:
-        yield record(*last)
-
-
-def _iter_msgpack(fh: IO[bytes], gz: bool, name: str, position: list[int]) -> Iterator[_Record]:
-    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=8 * MAX_FRAME_BYTES)
-    number = 0
-    fed = 0
-    consumed = 0
-
-    def drain() -> Iterator[_Record]:
-        nonlocal number, consumed
-        while True:
-            try:
-                obj = unpacker.unpack()
-            except msgpack.OutOfData:
-                return
-            except Exception as error:  # a corrupt stream: there is no way to find the next record
-                rejected = RejectedFrame(f"malformed MessagePack: {type(error).__name__}: {error}", "", line=number + 1)
-                yield _Record(number + 1, Frame(rejected, "rejected", line=number + 1))
-                raise FeedFailed(
-                    f"{name}: corrupt MessagePack at record {number + 1}; stopped after {number} records"
-                ) from None
-            number += 1
-            size = unpacker.tell() - consumed
-            consumed = unpacker.tell()
-            if size > MAX_FRAME_BYTES:
-                rejected = RejectedFrame(f"record too large ({size} bytes)", excerpt(obj), line=number)
-                yield _Record(number, Frame(rejected, "rejected", line=number))
-            else:
-                yield _Record(number, Frame(obj, "object", line=number), obj)
-
-    truncated_gz: EOFError | None = None
-    try:
-        for chunk in _chunks(fh, gz, name, position):
-            try:
-                unpacker.feed(chunk)
-            except msgpack.BufferFull:
-                raise FeedFailed(f"{name}: record {number + 1} is larger than {8 * MAX_FRAME_BYTES} bytes") from None
-            fed += len(chunk)
-            yield from drain()
-    except EOFError as error:
-        truncated_gz = error
-        yield from drain()
-    if truncated_gz is not None:
-        raise FeedFailed(f"{name}: truncated gzip file ({truncated_gz}); replayed what was readable")
-    if unpacker.tell() < fed:
-        raise FeedFailed(f"{name}: ends in the middle of record {number + 1} (truncated file)")
-
-
-def iter_records(path: Path, position: list[int] | None = None) -> Iterator[_Record]:
-    """Every record of a recording, in order; raises FeedFailed at a break."""
-    kind, gz = recording_format(path)
-    position = position if position is not None else [0]
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed in the finally of this generator
-    except FileNotFoundError:
-        raise FeedFailed(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FeedFailed(f"{path}: is a directory, not a recording") from None
-    except OSError as error:
-        raise FeedFailed(f"{path}: cannot open: {error.strerror or error}") from None
-    with fh:
-        reader = _iter_jsonl if kind == "jsonl" else _iter_msgpack
-        yield from reader(fh, gz, str(path), position)
 
 
 def _prescan(path: Path) -> tuple[int, int | None]:
@@ -579,49 +404,3 @@ class FileSource(FeedSource):
 def _skip(item: dict[str, Any], since: int) -> bool:
     seq = item.get("seq")
     return isinstance(seq, int) and not isinstance(seq, bool) and seq <= since
-
-
-# ---------------------------------------------------------------- writing
-
-
-class RecordingWriter:
-    """Append events to a recording in the format its name says.
-
-    Written as they come and flushed, so a recording interrupted by a crash
-    or Ctrl-C keeps what it had (a ``.gz`` is closed properly on the normal
-    and the Ctrl-C paths).
-    """
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.format, self.gzipped = recording_format(self.path)
-        raw: IO[bytes] = open(self.path, "wb")  # noqa: SIM115 - closed in close()
-        self._fh: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) if self.gzipped else raw
-        self._raw = raw
-        self._packer = msgpack.Packer(use_bin_type=True)
-        self.count = 0
-
-    def write(self, event: dict[str, Any]) -> None:
-        if self.format == "jsonl":
-            self._fh.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
-        else:
-            self._fh.write(self._packer.pack(event))
-        self.count += 1
-
-    def flush(self) -> None:
-        self._fh.flush()
-        if self._fh is not self._raw:
-            self._raw.flush()
-
-    def close(self) -> None:
-        try:
-            self._fh.close()
-        finally:
-            if self._fh is not self._raw:
-                self._raw.close()
-
-    def __enter__(self) -> "RecordingWriter":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -7,7 +7,7 @@ import pytest
 
 from hitl_console.analysis import charts
 from hitl_console.analysis.report import build_report, load_journal, load_recordings, render
-from hitl_console.engine.recordings import read_recording
+from hitl_console.feeds.recording import read_recording
 from hitl_console.cli import main
 from hitl_console.store.journal import Journal
 from hitl_console.store.reviews import ReviewStore

@@ -240,7 +240,7 @@ def test_queue_cli_over_recording(capsys):
 
 
 def test_queue_cli_over_journal_enqueues_once(tmp_path, capsys):
-    from hitl_console.engine.recordings import read_recording
+    from hitl_console.feeds.recording import read_recording
 
     path = tmp_path / "j.sqlite3"
     with Journal(path) as journal:
