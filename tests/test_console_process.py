@@ -212,18 +212,8 @@ class _SimulatorThread:
 
 
 def _console_on(tmp_path: Path, url: str) -> tuple[int, subprocess.Popen[bytes]]:
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    env = dict(os.environ, TERM="xterm-256color", HITL_CONSOLE_DATA_DIR=str(tmp_path / "data"), COLUMNS="80", LINES="24")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hitl_console", "--no-journal", "--agent", "oncall", "--feed", url],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        start_new_session=True,
-    )
-    os.close(slave)
+    """The live console on ``url`` as agent ``oncall``, no journal, on a fresh 80x24 pty."""
+    proc, master = _spawn(["--no-journal", "--agent", "oncall", "--feed", url], tmp_path / "data")
     return master, proc
 
 

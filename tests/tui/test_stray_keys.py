@@ -62,67 +62,25 @@ def states_with_work():
     return states
 
 
-async def open_floor(app, pilot) -> None:
-    pass
+def pressing(*keys: str) -> Callable[..., Awaitable[None]]:
+    """An opener that reaches its screen from the floor by pressing ``keys``, as a person would."""
+
+    async def opener(app, pilot) -> None:
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+
+    return opener
 
 
-async def open_held_chat_in_box(app, pilot) -> None:
+async def open_held_chat(app, pilot) -> None:
     app.open_conversation("c-4100")
     await pilot.pause()
-    await pilot.press("i")
 
 
 async def open_held_chat_box_left(app, pilot) -> None:
-    await open_held_chat_in_box(app, pilot)
-    await pilot.press("escape")
-
-
-async def open_ai_chat_with_request(app, pilot) -> None:
-    app.open_conversation("c-1042")
-
-
-async def open_handoff(app, pilot) -> None:
-    app.open_conversation("c-1042", takeover=True)
-
-
-async def open_approvals(app, pilot) -> None:
-    await pilot.press("A")
-
-
-async def open_decision(app, pilot) -> None:
-    await pilot.press("A")
-    await pilot.pause()
-    await pilot.press("a")
-
-
-async def open_hand_back(app, pilot) -> None:
-    await open_held_chat_box_left(app, pilot)
-    await pilot.press("r")
-
-
-async def open_end(app, pilot) -> None:
-    await open_held_chat_box_left(app, pilot)
-    await pilot.press("e")
-
-
-async def open_quit(app, pilot) -> None:
-    await pilot.press("q")
-
-
-async def open_alerts(app, pilot) -> None:
-    await pilot.press("L")
-
-
-async def open_metrics(app, pilot) -> None:
-    await pilot.press("M")
-
-
-async def open_review(app, pilot) -> None:
-    await pilot.press("R")
-
-
-async def open_help(app, pilot) -> None:
-    await pilot.press("question_mark")
+    await open_held_chat(app, pilot)
+    await pressing("i", "escape")(app, pilot)
 
 
 async def open_verdict(app, pilot) -> None:
@@ -131,21 +89,35 @@ async def open_verdict(app, pilot) -> None:
     app.push_screen(EscalationVerdictDialog("c-4100", "release"))
 
 
+def then(first: Callable[..., Awaitable[None]], *keys: str) -> Callable[..., Awaitable[None]]:
+    """``first``, then ``keys``."""
+
+    async def opener(app, pilot) -> None:
+        await first(app, pilot)
+        await pressing(*keys)(app, pilot)
+
+    return opener
+
+
+async def _conversation(app, pilot, cid: str, **kwargs) -> None:
+    app.open_conversation(cid, **kwargs)
+
+
 START: dict[str, tuple[Callable[..., Awaitable[None]], str]] = {
-    "floor": (open_floor, "FloorScreen"),
-    "held chat, typing": (open_held_chat_in_box, "ConversationScreen"),
+    "floor": (pressing(), "FloorScreen"),
+    "held chat, typing": (then(open_held_chat, "i"), "ConversationScreen"),
     "held chat, box left": (open_held_chat_box_left, "ConversationScreen"),
-    "AI chat with a request": (open_ai_chat_with_request, "ConversationScreen"),
-    "handoff summary": (open_handoff, "HandoffScreen"),
-    "approvals queue": (open_approvals, "ApprovalsScreen"),
-    "decision dialog": (open_decision, "DecisionDialog"),
-    "hand-back dialog": (open_hand_back, "NoteDialog"),
-    "end dialog": (open_end, "ChoiceDialog"),
-    "quit question": (open_quit, "ConfirmDialog"),
-    "alerts": (open_alerts, "AlertsScreen"),
-    "metrics": (open_metrics, "MetricsScreen"),
-    "review": (open_review, "ReviewScreen"),
-    "help": (open_help, "HelpScreen"),
+    "AI chat with a request": (lambda app, pilot: _conversation(app, pilot, "c-1042"), "ConversationScreen"),
+    "handoff summary": (lambda app, pilot: _conversation(app, pilot, "c-1042", takeover=True), "HandoffScreen"),
+    "approvals queue": (pressing("A"), "ApprovalsScreen"),
+    "decision dialog": (pressing("A", "a"), "DecisionDialog"),
+    "hand-back dialog": (then(open_held_chat_box_left, "r"), "NoteDialog"),
+    "end dialog": (then(open_held_chat_box_left, "e"), "ChoiceDialog"),
+    "quit question": (pressing("q"), "ConfirmDialog"),
+    "alerts": (pressing("L"), "AlertsScreen"),
+    "metrics": (pressing("M"), "MetricsScreen"),
+    "review": (pressing("R"), "ReviewScreen"),
+    "help": (pressing("question_mark"), "HelpScreen"),
     "verdict": (open_verdict, "EscalationVerdictDialog"),
 }
 
