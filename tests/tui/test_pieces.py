@@ -106,10 +106,11 @@ def test_shipped_themes_load_and_the_ansi_one_uses_terminal_colours() -> None:
     assert found.themes["hitl-light"].dark is False
 
 
-def test_top_level_themes_dir_points_at_the_package_copies() -> None:
+def test_the_package_holds_the_only_copy_of_the_themes() -> None:
     root = Path(__file__).resolve().parents[2]
-    readme = root / "themes" / "README.md"
-    assert readme.is_file() and "hitl_console/tui/themes" in readme.read_text()
+    assert not (root / "themes").exists()
+    doc = (root / "docs" / "themes.md").read_text()
+    assert all(f"hitl_console/tui/themes/{p.name}" in doc for p in PACKAGE_THEMES.glob("*.toml"))
 
 
 def test_broken_theme_files_are_reported_not_fatal(tmp_path: Path) -> None:
