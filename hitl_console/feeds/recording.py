@@ -290,52 +290,46 @@ def _file_events(path: Path, fh: IO[bytes], kind: str, gz: bool, stats: Recordin
         out.heartbeats.clear()
         out.acks.clear()
 
+    def decoded() -> Iterator[tuple[int, RejectedFrame | None]]:
+        """Decode each record of the file into ``out``; yield its number and
+        the frame the reader itself rejected (an unreadable line), if any."""
+        if kind == "jsonl":
+            for line_number, line, unreadable in _iter_lines(fh, gz, str(path), [0]):
+                if unreadable is not None:
+                    yield line_number, unreadable
+                elif line and not line.isspace():
+                    decode_json(line, name, out)
+                    yield line_number, None
+        else:
+            for record in _iter_msgpack(fh, gz, str(path), [0]):
+                frame = record.frame
+                if frame is None:
+                    continue
+                if frame.kind == "rejected":
+                    yield record.number, frame.data  # type: ignore[misc]
+                    continue
+                decode_object(record.obj, name, out)
+                yield record.number, None
+
     broke_with_rejected = False
     try:
         with fh:
-            if kind == "jsonl":
-                for number, line, rejected in _iter_lines(fh, gz, str(path), [0]):
-                    if rejected is not None:
-                        rejected.feed = name
-                        stats.reject(rejected)
-                        broke_with_rejected = True
-                        continue
-                    broke_with_rejected = False
-                    if not line or line.isspace():
-                        continue
-                    decode_json(line, name, out)
-                    if events:
-                        for event in events:
-                            if event.ts < last_ts:
-                                stats.out_of_order += 1
-                            else:
-                                last_ts = event.ts
-                            yield event
-                        events.clear()
-                    if out.rejected or out.unknown or out.heartbeats or out.acks:
-                        drain()
-            else:
-                for record in _iter_msgpack(fh, gz, str(path), [0]):
-                    number = record.number
-                    frame = record.frame
-                    if frame is None:
-                        continue
-                    if frame.kind == "rejected":
-                        rejected = frame.data  # type: ignore[assignment]
-                        rejected.feed = name  # type: ignore[union-attr]
-                        stats.reject(rejected)  # type: ignore[arg-type]
-                        broke_with_rejected = True
-                        continue
-                    broke_with_rejected = False
-                    decode_object(record.obj, name, out)
-                    if events:
-                        for event in events:
-                            if event.ts < last_ts:
-                                stats.out_of_order += 1
-                            else:
-                                last_ts = event.ts
-                            yield event
-                        events.clear()
+            for number, rejected in decoded():
+                if rejected is not None:
+                    rejected.feed = name
+                    stats.reject(rejected)
+                    broke_with_rejected = True
+                    continue
+                broke_with_rejected = False
+                if events:
+                    for event in events:
+                        if event.ts < last_ts:
+                            stats.out_of_order += 1
+                        else:
+                            last_ts = event.ts
+                        yield event
+                    events.clear()
+                if out.rejected or out.unknown or out.heartbeats or out.acks:
                     drain()
     except FeedFailed as error:  # a break: everything readable came first
         if not broke_with_rejected:

@@ -24,6 +24,7 @@ from hitl_console.protocol.events import (
     Ack,
     Event,
     Heartbeat,
+    WireFrame,
     wire_adapter,
 )
 
@@ -64,6 +65,15 @@ class Decoded:
     acks: list[Ack] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     rejected: list[RejectedFrame] = field(default_factory=list)
+
+    def add(self, frame: WireFrame) -> None:
+        """File one valid frame under its kind."""
+        if frame.type == "heartbeat":
+            self.heartbeats.append(frame)  # type: ignore[arg-type]
+        elif frame.type == "ack":
+            self.acks.append(frame)  # type: ignore[arg-type]
+        else:
+            self.events.append(frame)  # type: ignore[arg-type]
 
     def extend(self, other: "Decoded") -> None:
         self.events.extend(other.events)
@@ -145,12 +155,7 @@ def decode_object(obj: Any, feed: str = "", out: Decoded | None = None) -> Decod
         except (RecursionError, TypeError, ValueError) as error:  # pathological nesting
             out.rejected.append(RejectedFrame(f"invalid value: {error}", excerpt(item), feed, type=kind))
             continue
-        if frame.type == "heartbeat":
-            out.heartbeats.append(frame)  # type: ignore[arg-type]
-        elif frame.type == "ack":
-            out.acks.append(frame)  # type: ignore[arg-type]
-        else:
-            out.events.append(frame)  # type: ignore[arg-type]
+        out.add(frame)
     return out
 
 
@@ -169,12 +174,7 @@ def decode_json(data: str | bytes, feed: str = "", out: Decoded | None = None) -
     except (ValidationError, ValueError, RecursionError):
         pass
     else:
-        if frame.type == "heartbeat":
-            out.heartbeats.append(frame)  # type: ignore[arg-type]
-        elif frame.type == "ack":
-            out.acks.append(frame)  # type: ignore[arg-type]
-        else:
-            out.events.append(frame)  # type: ignore[arg-type]
+        out.add(frame)
         return out
     try:
         obj = pydantic_core.from_json(data)
