@@ -88,6 +88,7 @@ def test_import_linter_contracts_hold(tmp_path: Path) -> None:
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
     assert "The engine never imports the UI KEPT" in report
+    assert "Layers: each layer imports only the ones below it KEPT" in report
     assert "0 broken" in report
 
 
