@@ -3,7 +3,7 @@
 Run: ``python benchmarks/ingest.py [--events 100000] [--seed 7] [--repeat 3]``
 
 It builds a MessagePack recording with the simulator's script generator
-(``hitl_console.sim.scripts.generate_events``; customer turns carry no feed
+(``hitl_console.sim.timeline.generate_events``; customer turns carry no feed
 sentiment, so every one is estimated), writes it to a temporary file and
 reads it back several ways, each the best of ``--repeat`` runs on one core:
 
@@ -54,7 +54,7 @@ GOAL_RATIO = 3.0
 
 def build_events(count: int, seed: int) -> list[dict[str, Any]]:
     """At least ``count`` wire-form events from the simulator, cut to ``count``."""
-    from hitl_console.sim.scripts import generate_events
+    from hitl_console.sim.timeline import generate_events
 
     conversations = max(1, count // 8)
     events = generate_events(seed, conversations)

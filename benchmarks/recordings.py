@@ -1,7 +1,7 @@
 """Large synthetic recordings for the whole-process benchmarks.
 
 ``write_recording(path, events, abandoned=...)`` writes ``events`` events of
-the simulator's default floor mix (``hitl_console.sim.scripts.generate_events``,
+the simulator's default floor mix (``hitl_console.sim.timeline.generate_events``,
 the scripts the bundled samples come from) as JSON lines, optionally gzipped.
 The simulator builds a recording in memory, so a large one is made of blocks
 of ``BLOCK`` conversations, each starting when the previous block's last event
@@ -28,7 +28,8 @@ from typing import IO, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hitl_console.sim.scripts import START_TS, generate_events  # noqa: E402
+from hitl_console.sim.scenarios import START_TS  # noqa: E402
+from hitl_console.sim.timeline import generate_events  # noqa: E402
 
 BLOCK = 5_000
 """Conversations generated at once (about 47,000 events)."""

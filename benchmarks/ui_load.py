@@ -2,7 +2,7 @@
 
 Runs the real app headless (``App.run_test``) on a real :class:`LiveSession`
 (engine, alerts, in-memory journal, coalescing) whose feed is replaced by
-this script: synthetic events from :func:`hitl_console.sim.scripts.generate_events`
+this script: synthetic events from :func:`hitl_console.sim.timeline.generate_events`
 are decoded and handed to the session at a fixed rate, exactly as a feed
 client would hand them over. First the floor is filled until ``--conversations``
 are active, then events flow at ``--rate`` for ``--seconds``.
@@ -45,7 +45,7 @@ from hitl_console.engine import BUILD  # noqa: E402
 from hitl_console.feeds.base import FeedOutput  # noqa: E402
 from hitl_console.live import LiveSession  # noqa: E402
 from hitl_console.protocol.events import event_adapter  # noqa: E402
-from hitl_console.sim.scripts import generate_events  # noqa: E402
+from hitl_console.sim.timeline import generate_events  # noqa: E402
 from hitl_console.store.journal import Journal  # noqa: E402
 from hitl_console.tui.app import HitlApp  # noqa: E402
 from hitl_console.tui.widgets.conversation_table import ConversationTable  # noqa: E402

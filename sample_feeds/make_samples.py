@@ -2,7 +2,7 @@
 
     /tmp/venv/bin/python sample_feeds/make_samples.py [--check]
 
-Every file comes from ``hitl_console.sim.scripts.generate_events`` with a
+Every file comes from ``hitl_console.sim.timeline.generate_events`` with a
 fixed seed, so the recordings change only when the scripts do. ``--check``
 regenerates in memory and exits 1 if a file on disk differs (for CI).
 """
@@ -20,7 +20,8 @@ from typing import Any
 
 import msgpack
 
-from hitl_console.sim.scripts import DEFAULT_MIX, generate_events
+from hitl_console.sim.scenarios import DEFAULT_MIX
+from hitl_console.sim.timeline import generate_events
 
 HERE = Path(__file__).resolve().parent
 

@@ -15,7 +15,9 @@ import pytest
 
 from hitl_console.protocol.events import event_adapter
 from hitl_console.sim.platform import SimPlatform
-from hitl_console.sim.scripts import HOSTILE_TEXTS, SCENARIOS, build_plan, generate_events
+from hitl_console.sim.plans import build_plan
+from hitl_console.sim.scenarios import HOSTILE_TEXTS, SCENARIOS
+from hitl_console.sim.timeline import generate_events
 
 T0 = 1_000_000.0
 

@@ -1,6 +1,6 @@
 """The live state machine of the simulated AI-agent platform.
 
-:class:`SimPlatform` plays :mod:`hitl_console.sim.scripts` plans in real (or
+:class:`SimPlatform` plays :mod:`hitl_console.sim.plans` plans in real (or
 virtual) time and answers supervisor commands the way a real platform must:
 it arbitrates takeovers so that two supervisors never hold one chat, stops
 the AI while a human holds a conversation, has the customer answer the human,
@@ -40,7 +40,8 @@ from hitl_console.protocol.events import (
     event_adapter,
     event_dict,
 )
-from hitl_console.sim.scripts import GENERIC_REPLIES, ConversationPlan, Step, build_plan, customer_message_fields
+from hitl_console.sim.plans import ConversationPlan, Step, build_plan, customer_message_fields
+from hitl_console.sim.scenarios import GENERIC_REPLIES
 
 __all__ = ["SimPlatform", "SimConversation", "SimApproval", "Listener"]
 

@@ -27,7 +27,7 @@ from hitl_console.config import Config
 from hitl_console.feeds.hub import FeedSpec
 from hitl_console.live import LiveSession
 from hitl_console.protocol.events import event_adapter
-from hitl_console.sim.scripts import generate_events
+from hitl_console.sim.timeline import generate_events
 from hitl_console.store.journal import Journal
 from hitl_console.store.reviews import ReviewItem, ReviewStore, Verdict
 from hitl_console.tui.palette import Palette
