@@ -82,8 +82,8 @@ def test_trend_lines_break_at_empty_buckets():
 
     trend = [TimeBucket(0, 60, 0.1, 3), TimeBucket(60, 120, 0.2, 2), TimeBucket(120, 180, None, 0),
              TimeBucket(180, 240, 0.4, 1), TimeBucket(240, 300, None, 0)]
-    assert charts._runs(trend, 100.0) == [([1, 2], [10.0, 20.0]), ([4], [40.0])]
-    assert charts._runs([TimeBucket(0, 60, None, 0)]) == []
+    assert charts._runs(charts.TrendData.of(trend, 100.0).values) == [([1, 2], [10.0, 20.0]), ([4], [40.0])]
+    assert charts._runs(charts.TrendData.of([TimeBucket(0, 60, None, 0)]).values) == []
     for draw in (charts.escalation_rate_chart, charts.sentiment_chart):
         assert "\x1b" not in draw(trend, color=False)
 

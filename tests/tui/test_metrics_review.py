@@ -32,7 +32,8 @@ from hitl_console.store.journal import Journal
 from hitl_console.store.reviews import ReviewItem, ReviewStore, Verdict
 from hitl_console.tui.palette import Palette
 from hitl_console.tui.screens.dialogs import NoteDialog
-from hitl_console.tui.screens.metrics import MetricChart, MetricsScreen, containment_rows, tte_data
+from hitl_console.analysis.charts import containment_rows, tte_data
+from hitl_console.tui.screens.metrics import MetricChart, MetricsScreen
 from hitl_console.tui.screens.review import (
     CorrectionDialog,
     ReviewItemScreen,
@@ -129,8 +130,8 @@ def test_containment_chart_shows_called_out_topics_first_then_by_volume() -> Non
         TopicContainment("orders", 60, 58, 0.97, -0.17, False),
         TopicContainment("billing", 40, 39, 0.98, -0.18, False),
     ]
-    assert [row[0] for row in containment_rows(m)] == ["refunds", "orders", "billing", "tiny"]
-    assert containment_rows(m)[0][3] is True
+    assert [row[0] for row in containment_rows(m.containment_by_topic)] == ["refunds", "orders", "billing", "tiny"]
+    assert containment_rows(m.containment_by_topic)[0][3] is True
 
 
 # ------------------------------------------------------------------ metrics screen

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from textual.app import ComposeResult, RenderResult
@@ -33,9 +32,21 @@ from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
-from hitl_console.analysis.metrics import Distribution, Metrics, TimeBucket, percentile
-from hitl_console.analysis.timewin import format_ts
-from hitl_console.engine.state import ConversationState
+from hitl_console.analysis.charts import (
+    ConfidenceData,
+    ContainmentData,
+    EscalationData,
+    TrendData,
+    containment_rows,
+    draw_confidence,
+    draw_containment,
+    draw_escalation,
+    draw_sentiment,
+    draw_tte,
+    tte_data,
+    tte_turns,
+)
+from hitl_console.analysis.metrics import Distribution, Metrics
 from hitl_console.text import one_line
 from hitl_console.tui import formatting
 from hitl_console.tui.screens.base import LiveScreen
@@ -55,9 +66,6 @@ WINDOWS: tuple[tuple[str, str, float | None], ...] = (
 """(key, label, seconds) of the window selector; None is everything in memory."""
 DEFAULT_WINDOW = "2"
 
-TTE_MAX_TURNS = 20
-"""Escalations after more turns than this share the last bar of the time-to-escalation chart."""
-
 ESCALATION_WORDS = {
     "too_low": ("LOW", "$text-error bold"),
     "low": ("low", "$text-warning"),
@@ -68,190 +76,6 @@ ESCALATION_WORDS = {
 }
 
 T = TypeVar("T")
-
-
-# ---------------------------------------------------------------- chart data (plain, hashable)
-
-
-@dataclass(frozen=True, slots=True)
-class TrendData:
-    """A time series: one value (or None) per bucket, with the bucket start times."""
-
-    starts: tuple[float, ...]
-    values: tuple[float | None, ...]
-
-    @classmethod
-    def of(cls, trend: Sequence[TimeBucket], scale: float = 1.0) -> TrendData:
-        return cls(
-            tuple(b.start for b in trend),
-            tuple(None if b.value is None else round(b.value * scale, 4) for b in trend),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class EscalationData:
-    trend: TrendData
-    band: tuple[float, float]
-    typical: tuple[float, float]
-
-
-@dataclass(frozen=True, slots=True)
-class ContainmentData:
-    overall: float | None
-    rows: tuple[tuple[str, float, int, bool], ...]
-    """(topic, rate 0..1, ended conversations, called out), worst first."""
-
-
-@dataclass(frozen=True, slots=True)
-class ConfidenceData:
-    bins: tuple[tuple[float, float, int], ...]
-    threshold: float
-
-
-@dataclass(frozen=True, slots=True)
-class TteData:
-    counts: tuple[int, ...]
-    """Escalations after 1, 2, ... TTE_MAX_TURNS (and more) turns."""
-    median: float | None
-    p90: float | None
-
-
-def containment_rows(m: Metrics) -> tuple[tuple[str, float, int, bool], ...]:
-    """Topics for the containment chart: the called-out ones first (worst first),
-    then the rest by volume, so the few bars that fit show what matters: the
-    problems, then the topics most customers come with."""
-    rows = [r for r in m.containment_by_topic if r.rate is not None]
-    called = [r for r in rows if r.called_out]
-    rest = sorted((r for r in rows if not r.called_out), key=lambda r: (-r.conversations, r.topic))
-    return tuple((r.topic, float(r.rate or 0.0), r.conversations, r.called_out) for r in called + rest)
-
-
-def tte_turns(conversations: Iterable[ConversationState], start: float | None) -> list[int]:
-    """Turns before escalation of the escalated conversations that started at or after ``start``."""
-    return [
-        c.escalation_turns
-        for c in conversations
-        if c.escalated and c.escalation_turns is not None and (start is None or c.started_ts >= start)
-    ]
-
-
-def tte_data(turns: Sequence[int], max_turns: int = TTE_MAX_TURNS) -> TteData:
-    """A histogram of turns-to-escalation (the last bin holds ``max_turns`` and more)."""
-    counts = [0] * max_turns
-    for n in turns:
-        counts[min(max_turns, max(1, n)) - 1] += 1
-    values = [float(n) for n in turns]
-    return TteData(tuple(counts), percentile(values, 50), percentile(values, 90))
-
-
-# ---------------------------------------------------------------- drawing
-
-
-def _time_ticks(starts: Sequence[float], width: int) -> tuple[list[int], list[str]]:
-    """A few x ticks labelled with bucket start times (dates when the span passes a day)."""
-    if not starts:
-        return [], []
-    with_date = starts[-1] - starts[0] > 86400
-    room = max(2, width // (18 if with_date else 9))
-    step = max(1, -(-len(starts) // room))
-    idx = list(range(0, len(starts), step))
-    return [i + 1 for i in idx], [format_ts(starts[i], with_date) for i in idx]
-
-
-def draw_escalation(plt: Plot, data: EscalationData, width: int, height: int) -> None:
-    points = [(i + 1, v) for i, v in enumerate(data.trend.values) if v is not None]
-    lo, hi = (x * 100 for x in data.band)
-    plt.title("Escalation rate % by start time (─ band)")
-    for y in (lo, hi):
-        plt.hline(y, "red")
-    for y in data.typical:
-        plt.hline(y * 100, "green")
-    if points:
-        plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille", color="cyan")
-        if len(points) == 1:
-            plt.scatter([points[0][0]], [points[0][1]], marker="●", color="cyan")
-    top = max([hi + 5, *(p[1] for p in points)])
-    plt.ylim(0, min(100.0, top + 2))
-    plt.xlim(0.5, max(2, len(data.trend.values)) + 0.5)
-    ticks, labels = _time_ticks(data.trend.starts, width)
-    if ticks:
-        plt.xticks(ticks, labels)
-    plt.yfrequency(max(2, min(5, height // 4)))
-
-
-def draw_containment(plt: Plot, data: ContainmentData, width: int, height: int) -> None:
-    title = "Containment % by topic"
-    if data.overall is not None:
-        title += f", overall {data.overall:.0%} (│)"
-    plt.title(title)
-    room = max(1, (height - 4) // 2)
-    rows = data.rows[:room]
-    label_room = max(14, min(32, width // 3))
-    if rows:
-        labels = [
-            ("! " if called else "") + one_line(topic, label_room - 11) + f" {rate:.0%} ({n})"
-            for topic, rate, n, called in rows
-        ]
-        values = [rate * 100 for _, rate, _, _ in rows]
-        # plotext draws the first bar at the bottom: reversed, the first row is on top.
-        # Called-out topics are marked "!" in their label (colour alone would vanish under NO_COLOR).
-        plt.bar(labels[::-1], values[::-1], orientation="horizontal", width=0.5, color="orange")
-        if data.overall is not None:
-            plt.vline(data.overall * 100, "green")
-    plt.xlim(0, 100)
-
-
-def draw_confidence(plt: Plot, data: ConfidenceData, width: int, height: int) -> None:
-    t = data.threshold
-    plt.title(f"AI confidence, turns per bin (▒ under the {t:.2f} threshold)")
-    below = [((lo + hi) / 2, n) for lo, hi, n in data.bins if (lo + hi) / 2 < t]
-    above = [((lo + hi) / 2, n) for lo, hi, n in data.bins if (lo + hi) / 2 >= t]
-    if below:
-        plt.bar([x for x, _ in below], [n for _, n in below], width=0.7, marker="▒", color="red")
-    if above:
-        plt.bar([x for x, _ in above], [n for _, n in above], width=0.7, color="blue")
-    plt.vline(t, "red")
-    plt.xlim(0, 1)
-    ticks = sorted({0.0, 0.5, 1.0, round(t, 2)} | ({0.25, 0.75} if width >= 60 else set()))
-    plt.xticks(ticks, [f"{x:g}" for x in ticks])
-    plt.yfrequency(max(2, min(5, height // 4)))
-
-
-def draw_sentiment(plt: Plot, data: TrendData, width: int, height: int) -> None:
-    points = [(i + 1, v) for i, v in enumerate(data.values) if v is not None]
-    plt.title("Customer sentiment, mean per bucket (-1..1)")
-    plt.hline(0.0, "gray")
-    if points:
-        plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille", color="magenta")
-        if len(points) == 1:
-            plt.scatter([points[0][0]], [points[0][1]], marker="●", color="magenta")
-    plt.ylim(-1, 1)
-    plt.xlim(0.5, max(2, len(data.values)) + 0.5)
-    ticks, labels = _time_ticks(data.starts, width)
-    if ticks:
-        plt.xticks(ticks, labels)
-    plt.yfrequency(5 if height >= 14 else 3)
-
-
-def draw_tte(plt: Plot, data: TteData, width: int, height: int) -> None:
-    parts = ["Time to escalation, turns"]
-    if data.median is not None:
-        parts.append(f"median {data.median:g}")
-    if data.p90 is not None:
-        parts.append(f"p90 {data.p90:g} (│)")
-    plt.title(" · ".join(parts))
-    last = max((i for i, n in enumerate(data.counts) if n), default=4) + 1
-    shown = max(5, last)
-    xs = list(range(1, shown + 1))
-    plt.bar(xs, list(data.counts[:shown]), width=0.7, color="yellow")
-    for value in (data.median, data.p90):
-        if value is not None:
-            plt.vline(min(value, shown), "red")
-    step = max(1, -(-shown // max(2, width // 6)))
-    ticks = xs[::step]
-    labels = [f"{x}+" if x == len(data.counts) else str(x) for x in ticks]
-    plt.xticks(ticks, labels)
-    plt.yfrequency(max(2, min(5, height // 4)))
 
 
 # ---------------------------------------------------------------- the chart widget
@@ -565,7 +389,7 @@ class MetricsScreen(LiveScreen):
             EscalationData(TrendData.of(m.escalation_trend, 100.0), m.escalation_band.band, m.escalation_band.typical) if has else None,
             empty=f"Escalation rate: {none}",
         )
-        rows = containment_rows(m)
+        rows = containment_rows(m.containment_by_topic)
         self.query_one("#chart-containment", MetricChart).show(
             ContainmentData(m.containment_rate, rows) if rows else None,
             empty="Containment by topic: no ended conversations",
