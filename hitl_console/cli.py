@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="URL",
-        help="ws://, wss://, http(s):// or a recording file; repeatable",
+        help="ws://, wss://, http(s)://, nats://HOST:4222/STREAM or a recording file; repeatable",
     )
     parser.add_argument("--token-env", metavar="VAR", help="environment variable holding the bearer token for --feed")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
