@@ -90,12 +90,14 @@ async def test_subject_filter_and_deliver_new(nats_server):
     assert [e.conversation_id for e in later.events] == ["c-3", "c-3"] and later.seqs == [7, 8]
 
 
-async def test_missing_stream_fails_and_since_resumes(nats_server):
-    client, got = js_client(f"{nats_server.url}/NOPE"), Collector()
-    status = await asyncio.wait_for(client.run(got.on_output, got.on_status), 5)
-    assert status.state is ConnectionState.FAILED and "NOPE" in status.detail
-    await make_stream(nats_server.url)
-    await publish(nats_server.url, make_events(6))
+async def test_missing_stream_is_retried_until_it_exists_and_since_resumes(nats_server):
+    client, got = js_client(f"{nats_server.url}/HITL"), Collector()
+    async with running(client, got):
+        await got.wait(lambda: client.state is ConnectionState.RECONNECTING and "no stream 'HITL'" in client.status.detail)
+        await make_stream(nats_server.url)
+        await publish(nats_server.url, make_events(6))
+        await got.wait(lambda: len(got.events) >= 6)
+    assert got.seqs == list(range(1, 7))
     resumed, got = js_client(f"{nats_server.url}/HITL", since=4), Collector()
     async with running(resumed, got):
         await got.wait(lambda: len(got.events) >= 2)

@@ -65,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         return fail("--rate must be 0 or more", 2)
     if not 0 <= args.port <= 65534:
         return fail("--port must be between 0 and 65534 (HTTP uses the next port)", 2)
+    if getattr(args, "nats", None):
+        return _to_stream(args)
     try:
         server = _server(args)
         asyncio.run(serve(server))
@@ -72,4 +74,38 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
     except KeyboardInterrupt:
         pass
+    return 0
+
+
+def _to_stream(args: argparse.Namespace) -> int:
+    """``--nats URL``: the platform publishes into JetStream; commands by request-reply."""
+    from hitl_console.feeds.base import redact
+    from hitl_console.feeds.jetstream import TOKEN_ENV, NatsAddress
+    from hitl_console.sim.bus import SimToStream
+
+    try:
+        NatsAddress.parse(args.nats)
+    except ValueError as error:
+        return fail(str(error), 2)
+    token = os.environ.get(args.nats_token_env or TOKEN_ENV) or None
+    server = _server(args)
+    sim = SimToStream(server.platform, args.nats, token)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, stop.set)
+        print(f"publishing the simulated floor to {sim.publisher.url} (commands on {sim.publisher.address.control})", flush=True)
+        print("Ctrl-C to stop.", file=sys.stderr, flush=True)
+        await sim.run(stop)
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    except Exception as error:
+        return fail(redact(f"simulator stopped: {type(error).__name__}: {error}", token))
+    print(f"stored {sim.publisher.stats.stored} events", flush=True)
     return 0

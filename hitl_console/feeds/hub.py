@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import urllib.parse
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Container
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,6 +108,16 @@ def default_name(url: str) -> str:
     return file_path(url).name or url
 
 
+def unique_name(name: str, taken: "Container[str]") -> str:
+    """``name``, or ``name#2``, ``name#3``... when it is taken (two feeds on one host)."""
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name}#{n}" in taken:
+        n += 1
+    return f"{name}#{n}"
+
+
 class _BrokenSource(FeedSource):
     """Stands in for a spec that could not be opened, so the error shows as a FAILED feed."""
 
@@ -149,12 +159,7 @@ class FeedHub:
         self._stopping = False
 
     def _unique(self, name: str) -> str:
-        if name not in self._clients:
-            return name
-        n = 2
-        while f"{name}#{n}" in self._clients:
-            n += 1
-        return f"{name}#{n}"
+        return unique_name(name, self._clients)
 
     @property
     def clients(self) -> dict[str, FeedClient]:

@@ -242,7 +242,8 @@ class JetStreamSource(FeedSource):
             try:
                 await js.stream_info(self.address.stream)
             except NotFoundError:
-                raise FeedFailed(f"{self.url}: no stream {self.address.stream!r} on the server") from None
+                # Retried, not FAILED: the bridge that creates it may start after the consoles.
+                raise ConnectionError(f"no stream {self.address.stream!r} on the server (yet)") from None
             if since is not None:
                 config = api.ConsumerConfig(deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=since + 1)
             elif self.address.deliver == "new":
@@ -317,11 +318,12 @@ class JetStreamSource(FeedSource):
                 pass
 
 
-def msg_id(feed: str, seq: int) -> str:
+def msg_id(feed: str, seq: int, epoch: str | None = None) -> str:
     """The ``Nats-Msg-Id`` of a feed's event: JetStream drops a second copy
     within the stream's duplicate window (a retried publish, a restarted
-    bridge re-reading its platform's backlog)."""
-    return f"{feed}:{seq}"
+    bridge re-reading its platform's backlog). A feed that numbers anew
+    (a restarted simulator) names its numbering with ``epoch``."""
+    return f"{feed}:{epoch}:{seq}" if epoch else f"{feed}:{seq}"
 
 
 @dataclass(slots=True)
@@ -410,11 +412,11 @@ class JetStreamPublisher:
         tail = ident.rpartition(":")[2]
         return int(tail) if tail.isdigit() else None
 
-    async def publish(self, feed: str, seq: int, payload: bytes, *, retry_for: float | None = None) -> bool:
+    async def publish(self, feed: str, seq: int, payload: bytes, *, epoch: str | None = None, retry_for: float | None = None) -> bool:
         """Store one event (JSON) and wait for the PubAck; retried until
         stored (or ``retry_for`` seconds). True when the server stored it now,
         False when it already had it."""
-        headers = {MSG_ID: msg_id(feed, seq), FEED_HEADER: feed}
+        headers = {MSG_ID: msg_id(feed, seq, epoch), FEED_HEADER: feed}
         subject = self.subject(feed)
         loop = asyncio.get_running_loop()
         give_up = None if retry_for is None else loop.time() + retry_for
