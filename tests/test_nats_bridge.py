@@ -138,3 +138,47 @@ async def test_simulate_nats_publishes_the_floor_and_answers_commands(nats_serve
     assert not again.ok and again.sent and again.error
     assert got.seqs == sorted(set(got.seqs)) and client.status.duplicates == 0
     assert sim.publisher.stats.stored >= len(got.events)
+
+
+async def test_two_headless_consoles_share_the_floor_and_one_resumes_from_its_journal(nats_server, tmp_path):
+    """Real LiveSessions (engine + SQLite journal) on the stream: one takes a
+    chat over through the bus, both see it held; the other restarts and
+    resumes at its journal's cursor (a stream sequence), with nothing twice."""
+    from live_support import wait_until
+
+    from hitl_console.config import Config
+    from hitl_console.live import LiveSession
+    from hitl_console.store.journal import Journal
+
+    target = f"{nats_server.url}/HITL"
+    async with WsFeedServer(make_events(10)) as platform:
+        bridge = Bridge([FeedSpec(url=platform.url, name="vendor")], target, ack_timeout=2)
+        async with bridging(bridge):
+            with Journal(tmp_path / "ann.sqlite3") as ann_journal, Journal(tmp_path / "bob.sqlite3") as bob_journal:
+                ann = LiveSession(Config(), [FeedSpec(target, name="floor")], agent="ann", journal=ann_journal)
+                bob = LiveSession(Config(), [FeedSpec(target, name="floor")], agent="bob", journal=bob_journal)
+                await ann.start()
+                await bob.start()
+                try:
+                    await wait_until(lambda: "c-1" in ann.engine.conversations and "c-1" in bob.engine.conversations, 10, "the floor on both")
+                    result = await ann.takeover("c-1")
+                    assert result.ok, result.describe()
+                    await wait_until(lambda: bob.engine.conversations["c-1"].agent == "ann", 10, "bob sees ann holding c-1")
+                finally:
+                    await bob.stop()
+                seen = bob_journal.last_seq("floor")
+                for i in range(3):  # the floor goes on while bob is away
+                    platform.publish({"type": "message", "conversation_id": "c-1", "role": "customer", "text": f"later {i}"})
+                await wait_until(lambda: ann.hub.clients["floor"].last_seq == 14, 10, "ann has everything")
+                bob2 = LiveSession(Config(), [FeedSpec(target, name="floor")], agent="bob", journal=bob_journal)
+                assert bob2.specs[0].since == seen == 11
+                await bob2.start()
+                try:
+                    await wait_until(lambda: bob2.hub.clients["floor"].last_seq == 14, 10, "bob caught up")
+                    status = bob2.hub.clients["floor"].status
+                finally:
+                    await bob2.stop()
+                    await ann.stop()
+                texts = [t.text for t in bob2.engine.conversations["c-1"].turns]
+    assert status.duplicates == 0 and status.events == 3
+    assert texts[-3:] == ["later 0", "later 1", "later 2"] and len(texts) == len(set(texts))
