@@ -116,7 +116,7 @@ async def test_restarted_bridge_resumes_after_the_stream_and_stores_nothing_twic
 
 
 async def test_simulate_nats_publishes_the_floor_and_answers_commands(nats_server):
-    from hitl_console.sim.bus import SimToStream
+    from hitl_console.commands.simulate import SimToStream
     from hitl_console.sim.platform import SimPlatform
 
     target = f"{nats_server.url}/SIM"
