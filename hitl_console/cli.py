@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="URL",
-        help="ws://, wss://, http(s):// or a recording file; repeatable",
+        help="ws://, wss://, http(s)://, nats://HOST:4222/STREAM or a recording file; repeatable",
     )
     parser.add_argument("--token-env", metavar="VAR", help="environment variable holding the bearer token for --feed")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -101,6 +101,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pace", type=float, default=1.0, help="time factor for turns (0.1 = ten times faster)")
     p.add_argument("--token", metavar="TOKEN", help="require this bearer token (or set HITL_SIM_TOKEN)")
     p.add_argument("--max-conversations", type=int, metavar="N", help="stop starting new ones after N")
+    p.add_argument("--nats", metavar="URL", help="publish straight into JetStream (nats://HOST:4222/STREAM) instead of serving")
+    p.add_argument("--nats-token-env", metavar="VAR", help="environment variable with the NATS token (default HITL_NATS_TOKEN)")
+
+    p = sub.add_parser("bridge", help="republish feeds into NATS JetStream for a floor of consoles; relay commands back")
+    _common(p)
+    p.add_argument("--from", dest="sources", action="append", required=True, metavar="URL", help="a feed (ws://, http://, a file, a configured name); repeatable")
+    p.add_argument("--to", required=True, metavar="URL", help="nats://HOST:4222[,HOST2:4222]/STREAM[?control=SUBJECT]")
+    p.add_argument("--token-env", metavar="VAR", help="environment variable with the bearer token of the --from feeds")
+    p.add_argument("--nats-token-env", metavar="VAR", help="environment variable with the NATS token (default HITL_NATS_TOKEN)")
+    p.add_argument("--replicas", type=int, default=1, metavar="N", help="stream replicas when the bridge creates it (3 on a cluster)")
+    p.add_argument("--fast", action="store_true", help="recordings: as fast as possible")
 
     p = sub.add_parser("report", help="metrics, containment by topic, worst conversations, triggers")
     _common(p)
@@ -141,6 +152,7 @@ COMMANDS = {
     "record": "record",
     "check-feed": "check_feed",
     "simulate": "simulate",
+    "bridge": "bridge",
     "report": "report",
     "calibrate": "calibrate",
     "review": "review",

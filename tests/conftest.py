@@ -24,3 +24,16 @@ def fake_hub(monkeypatch):
     FakeHub.instances = []
     monkeypatch.setattr(live_module, "FeedHub", FakeHub)
     return FakeHub
+
+
+@pytest.fixture
+def nats_server(tmp_path):
+    """A real ``nats-server -js`` on 127.0.0.1 (tests/natsserver.py), stopped after the test."""
+    from natsserver import NatsServer
+
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

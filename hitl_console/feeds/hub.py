@@ -8,13 +8,11 @@ the conversation came from.
 
 Adding a transport is adding a :class:`FeedSource` and a line in
 :func:`open_source`. A message bus fits the same shape; for NATS JetStream,
-say, a ``NatsSource`` for ``nats://host/STREAM`` would, in ``frames(since)``,
-create an ordered consumer with ``DeliverPolicy.BY_START_SEQUENCE`` at
-``since + 1`` (or ``DeliverPolicy.ALL``), yield each message's payload as
-``Frame(msg.data, "json")`` (or ``"msgpack"``), and raise ``ConnectionError``
-when the connection drops so the client backs off and resumes; ``send()``
-would ``request()`` the command on a control subject and return the reply
-decoded as the inline :class:`Ack`. Duplicate filtering, lag, status and ack
+:class:`~hitl_console.feeds.jetstream.JetStreamSource` (``nats://host/STREAM``)
+creates an ordered consumer at stream sequence ``since + 1``, yields each
+message's event, and raises ``ConnectionError`` when the connection drops so
+the client backs off and resumes; ``send()`` is a request-reply whose answer
+is the inline :class:`Ack`. Duplicate filtering, lag, status and ack
 timeouts come from the client unchanged.
 """
 
@@ -23,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import urllib.parse
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Container
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from hitl_console.feeds.base import CommandResult, FeedFailed, FeedOutput, FeedS
 from hitl_console.feeds.client import FeedClient
 from hitl_console.feeds.file import FileSource, file_path, recording_format
 from hitl_console.feeds.http import HttpSource
+from hitl_console.feeds.jetstream import JetStreamSource
 from hitl_console.feeds.websocket import WebSocketSource
 from hitl_console.protocol.events import Ack, AnyCommand
 
@@ -63,7 +62,7 @@ def _scheme(url: str) -> str:
 
 def is_live_url(url: str) -> bool:
     """Whether ``url`` names a network feed rather than a file."""
-    return _scheme(url) in ("ws", "wss", "http", "https")
+    return _scheme(url) in ("ws", "wss", "http", "https", "nats")
 
 
 def is_file_url(url: str) -> bool:
@@ -84,16 +83,21 @@ def open_source(spec: FeedSpec) -> FeedSource:
         return WebSocketSource(spec.url, spec.token)
     if scheme in ("http", "https"):
         return HttpSource(spec.url, spec.token)
+    if scheme == "nats":
+        return JetStreamSource(spec.url, spec.token)
     if scheme in ("", "file"):
         recording_format(file_path(spec.url))  # ValueError for an unknown extension
         return FileSource(spec.url, speed=spec.speed, fast=spec.fast)
     raise ValueError(
-        f"{safe_url(spec.url)}: unsupported feed scheme {scheme + '://'!r}; use ws://, wss://, http://, https:// or a recording file"
+        f"{safe_url(spec.url)}: unsupported feed scheme {scheme + '://'!r}; use ws://, wss://, http://, https://, nats:// or a recording file"
     )
 
 
 def default_name(url: str) -> str:
     """A short label: ``host:port`` for a network feed, the file name for a recording."""
+    if _scheme(url) == "nats":
+        path = url.split("://", 1)[1].partition("?")[0].partition("/")[2].strip("/")
+        return path or "nats"
     if is_live_url(url):
         try:
             parts = urllib.parse.urlsplit(url)
@@ -102,6 +106,16 @@ def default_name(url: str) -> str:
             return safe_url(url)[:40]
         return f"{host}:{port}" if port else host
     return file_path(url).name or url
+
+
+def unique_name(name: str, taken: "Container[str]") -> str:
+    """``name``, or ``name#2``, ``name#3``... when it is taken (two feeds on one host)."""
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name}#{n}" in taken:
+        n += 1
+    return f"{name}#{n}"
 
 
 class _BrokenSource(FeedSource):
@@ -145,12 +159,7 @@ class FeedHub:
         self._stopping = False
 
     def _unique(self, name: str) -> str:
-        if name not in self._clients:
-            return name
-        n = 2
-        while f"{name}#{n}" in self._clients:
-            n += 1
-        return f"{name}#{n}"
+        return unique_name(name, self._clients)
 
     @property
     def clients(self) -> dict[str, FeedClient]:

@@ -1,0 +1,191 @@
+"""The bridge: protocol feeds in, one JetStream stream out, commands back.
+
+A platform that speaks only WebSocket (or HTTP, or a recording) feeds a
+whole floor through one connection: ``hitl-console bridge --from URL...
+--to nats://HOST:4222/STREAM`` reads each feed with the ordinary
+:class:`FeedHub` (reconnects, resume, duplicate filter), writes every
+accepted event to ``hitl.events.<feed>`` with ``Nats-Msg-Id = feed:seq``
+(JetStream stores it once even if the bridge retries or restarts), and
+answers the consoles' commands on the control subject by sending them to
+the feed the conversation came from and replying with the platform's ack.
+
+:class:`BusRelay` is the half shared with ``simulate --nats``: a queue of
+events to publish in order, and a responder on the control subject.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic_core
+
+from hitl_console.feeds.base import FeedOutput, FeedStatus
+from hitl_console.feeds.hub import FeedHub, FeedSpec, default_name, unique_name
+from hitl_console.feeds.jetstream import JetStreamPublisher
+from hitl_console.protocol.events import Ack, command_adapter, event_dict
+
+log = logging.getLogger(__name__)
+
+CommandHandler = Callable[[bytes], Awaitable[dict[str, Any] | None]]
+"""Answers one command (raw JSON): the ack to reply with, or None to stay
+silent (the platform did not answer: the console times out as it would on
+a direct connection)."""
+
+QUEUE_GROUP = "hitl-bridge"
+
+
+def ack_dict(request_id: str, ok: bool, error: str | None = None) -> dict[str, Any]:
+    """An ack in wire form."""
+    return Ack(type="ack", request_id=request_id, ok=ok, error=error).model_dump(mode="json", exclude_none=True)
+
+
+@dataclass(slots=True)
+class _Item:
+    feed: str
+    seq: int
+    payload: bytes
+    epoch: str | None
+
+
+class BusRelay:
+    """Publishes offered events in order and answers commands (see the module docstring)."""
+
+    def __init__(self, publisher: JetStreamPublisher, handler: CommandHandler) -> None:
+        self.publisher = publisher
+        self.handler = handler
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.commands = 0
+
+    def offer(self, feed: str, seq: int, event: dict[str, Any], epoch: str | None = None) -> None:
+        """Queue one event (wire-form dict) for the stream; never blocks."""
+        self._queue.put_nowait(_Item(feed, seq, pydantic_core.to_json(event), epoch or event.get("epoch")))
+
+    @property
+    def backlog(self) -> int:
+        """Events accepted but not yet stored in the stream."""
+        return self._queue.qsize()
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every offered event is stored (bounded)."""
+        await asyncio.wait_for(self._queue.join(), timeout)
+
+    async def run(self) -> None:
+        """Publish and answer until cancelled."""
+        sub = await self.publisher.nc.subscribe(self.publisher.address.control, queue=QUEUE_GROUP, cb=self._on_request)
+        try:
+            while True:
+                item = await self._queue.get()
+                try:
+                    await self.publisher.publish(item.feed, item.seq, item.payload, epoch=item.epoch)
+                finally:
+                    self._queue.task_done()
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(sub.unsubscribe(), 1.0)
+            for task in list(self._tasks):
+                task.cancel()
+
+    async def _on_request(self, msg: Any) -> None:
+        task = asyncio.create_task(self._answer(msg))  # a slow platform must not hold up the next command
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, msg: Any) -> None:
+        self.commands += 1
+        try:
+            ack = await self.handler(msg.data)
+        except Exception as error:
+            log.exception("bridge: command handler failed")
+            ack = {"v": 1, "type": "ack", "request_id": "", "ok": False, "error": f"bridge error: {type(error).__name__}"}
+        if ack is not None and msg.reply:
+            with contextlib.suppress(Exception):
+                await msg.respond(pydantic_core.to_json(ack))
+
+
+class Bridge:
+    """Feeds (any protocol transport) into one JetStream stream; commands back."""
+
+    def __init__(self, specs: list[FeedSpec], to: str, token: str | None = None, *, ack_timeout: float = 5.0,
+                 replicas: int = 1, on_status: Callable[[FeedStatus], None] | None = None) -> None:
+        names: list[str] = []
+        for spec in specs:
+            names.append(unique_name(spec.name or default_name(spec.url), names))
+        self._specs = [FeedSpec(url=s.url, name=n, token=s.token, speed=s.speed, fast=s.fast, since=s.since) for s, n in zip(specs, names)]
+        self.publisher = JetStreamPublisher(to, token, replicas=replicas)
+        self.relay = BusRelay(self.publisher, self._command)
+        self.ack_timeout = ack_timeout
+        self.on_status = on_status
+        self.hub: FeedHub | None = None
+        self._where: dict[str, str] = {}
+        """conversation_id -> the feed it came from (where its commands go)."""
+        self.forwarded = 0
+
+    @property
+    def feeds(self) -> list[str]:
+        return [s.name or "" for s in self._specs]
+
+    async def start(self) -> None:
+        """Connect to NATS, create the stream if needed, and resume each feed
+        after the newest of its events already in the stream."""
+        await self.publisher.connect()
+        specs = []
+        for spec in self._specs:
+            stored = await self.publisher.last_origin_seq(spec.name or "")
+            since = max(filter(None, (spec.since, stored)), default=None)
+            specs.append(FeedSpec(url=spec.url, name=spec.name, token=spec.token, speed=spec.speed, fast=spec.fast, since=since))
+        self.hub = FeedHub(specs, on_output=self._on_output, on_status=self.on_status, ack_timeout=self.ack_timeout)
+
+    def _on_output(self, output: FeedOutput) -> None:
+        for event in output.events:
+            self._where[event.conversation_id] = output.feed
+            self.relay.offer(output.feed, event.seq, event_dict(event))
+            self.forwarded += 1
+
+    async def _command(self, data: bytes) -> dict[str, Any] | None:
+        try:
+            command = command_adapter.validate_json(data)
+        except Exception as error:
+            try:
+                rid = str(pydantic_core.from_json(data).get("request_id", ""))
+            except Exception:
+                rid = ""
+            return ack_dict(rid, False, f"not a valid command: {str(error).splitlines()[0]}")
+        assert self.hub is not None
+        feed = self._where.get(command.conversation_id)
+        if feed is None and len(self._specs) == 1:
+            feed = self._specs[0].name
+        if feed is None:
+            return ack_dict(command.request_id, False, f"the bridge has seen no conversation {command.conversation_id!r}")
+        result = await self.hub.send(feed, command)
+        if result.timed_out:
+            return None  # the console times out, as on a direct connection
+        return ack_dict(command.request_id, result.ok, result.error)
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Run until ``stop`` is set (or cancelled); publishes what is queued before returning."""
+        if self.hub is None:
+            await self.start()
+        assert self.hub is not None
+        relay = asyncio.create_task(self.relay.run(), name="bridge-relay")
+        feeds = asyncio.create_task(self.hub.run(), name="bridge-feeds")
+        waiter = asyncio.create_task((stop or asyncio.Event()).wait())
+        try:
+            await asyncio.wait({feeds, waiter, relay}, return_when=asyncio.FIRST_COMPLETED)
+            if relay.done():
+                relay.result()  # raise what stopped it
+        finally:
+            await self.hub.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(feeds, 5.0)
+            with contextlib.suppress(Exception):
+                await self.relay.drain(5.0)
+            for task in (relay, waiter):
+                task.cancel()
+            await asyncio.gather(relay, waiter, return_exceptions=True)
+            await self.publisher.close()
