@@ -12,8 +12,6 @@ one small :class:`FeedSource`, and nothing in the engine changes.
 from __future__ import annotations
 
 import enum
-import logging
-import re
 import time
 import urllib.parse
 from abc import ABC, abstractmethod
@@ -22,32 +20,8 @@ from dataclasses import dataclass, field
 
 from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.protocol.events import Ack, AnyCommand, Event
+from hitl_console.redaction import RedactingFilter, RedactingLogger, install_redacting_filter, redact, safe_url  # noqa: F401 (re-exported; the masking lives there)
 
-
-_SECRET_PARAMS = frozenset({"token", "access_token", "api_key", "apikey", "key", "secret", "password", "auth", "authorization"})
-
-
-def safe_url(url: str) -> str:
-    """``url`` as it may be shown or logged: no ``user:password@``, and the
-    values of query parameters that look like credentials replaced by ``***``.
-
-    Tokens belong in ``Authorization`` headers, but operators paste URLs with
-    ``?token=`` or userinfo anyway; those must not reach a screen or a log.
-    """
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if not parts.scheme or parts.scheme == "file" or len(parts.scheme) == 1:  # a path (or C:\\)
-        return url
-    netloc = parts.netloc.rpartition("@")[2]
-    query = parts.query
-    if query:
-        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-        query = urllib.parse.urlencode(
-            [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*"
-        )
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def check_url(url: str, schemes: tuple[str, ...], kind: str) -> None:
@@ -63,66 +37,6 @@ def check_url(url: str, schemes: tuple[str, ...], kind: str) -> None:
         raise ValueError(f"{safe_url(url)}: not a {kind}")
     if not host:
         raise ValueError(f"{safe_url(url)}: no host in the URL")
-
-
-_SECRET_PATTERNS = re.compile(
-    r"(?i)(\bbearer\s+|\b(?:" + "|".join(sorted(_SECRET_PARAMS)) + r")=)[^&\s\"']+"
-)
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """``text`` with every secret (a token, a raw URL) replaced.
-
-    Library error messages and debug logs sometimes quote the URL or a
-    header; every message a source turns into a status detail or passes to
-    a library logger goes through here first. Besides the given secrets,
-    anything after ``Bearer`` and credential-like query parameters go.
-    """
-    for secret in secrets:
-        if secret and len(secret) >= 3:
-            text = text.replace(secret, "***")
-    return _SECRET_PATTERNS.sub(r"\1***", text)
-
-
-class RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """A logger to hand to a library (websockets logs handshake headers at
-    DEBUG): every message is formatted and redacted before it is emitted."""
-
-    def __init__(self, logger: logging.Logger, *secrets: str | None) -> None:
-        super().__init__(logger, {})
-        self.secrets = secrets
-
-    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:  # type: ignore[override]
-        if not self.isEnabledFor(level):
-            return
-        try:
-            text = str(msg) % args if args else str(msg)
-        except (TypeError, ValueError):
-            text = f"{msg} {args}"
-        kwargs.setdefault("stacklevel", 3)
-        self.logger.log(level, redact(text, *self.secrets), **kwargs)  # type: ignore[arg-type]
-
-
-class RedactingFilter(logging.Filter):
-    """Redacts records of a library logger we do not call ourselves (httpx
-    logs each request's URL at INFO, with any ``?token=`` in it)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:
-            return True
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        return True
-
-
-def install_redacting_filter(logger_name: str) -> None:
-    """Attach one :class:`RedactingFilter` to ``logger_name`` (idempotent)."""
-    logger = logging.getLogger(logger_name)
-    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-        logger.addFilter(RedactingFilter())
 
 
 class ConnectionState(enum.Enum):
