@@ -282,6 +282,8 @@ def load_config(path: Path | str | None = None) -> Config:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{file}: not valid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{file}: not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset {error.start}); save it as UTF-8") from None
     except OSError as error:
         raise ConfigError(f"{file}: cannot read: {error.strerror or error}") from None
     return parse_config(data, str(file))

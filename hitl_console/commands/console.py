@@ -28,7 +28,8 @@ from pathlib import Path
 from hitl_console.commands.common import config_or_exit, fail
 from hitl_console.config import Config
 from hitl_console.paths import journal_path as production_journal_path
-from hitl_console.paths import log_path, sandbox_journal_path
+from hitl_console.paths import log_path, prepare_parent, private_file, sandbox_journal_path
+from hitl_console.redaction import RedactingFilter
 
 log = logging.getLogger("hitl_console.console")
 
@@ -53,13 +54,15 @@ def setup_logging() -> None:
     """Log to a rotating file; nothing may write to the terminal Textual draws on."""
     path = log_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_parent(path)  # the data directory: 0700
+        private_file(path)  # 0600 (tightened if older and wider); rotation renames it, keeping the mode
         handler: logging.Handler = logging.handlers.RotatingFileHandler(
             path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
         )
     except OSError:
         handler = logging.NullHandler()  # an unwritable log must not stop supervision
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())  # no record reaches the file with a token in it
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
@@ -175,7 +178,8 @@ def run(args: argparse.Namespace) -> int:
 
     agent = config.agent_name(getattr(args, "agent", None))
     try:
-        journal = Journal(journal_path, retention_days=config.journal.retention_days)
+        # lock: one console writes a journal (a second one would journal every alert twice)
+        journal = Journal(journal_path, retention_days=config.journal.retention_days, lock=journal_path != ":memory:")
     except JournalError as error:
         return fail(f"journal: {error} (use --no-journal to run without one)", EXIT_USAGE)
 
