@@ -148,6 +148,10 @@ class UiConfig(_Section):
     refresh_hz: float = Field(default=8.0, gt=0, le=30)
     """Highest redraw rate of live screens; nothing redraws while nothing changes."""
     mouse: bool = True
+    alert_toasts: Literal["auto", "always", "never"] = "auto"
+    """Pop-up toasts for alerts: ``auto`` pops them up only while the supervisor
+    holds no chat and no dialog is open (otherwise they are counted on the status
+    line and listed in the alert strip); ``always``; ``never``."""
 
 
 class AlertConfig(_Section):

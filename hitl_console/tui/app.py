@@ -132,6 +132,9 @@ class HitlApp(App[None]):
         self._toast_times: list[float] = []
         self._toasts_suppressed = 0
         self._last_summary = 0.0
+        self.quiet_alerts: list[Alert] = []
+        """Alerts that arrived while toasts were held back (a chat held, a dialog
+        open, or ``ui.alert_toasts = "never"``): the status lines count them."""
         self._hangup = False
         hz = max(0.5, min(30.0, float(self.config.ui.refresh_hz)))
         self._min_interval = 1.0 / hz
@@ -368,20 +371,59 @@ class HitlApp(App[None]):
             for log_widget in screen.query(AlertLog):
                 log_widget.add_alerts(alerts)
 
-    def _toast(self, alerts: list[Alert]) -> None:
-        """Pop up the most severe new alerts, a few at a time.
+    def alerts_quiet(self) -> bool:
+        """Whether a toast would cover the supervisor's work right now.
 
-        Info-level alerts only go to the log. While a dialog is open (the
-        supervisor is reading a handoff summary or writing a note) only
-        critical ones pop up: at 80x24 a toast covers half a dialog. The rest
-        are counted and summarised once the dialog is gone.
+        ``ui.alert_toasts``: ``auto`` keeps toasts back while a dialog is open
+        or the supervisor is in a chat they hold (at 80x24 a toast covers the customer's
+        reply and the message box); ``always`` / ``never`` force it.
+        """
+        mode = self.config.ui.alert_toasts
+        if mode != "auto":
+            return mode == "never"
+        from hitl_console.tui.screens.conversation import ConversationScreen
+
+        chatting = any(isinstance(s, ConversationScreen) and s.held_by_me() for s in self.visible_live_screens())
+        return isinstance(self.screen, ModalScreen) or chatting
+
+    def quiet_alert_chip(self) -> list[tuple[str, str]]:
+        """Status-line parts counting held-back alerts ("3 new alerts · L"), or none."""
+        count = len(self.quiet_alerts)
+        if not count:
+            return []
+        critical = any(a.level == "critical" for a in self.quiet_alerts)
+        style = "$text-error bold" if critical else "$text-warning bold"
+        return [("  ", ""), (f"⚑ {count} new alert{'s' if count != 1 else ''}", style), (" · L lists", "dim")]
+
+    def clear_quiet_alerts(self) -> None:
+        """The supervisor has looked (opened the alert list): the counter starts again."""
+        if self.quiet_alerts:
+            self.quiet_alerts = []
+            self._show_alert_counters()
+
+    def _show_alert_counters(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, LiveScreen):
+                screen.show_alert_counter()
+
+    def _toast(self, alerts: list[Alert]) -> None:
+        """Pop up the most severe new alerts, a few at a time, when nothing is covered.
+
+        Info-level alerts only go to the log. While :meth:`alerts_quiet` holds
+        (a chat held, a dialog open) nothing pops up: warnings and criticals are
+        counted on the status line instead (until ``L`` lists them) and sit in
+        the alert strip.
         """
         now = time.monotonic()
         self._toast_times = [t for t in self._toast_times if t > now - TOAST_WINDOW_S]
-        in_dialog = isinstance(self.screen, ModalScreen)
+        quiet = self.alerts_quiet()
         ranked = sorted(alerts, key=lambda a: {"critical": 0, "warning": 1}.get(a.level, 2))
         for alert in ranked:
-            if alert.level == "info" or (in_dialog and alert.level != "critical"):
+            if alert.level == "info":
+                continue
+            if quiet:
+                self.quiet_alerts.append(alert)
+                self._show_alert_counters()
                 continue
             if len(self._toast_times) >= TOASTS_PER_WINDOW:
                 self._toasts_suppressed += 1
@@ -394,7 +436,9 @@ class HitlApp(App[None]):
                 timeout={"critical": 10, "warning": 6}.get(alert.level, 4),
                 markup=False,
             )
-        if self._toasts_suppressed >= SUMMARY_AFTER and not in_dialog and now - self._last_summary > TOAST_WINDOW_S:
+        if quiet:
+            return
+        if self._toasts_suppressed >= SUMMARY_AFTER and now - self._last_summary > TOAST_WINDOW_S:
             self.notify(
                 f"{self._toasts_suppressed} more alerts: L lists them all.",
                 title="Alerts",
@@ -454,6 +498,7 @@ class HitlApp(App[None]):
 
         if isinstance(self.screen, (AlertsScreen, ModalScreen)):
             return
+        self.clear_quiet_alerts()
         self.push_screen(AlertsScreen())
 
     def action_metrics(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hitl_console.config import Config, UiConfig
 from hitl_console.engine.alerts import Alert
 from hitl_console.tui.screens.floor import FloorScreen
 from hitl_console.tui.widgets.alert_log import AlertLog
@@ -187,10 +188,11 @@ async def test_alert_storm_is_rate_limited_but_fully_logged() -> None:
         assert "c-99 looping" in screen_text(app)
 
 
-async def test_info_alerts_only_log_and_dialogs_get_only_critical_toasts() -> None:
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_no_toast_covers_a_dialog_the_counter_says_how_many(size: tuple[int, int]) -> None:
     session = FakeSession(floor_states())
     app = make_app(session)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(pilot)
         session.emit({"c-1042"}, alerts=[Alert(ts=NOW, level="info", kind="trigger", text="c-1 low confidence")])
         await settle(pilot)
@@ -205,8 +207,71 @@ async def test_info_alerts_only_log_and_dialogs_get_only_critical_toasts() -> No
             ],
         )
         await settle(pilot)
-        assert [n.message for n in app._notifications] == ["c-3 fraud reported"]
+        assert not app._notifications  # not even the critical one covers the summary
         assert type(app.screen).__name__ == "HandoffScreen"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "⚑ 2 new alerts · L lists" in screen_text(app)  # the conversation's header
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, FloorScreen)
+        status = app.screen.query_one("#floor-status").shown
+        assert status is not None and "⚑ 2 new alerts · L lists" in status.plain  # the floor's status line
+        assert any("c-3 fraud reported" in line for line in app.screen.query_one(AlertLog).lines)
+        await pilot.press("L")
+        await settle(pilot)
+        assert not app.quiet_alerts
+
+
+async def test_alerts_toast_on_the_floor_when_nothing_is_covered() -> None:
+    session = FakeSession(floor_states())
+    app = make_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        session.emit({"c-1042"}, alerts=[Alert(ts=NOW, level="warning", kind="trigger", text="c-2 sentiment falling")])
+        await settle(pilot)
+        assert [n.message for n in app._notifications] == ["c-2 sentiment falling"]
+        assert "new alert" not in screen_text(app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_no_toast_while_in_a_held_chat(size: tuple[int, int]) -> None:
+    session = FakeSession(floor_states())
+    app = make_app(session)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        app.open_conversation("c-4100")  # held by the tester
+        await settle(pilot)
+        session.emit({"c-1042"}, alerts=[Alert(ts=NOW, level="critical", kind="trigger", text="c-3 fraud reported")])
+        await settle(pilot)
+        assert not app._notifications
+        assert "⚑ 1 new alert · L lists" in screen_text(app)
+
+
+async def test_setting_always_toasts_even_over_a_dialog() -> None:
+    session = FakeSession(floor_states())
+    session.config = Config(ui=UiConfig(alert_toasts="always"))
+    app = make_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        session.emit({"c-1042"}, alerts=[Alert(ts=NOW, level="warning", kind="trigger", text="c-2 sentiment falling")])
+        await settle(pilot)
+        assert [n.message for n in app._notifications] == ["c-2 sentiment falling"]
+
+
+async def test_setting_never_counts_instead_of_toasting_on_the_floor() -> None:
+    session = FakeSession(floor_states())
+    session.config = Config(ui=UiConfig(alert_toasts="never"))
+    app = make_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        session.emit({"c-1042"}, alerts=[Alert(ts=NOW, level="warning", kind="trigger", text="c-2 sentiment falling")])
+        await settle(pilot)
+        assert not app._notifications
+        status = app.screen.query_one("#floor-status").shown
+        assert status is not None and "⚑ 1 new alert" in status.plain
 
 
 async def test_alerts_screen_opens_and_acknowledges() -> None:

@@ -53,6 +53,10 @@ class LiveScreen(Screen[None]):
         """Redraw what changed. Subclasses redraw, then call :meth:`clean`."""
         self.clean()
 
+    def show_alert_counter(self) -> None:
+        """The count of held-back alerts changed (:meth:`HitlApp.quiet_alert_chip`);
+        screens with a status line that shows it redraw that line."""
+
     def clean(self) -> None:
         self.dirty_ids.clear()
         self.dirty_all = self.dirty_figures = self.dirty_approvals = False

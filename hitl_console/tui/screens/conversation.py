@@ -127,7 +127,7 @@ class ConversationScreen(LiveScreen):
         elif state.holder == "human" or state.ended:
             self._joined = False
         with self.app.batch_update():
-            self.query_one(ConversationHeader).show_state(state, me, now)
+            self.query_one(ConversationHeader).show_state(state, me, now, self.hitl.quiet_alert_chip())
             self.query_one(Transcript).sync(state, now)
             self._pending = [a for a in self.query_one(ApprovalStrip).show_state(state, now) if a.is_open(now)]
             self.query_one(CustomerCard).show_state(state)
@@ -142,6 +142,11 @@ class ConversationScreen(LiveScreen):
                 self._countdown.pause()
         self.refresh_bindings()
         self.clean()
+
+    def show_alert_counter(self) -> None:
+        state = self.state
+        if state is not None and self.ready:
+            self.query_one(ConversationHeader).show_state(state, self.hitl.session.agent, self.hitl.clock(), self.hitl.quiet_alert_chip())
 
     def _tick_countdown(self) -> None:
         """1 Hz while approvals are pending: the time left is the point."""

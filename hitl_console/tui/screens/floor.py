@@ -218,7 +218,12 @@ class FloorScreen(LiveScreen):
         ]
         if self.needle:
             parts += [("  filter ", "dim"), (one_line(self.needle, 30), "$text-accent bold")]
+        parts += self.hitl.quiet_alert_chip()
         self.query_one("#floor-status", StatusLine).show(Content.assemble(*parts))
+
+    def show_alert_counter(self) -> None:
+        if self.ready:
+            self._show_status()
 
     # ------------------------------------------------------------ actions
 

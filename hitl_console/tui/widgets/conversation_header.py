@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.content import Content
 
 from hitl_console.engine.state import ConversationState
@@ -22,7 +24,11 @@ def holder_content(state: ConversationState, me: str) -> Content:
     return Content.styled("AI handling", "dim")
 
 
-def render_header(state: ConversationState, me: str, now: float) -> Content:
+def render_header(
+    state: ConversationState, me: str, now: float, extra: Sequence[tuple[str, str]] = ()
+) -> Content:
+    """The two-line header; ``extra`` is appended to the second line (the
+    count of alerts held back while this chat is held)."""
     c = state.customer
     who = one_line(c.name or c.id or "?", 30)
     first: list[str | tuple[str, str] | Content] = [
@@ -46,6 +52,7 @@ def render_header(state: ConversationState, me: str, now: float) -> Content:
         second += [("   ", ""), (" ".join(codes), "bold $text-warning")]
         names = [glyphs.TRIGGER_NAMES[k] for k in glyphs.BADGES if k in state.active]
         second += [(f" ({', '.join(names)})", "dim")]
+    second += list(extra)
     lines = [Content.assemble(*first), Content.assemble(*second)]
     if state.loop_warning:
         lines.append(Content.assemble(("⟳ loop: ", "bold $text-warning"), one_line(state.loop_warning, 200)))
@@ -57,5 +64,7 @@ class ConversationHeader(StatusLine):
     ConversationHeader { height: auto; max-height: 4; padding: 0 1; background: $panel; }
     """
 
-    def show_state(self, state: ConversationState, me: str, now: float) -> bool:
-        return self.show(render_header(state, me, now))
+    def show_state(
+        self, state: ConversationState, me: str, now: float, extra: Sequence[tuple[str, str]] = ()
+    ) -> bool:
+        return self.show(render_header(state, me, now, extra))
