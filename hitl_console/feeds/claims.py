@@ -13,7 +13,6 @@ Bucket: ``hitl-claims`` (one value per key, no history). Value: JSON
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import re
@@ -21,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from hitl_console.feeds.jetstream import NatsAddress, _require_nats
+from hitl_console.feeds.jetstream import NatsAddress, _require_nats, close_quietly
 
 BUCKET = "hitl-claims"
 DEFAULT_TTL_S = 30.0
@@ -164,8 +163,5 @@ class ClaimStore:
 
     async def close(self) -> None:
         if self._nc is not None:
-            try:
-                await asyncio.wait_for(self._nc.close(), 2.0)
-            except Exception:
-                pass
+            await close_quietly(self._nc)
             self._nc = None

@@ -289,10 +289,7 @@ class JetStreamSource(FeedSource):
                     await asyncio.wait_for(sub.unsubscribe(), 1.0)
                 except Exception:
                     pass
-            try:
-                await asyncio.wait_for(nc.close(), 2.0)
-            except Exception:
-                pass
+            await close_quietly(nc)
 
     async def send(self, command: AnyCommand) -> Ack | None:
         from nats.errors import NoRespondersError
@@ -310,12 +307,24 @@ class JetStreamSource(FeedSource):
             return Ack(type="ack", request_id=command.request_id, ok=False, error="the answer to the command was not an ack")
 
     async def close(self) -> None:
-        nc = self._nc
-        if nc is not None:
-            try:
-                await asyncio.wait_for(nc.close(), 2.0)
-            except Exception:
-                pass
+        if self._nc is not None:
+            await close_quietly(self._nc)
+
+
+async def close_quietly(nc: Any, *, drain: bool = False) -> None:
+    """Close a NATS connection within a bound and never raise: closing runs in
+    ``finally`` blocks and shutdowns, where a dead server must not hang or mask
+    the real error. ``drain`` first flushes what a publisher still has in flight."""
+    if drain:
+        try:
+            await asyncio.wait_for(nc.drain(), 3.0)
+            return
+        except Exception:
+            pass
+    try:
+        await asyncio.wait_for(nc.close(), 2.0)
+    except Exception:
+        pass
 
 
 def msg_id(feed: str, seq: int, epoch: str | None = None) -> str:
@@ -441,11 +450,5 @@ class JetStreamPublisher:
 
     async def close(self) -> None:
         if self.nc is not None:
-            try:
-                await asyncio.wait_for(self.nc.drain(), 3.0)
-            except Exception:
-                try:
-                    await asyncio.wait_for(self.nc.close(), 2.0)
-                except Exception:
-                    pass
+            await close_quietly(self.nc, drain=True)
             self.nc = None
