@@ -34,12 +34,13 @@ async def test_two_consoles_racing_for_the_same_chats_each_chat_has_one_holder(n
             loser = b if a.ok else a
             assert loser.holder == winner and loser.error == f"held by {winner}"
             assert await ann.holder("chat", chat) == winner == await bob.holder("chat", chat)
-        assert 0 < sum(a.ok for a, _ in pairs) <= 40
-        mine = next(c for c, (a, _) in zip(chats, pairs) if a.ok)
-        assert (await ann.renew("chat", mine, "ann")).ok  # renewing one's own claim
-        assert not await bob.release("chat", mine, "bob")  # only the holder releases
-        assert await ann.release("chat", mine, "ann")
-        assert (await bob.claim("chat", mine, "bob")).ok
+        # Either console may win any number of the races; what matters is one holder each.
+        chat, (a, _) = chats[0], pairs[0]
+        (holder, holder_name), (other, other_name) = ((ann, "ann"), (bob, "bob")) if a.ok else ((bob, "bob"), (ann, "ann"))
+        assert (await holder.renew("chat", chat, holder_name)).ok  # renewing one's own claim
+        assert not await other.release("chat", chat, other_name)  # only the holder releases
+        assert await holder.release("chat", chat, holder_name)
+        assert (await other.claim("chat", chat, other_name)).ok
     finally:
         await ann.close()
         await bob.close()
