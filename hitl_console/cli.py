@@ -21,16 +21,38 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="FILE", help="TOML config (default: the XDG config file, if any)")
+def _sub_default(top: bool, default: object) -> object:
+    """A subcommand's copy of a global option must not reset what was given
+    before the subcommand (``hitl-console --config F analyze``): argparse
+    writes a subparser's defaults over the parent's, unless suppressed."""
+    return default if top else argparse.SUPPRESS
 
 
-def _console_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--agent", metavar="NAME", help="who takes over (default: config, else the login name)")
-    parser.add_argument("--theme", metavar="NAME", help="a theme from themes/ or a built-in Textual theme")
-    parser.add_argument("--no-mouse", action="store_true", help="keyboard only (no mouse reporting)")
-    parser.add_argument("--journal", metavar="FILE", help="SQLite journal (default: under the XDG data directory)")
-    parser.add_argument("--no-journal", action="store_true", help="keep nothing on disk (the journal lives in memory)")
+def _common(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    parser.add_argument(
+        "--config", metavar="FILE", default=_sub_default(top, None), help="TOML config (default: the XDG config file, if any)"
+    )
+
+
+def _console_options(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    parser.add_argument(
+        "--agent", metavar="NAME", default=_sub_default(top, None), help="who takes over (default: config, else the login name)"
+    )
+    parser.add_argument(
+        "--theme", metavar="NAME", default=_sub_default(top, None), help="a theme from themes/ or a built-in Textual theme"
+    )
+    parser.add_argument(
+        "--no-mouse", action="store_true", default=_sub_default(top, False), help="keyboard only (no mouse reporting)"
+    )
+    parser.add_argument(
+        "--journal", metavar="FILE", default=_sub_default(top, None), help="SQLite journal (default: under the XDG data directory)"
+    )
+    parser.add_argument(
+        "--no-journal",
+        action="store_true",
+        default=_sub_default(top, False),
+        help="keep nothing on disk (the journal lives in memory)",
+    )
 
 
 def _speed(parser: argparse.ArgumentParser, default: float) -> None:
@@ -43,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Supervise AI customer-support agents: live floor, handoff, approvals and review.",
     )
     parser.add_argument("--version", action="version", version=f"hitl-console {__version__} (engine: {ENGINE_BUILD})")
-    _common(parser)
-    _console_options(parser)
+    _common(parser, top=True)
+    _console_options(parser, top=True)
     parser.add_argument(
         "--feed",
         action="append",
@@ -80,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("record", help="record a feed to a .jsonl/.msgpack file (optionally .gz)")
     _common(p)
     p.add_argument("--feed", required=True, metavar="URL")
-    p.add_argument("--token-env", metavar="VAR")
+    p.add_argument("--token-env", metavar="VAR", default=argparse.SUPPRESS)
     p.add_argument("-o", "--output", required=True, metavar="FILE")
     p.add_argument("--max-events", type=int, metavar="N")
     p.add_argument("--idle-exit", type=float, metavar="S", help="stop after S seconds without an event")
@@ -89,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-feed", help="validate a feed or a file and list what it rejected")
     _common(p)
     p.add_argument("target", metavar="URL|FILE")
-    p.add_argument("--token-env", metavar="VAR")
+    p.add_argument("--token-env", metavar="VAR", default=argparse.SUPPRESS)
     p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="for live feeds: how long to listen")
     p.add_argument("--json", action="store_true")
 
@@ -108,7 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--from", dest="sources", action="append", required=True, metavar="URL", help="a feed (ws://, http://, a file, a configured name); repeatable")
     p.add_argument("--to", required=True, metavar="URL", help="nats://HOST:4222[,HOST2:4222]/STREAM[?control=SUBJECT]")
-    p.add_argument("--token-env", metavar="VAR", help="environment variable with the bearer token of the --from feeds")
+    p.add_argument(
+        "--token-env",
+        metavar="VAR",
+        default=argparse.SUPPRESS,
+        help="environment variable with the bearer token of the --from feeds",
+    )
     p.add_argument("--nats-token-env", metavar="VAR", help="environment variable with the NATS token (default HITL_NATS_TOKEN)")
     p.add_argument("--replicas", type=int, default=1, metavar="N", help="stream replicas when the bridge creates it (3 on a cluster)")
     p.add_argument("--fast", action="store_true", help="recordings: as fast as possible")
@@ -116,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="metrics, containment by topic, worst conversations, triggers")
     _common(p)
     p.add_argument("files", nargs="*", metavar="FILE")
-    p.add_argument("--journal", nargs="?", const="", default=None, metavar="FILE", help="read the journal (default path if no FILE)")
+    p.add_argument("--journal", nargs="?", const="", default=argparse.SUPPRESS, metavar="FILE", help="read the journal (default path if no FILE)")
     p.add_argument("--since", metavar="WHEN", help="ISO date/time or a duration such as 24h, 7d")
     p.add_argument("--format", choices=["text", "md", "json"], default="text")
 
@@ -131,12 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     rsub = p.add_subparsers(dest="review_command", metavar="ACTION", required=True)
     rp = rsub.add_parser("export", help="JSONL of reviewed examples")
     _common(rp)
-    rp.add_argument("--journal", metavar="FILE")
+    rp.add_argument("--journal", metavar="FILE", default=argparse.SUPPRESS)
     rp.add_argument("--since", metavar="WHEN")
     rp.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
     rp = rsub.add_parser("queue", help="list a review queue")
     _common(rp)
-    rp.add_argument("--journal", metavar="FILE")
+    rp.add_argument("--journal", metavar="FILE", default=argparse.SUPPRESS)
     rp.add_argument("--role", metavar="ROLE")
     rp.add_argument("files", nargs="*", metavar="FILE", help="recordings to score (default: the journal)")
 

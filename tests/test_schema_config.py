@@ -207,3 +207,34 @@ def test_demo_and_replay_never_get_the_production_journal(tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UsageError):  # the same file, named relatively
         journal_for(Plan("replay", []), args(journal="prod.sqlite3"), configured)
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--config", "F.toml", "analyze", "x.jsonl"], {"config": "F.toml"}),
+        (["analyze", "--config", "G.toml", "x.jsonl"], {"config": "G.toml"}),
+        (["--no-journal", "--agent", "zed", "demo"], {"no_journal": True, "agent": "zed"}),
+        (["--agent", "zed", "demo", "--agent", "amy"], {"agent": "amy"}),  # the later, nearer one wins
+        (["--journal", "j.db", "report"], {"journal": "j.db"}),
+        (["report"], {"journal": None, "config": None}),
+        (["--config", "F.toml", "review", "queue"], {"config": "F.toml"}),
+        (["--token-env", "TOK", "check-feed", "ws://127.0.0.1:1"], {"token_env": "TOK"}),
+    ],
+)
+def test_options_before_the_subcommand_are_honoured(argv: list[str], expected: dict[str, Any]) -> None:
+    from hitl_console.cli import build_parser
+
+    args = vars(build_parser().parse_args(argv))
+    assert {key: args[key] for key in expected} == expected
+
+
+def test_a_config_given_before_the_subcommand_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[signals]\nsentimnet = 'rules'\n", encoding="utf-8")
+    sample = tmp_path / "empty.jsonl"
+    sample.write_text("", encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(bad), "analyze", str(sample)])
+    assert exited.value.code == 2
+    assert "sentimnet" in capsys.readouterr().err
