@@ -157,3 +157,35 @@ async def test_check_feed_unreachable_live_feed_exits_2(capsys):
         port = sock.getsockname()[1]
     assert await run_cli("check-feed", f"http://127.0.0.1:{port}", "--timeout", "0.5") == 2
     assert "could not read" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+async def test_record_stopped_by_a_signal_finishes_the_file_and_prints_the_summary(tmp_path, signame):
+    """``kill`` (a service manager) and a closed SSH session end a recording
+    like Ctrl-C: a complete ``.gz`` and the summary, not a truncated file."""
+    import os
+    import signal
+    import sys
+
+    out = tmp_path / "rec.jsonl.gz"
+    async with WsFeedServer(make_events(20)) as server:  # sends 20, then stays open
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "hitl_console.cli", "record", "--feed", server.url, "-o", str(out),
+            stderr=asyncio.subprocess.PIPE, env={**os.environ, "HITL_CONSOLE_DATA_DIR": str(tmp_path / "data")},
+        )
+        try:
+            for _ in range(200):  # bounded: the recorder flushes every second
+                if len(server.connections) and out.exists() and out.stat().st_size > 0:
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.3)
+            process.send_signal(getattr(signal, signame))
+            _, err = await asyncio.wait_for(process.communicate(), 15)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    assert process.returncode == 0
+    assert "20 events written" in err.decode()
+    assert seqs(out) == list(range(1, 21))  # the gzip stream is complete: every record reads back

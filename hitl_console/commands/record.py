@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -113,6 +114,8 @@ async def _record(client: FeedClient, writer: RecordingWriter, max_events: int |
         if max_events is not None and writer.count >= max_events:
             done.set()
 
+    loop = asyncio.get_running_loop()
+    stop_signals = _stop_on_signals(loop, done)
     task = asyncio.create_task(client.run(on_output))
     last_flush = time.monotonic()
     tick = 0.1 if idle_exit is None else min(0.1, idle_exit / 4)
@@ -126,9 +129,25 @@ async def _record(client: FeedClient, writer: RecordingWriter, max_events: int |
             if idle_exit is not None and now - last_event >= idle_exit:
                 break
     finally:
+        for signum in stop_signals:
+            loop.remove_signal_handler(signum)
         await client.stop()
         status = await asyncio.wait_for(task, timeout=10)
     return status
+
+
+def _stop_on_signals(loop: asyncio.AbstractEventLoop, done: asyncio.Event) -> list[int]:
+    """SIGTERM (a service manager, ``kill``) and SIGHUP (a closed SSH session)
+    end a recording as Ctrl-C does: the file is finished and the summary
+    printed, instead of a truncated ``.gz`` and nothing said."""
+    installed: list[int] = []
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(signum, done.set)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such signal here
+            continue
+        installed.append(signum)
+    return installed
 
 
 def _summary(status: FeedStatus, writer: RecordingWriter, output: Path) -> int:
