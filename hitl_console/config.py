@@ -228,7 +228,7 @@ class SignalsConfig(_Section):
 
 
 class Config(_Section):
-    agent: Annotated[str, Field(min_length=1)] | None = None
+    agent: Annotated[str, Field(min_length=1, pattern=r"\S")] | None = None
     feeds: list[FeedConfig] = Field(default_factory=list)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     topics: TopicRules = Field(default_factory=TopicRules)

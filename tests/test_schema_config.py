@@ -238,3 +238,17 @@ def test_a_config_given_before_the_subcommand_is_read(tmp_path: Path, capsys: py
         main(["--config", str(bad), "analyze", str(sample)])
     assert exited.value.code == 2
     assert "sentimnet" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("agent", ["", "  "])
+def test_the_console_refuses_a_blank_agent(agent: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--no-journal", "--agent", agent, "demo"]) == 2
+    assert "--agent must name someone" in capsys.readouterr().err
+
+
+def test_fail_masks_secrets_a_message_quotes(capsys: pytest.CaptureFixture[str]) -> None:
+    from hitl_console.commands.common import fail
+
+    assert fail("cannot reach wss://ops:hunter2@feed.example/x?token=abc123456#access_token=zzz999999", 2) == 2
+    err = capsys.readouterr().err
+    assert "hunter2" not in err and "abc123456" not in err and "zzz999999" not in err and "feed.example" in err

@@ -287,3 +287,15 @@ def test_simulate_run_output(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
 async def _until(predicate: Any) -> None:
     while not predicate():
         await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("agent", ["", "   "])
+async def test_a_blank_agent_is_refused_and_nobody_holds_the_chat(sim: SimulatorServer, agent: str) -> None:
+    """The agent name is the console's claim of who acts (docs/deployment.md,
+    trust model): a blank one would leave a chat "held by " nobody."""
+    cid = sim.platform.open_conversations()[0].conversation_id
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        response = await client.post(sim.http_url + "/control", json={"v": 1, "op": "takeover", "request_id": "b1", "agent": agent, "conversation_id": cid})
+    ack = response.json()
+    assert ack["ok"] is False and ack["request_id"] == "b1" and "agent" in ack["error"]
+    assert sim.platform.conversations[cid].holder is None

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from hitl_console.config import Config, ConfigError, load_config
+from hitl_console.redaction import redact
 
 
 def config_or_exit(args: argparse.Namespace) -> Config:
@@ -19,5 +20,6 @@ def config_or_exit(args: argparse.Namespace) -> Config:
 
 
 def fail(message: str, status: int = 1) -> int:
-    print(f"hitl-console: {message}", file=sys.stderr)
+    """One line on stderr, secrets masked: messages often quote a feed's URL."""
+    print(f"hitl-console: {redact(message)}", file=sys.stderr)
     return status

@@ -165,6 +165,10 @@ def run(args: argparse.Namespace) -> int:
         journal_path = journal_for(plan, args, config)
     except UsageError as error:
         return fail(str(error), EXIT_USAGE)
+    override = getattr(args, "agent", None)
+    agent = config.agent_name(override)
+    if (override is not None and not override.strip()) or not agent.strip():
+        return fail("--agent must name someone: it is who the platform is told holds a chat", EXIT_USAGE)
     if not _on_a_terminal():
         return fail(
             "the console needs a terminal: it draws on stderr, which is redirected or not a TTY "
@@ -176,7 +180,6 @@ def run(args: argparse.Namespace) -> int:
     from hitl_console.live import LiveSession
     from hitl_console.store.journal import Journal, JournalError
 
-    agent = config.agent_name(getattr(args, "agent", None))
     try:
         # lock: one console writes a journal (a second one would journal every alert twice)
         journal = Journal(journal_path, retention_days=config.journal.retention_days, lock=journal_path != ":memory:")

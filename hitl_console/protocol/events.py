@@ -45,6 +45,8 @@ Timestamp = Annotated[float, Field(ge=TS_MIN, lt=TS_MAX)]
 Seq = Annotated[int, Field(ge=SEQ_MIN, le=SEQ_MAX)]
 """A feed's sequence number, inside [SEQ_MIN, SEQ_MAX]."""
 Epoch = Annotated[str, Field(min_length=1, max_length=128)]
+AgentName = Annotated[str, Field(min_length=1, max_length=128, pattern=r"\S")]
+"""Who a command acts for: never blank, so no chat is ever "held by " nobody."""
 """Names one seq numbering of a feed (extension, see docs/protocol-extensions.md)."""
 
 
@@ -240,7 +242,7 @@ event_adapter: TypeAdapter[ConversationEvent] = TypeAdapter(ConversationEvent)
 class _Command(_Wire):
     v: Literal[1] = 1
     request_id: str
-    agent: str
+    agent: AgentName
     conversation_id: str
 
 
