@@ -165,6 +165,9 @@ class AlertConfig(_Section):
     containment_drop: float = Field(default=0.15, gt=0)
     trigger_spike: float = Field(default=2.0, gt=1)
     silent_feed_s: float = Field(default=30.0, gt=0)
+    feed_down_s: float = Field(default=5.0, gt=0)
+    """A feed unreachable, lost or sending only rejected frames this long alerts
+    (critical) and its conversations are marked stale (``analysis.feed_health``)."""
     webhook_url: str | None = None
     webhook_retries: int = Field(default=3, ge=0, le=10)
     webhook_min_level: Literal["info", "warning", "critical"] = "warning"

@@ -57,13 +57,14 @@ from hitl_console.analysis.metrics import (
     ratio,
 )
 from hitl_console.analysis.timewin import TimeWindow
+from hitl_console.analysis.feed_health import FeedHealth
 from hitl_console.analysis.trends import TrendWatcher
 from hitl_console.analysis.webhook import WebhookSender
 from hitl_console.config import Config
-from hitl_console.engine.alerts import Alert, Kind, Level
+from hitl_console.engine.alerts import Alert, Condition, Level
 from hitl_console.engine.engine import SignalEngine, tune_gc
 from hitl_console.engine.state import ConversationState, EngineUpdate, TriggerHit
-from hitl_console.feeds.base import CommandResult, ConnectionState, FeedOutput, FeedStatus
+from hitl_console.feeds.base import CommandResult, FeedOutput, FeedStatus
 from hitl_console.feeds.hub import FeedHub, FeedSpec, default_name
 from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.protocol.events import AnyCommand, Approve, Deny, End, Outcome, Release, Send, Takeover
@@ -112,25 +113,6 @@ TRIGGER_LEVELS: dict[str, Level] = {
 at stake needs eyes now; a low-confidence answer is worth a glance."""
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """A state of the floor that deserves one alert while it lasts.
-
-    A watcher reports the conditions that are true *now*; the session raises
-    an :class:`Alert` the first time a ``key`` appears and re-arms it once the
-    watcher stops reporting it, so a condition that stays true is alerted once.
-    """
-
-    key: str
-    level: Level
-    kind: Kind
-    text: str
-    conversation_id: str | None = None
-    figures: Mapping[str, float | int | str | bool] | None = None
-    """Plain figures behind the condition (rate, counts, feed name): what the
-    webhook may send instead of the text, which can quote customers."""
-
-
 Watcher = Callable[["LiveSession", float], Iterable[Condition]]
 """``watcher(session, now) -> conditions true now``; called once a second."""
 
@@ -152,6 +134,8 @@ class FloorFigures:
     * ``open_alerts``: alerts not acknowledged; ``pending_approvals``: open approval requests.
     * ``lag_s``: the worst feed lag; ``events_per_s``: over the last ten seconds.
     * ``total_seen``: conversations the session knows (restored and live); ``ended``: of those, ended.
+    * Conversations of a stale feed (``stale_feeds``) are left out of ``active``,
+      ``waiting``, ``held``, ``avg_sentiment`` and ``pending_approvals``, and counted in ``stale``.
     """
 
     active: int
@@ -172,6 +156,10 @@ class FloorFigures:
     window_covered: bool = True
     """Whether the data reaches back over the window (``analysis.metrics.window_covered``);
     until it does the rate is shown but not judged, like the band alert."""
+    stale: int = 0
+    """Open conversations of stale feeds (down, failed, rejecting, silent): not in ``active``."""
+    stale_feeds: frozenset[str] = frozenset()
+    """Those feeds, by name (``analysis.feed_health``)."""
 
 
 @dataclass(slots=True)
@@ -301,7 +289,9 @@ class LiveSession:
         self._listeners: list[Callable[[SessionChange], None]] = []
         self.trends = TrendAlerts(TrendWatcher(config.alerts))
         """The trend rules, plugged in as a watcher (see :class:`TrendAlerts`)."""
-        self._watchers: list[Watcher] = [_watch_escalation_rate, _watch_feeds, self.trends]
+        self.feed_health = FeedHealth(config.alerts)
+        """The feed rules (``analysis.feed_health``): alerts, and which feeds are stale."""
+        self._watchers: list[Watcher] = [_watch_escalation_rate, _watch_feed_health, self.trends]
         self._conditions: set[str] = set()
         self._pending = SessionChange()
         self._dirty = asyncio.Event()
@@ -833,7 +823,11 @@ class LiveSession:
         now = self.clock() if now is None else now
         window_start = now - self.config.alerts.window_s
         conversations = list(self.engine.conversations.values())
-        active = [c for c in conversations if not c.ended]
+        stale_feeds = self.feed_health.stale_feeds
+        open_ = [c for c in conversations if not c.ended]
+        # A stale feed's conversations are frozen at what was last heard: counting
+        # them as active (or waiting) would show a floor that is not there.
+        active = [c for c in open_ if c.feed not in stale_feeds] if stale_feeds else open_
         ended_recent = escalation_sample(conversations, window_start)
         sentiments = [s for c in active if (s := c.last_sentiment) is not None]
         statuses = self.statuses()
@@ -854,6 +848,8 @@ class LiveSession:
             ended=len(conversations) - len(active),
             escalation_sample=len(ended_recent),
             window_covered=window_covered(conversations, window_start, now),
+            stale=len(open_) - len(active),
+            stale_feeds=stale_feeds,
         )
 
     def _events_per_s(self) -> float:
@@ -986,37 +982,9 @@ def _watch_escalation_rate(session: LiveSession, now: float) -> list[Condition]:
     return []
 
 
-def _watch_feeds(session: LiveSession, now: float) -> list[Condition]:
-    """Feeds that failed, or that are connected but sent nothing (not even a
-    heartbeat) for ``alerts.silent_feed_s``: a silent feed looks exactly like
-    a quiet floor, which is why it needs an alert."""
-    conditions = []
-    limit = session.config.alerts.silent_feed_s
-    for status in session.statuses():
-        if status.state is ConnectionState.FAILED:
-            detail = f": {status.detail}" if status.detail else ""
-            conditions.append(
-                Condition(
-                    f"feed_failed:{status.name}",
-                    "critical",
-                    "feed",
-                    f"feed {status.name} failed{detail}",
-                    figures={"feed": status.name},
-                )
-            )
-        elif status.state is ConnectionState.LIVE:
-            silent = status.silent_for
-            if silent is not None and silent > limit:
-                conditions.append(
-                    Condition(
-                        f"feed_silent:{status.name}",
-                        "warning",
-                        "feed",
-                        f"feed {status.name} silent for {silent:.0f}s (no events or heartbeats)",
-                        figures={"feed": status.name, "silent_s": round(silent, 1)},
-                    )
-                )
-    return conditions
+def _watch_feed_health(session: LiveSession, now: float) -> list[Condition]:
+    """Every feed failure a supervisor must know about (``analysis.feed_health``)."""
+    return session.feed_health.check(session.statuses())
 
 
 ESCALATION_BAND_KEYS = frozenset({"escalation_rate_high", "escalation_rate_low"})
@@ -1037,7 +1005,7 @@ class TrendAlerts:
 
     The rules run every ``interval_s`` seconds (monotonic: a replay's clock
     jumps); in between the latched set is reported unchanged. Feed health is
-    left to :func:`_watch_feeds` (no feeds are passed to the rules) and the
+    left to :mod:`~hitl_console.analysis.feed_health` and the
     escalation band to :func:`_watch_escalation_rate` (``skip``): the same
     condition from two watchers would be one key with two owners, each able
     to re-arm it behind the other's back.

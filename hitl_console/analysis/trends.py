@@ -3,7 +3,8 @@
 A trigger tells a supervisor about one conversation; these tell them the
 floor as a whole is changing: escalations out of band, a topic's
 containment dropping, customers getting angrier, one trigger kind spiking
-(often a broken tool or a new kind of question), a feed gone silent.
+(often a broken tool or a new kind of question). Feed health has its own
+home, :mod:`hitl_console.analysis.feed_health`.
 
 Windows: *recent* is ``[now - window_s, now)``; *baseline* is the
 ``baseline_s`` before it, ``[now - window_s - baseline_s, now - window_s)``,
@@ -17,7 +18,7 @@ conversations (or customer turns) in a window; a topic needs
 needs ``min_trigger_count`` firings.
 
 Once only: each condition has a key (``escalation_rate_high``,
-``containment_drop:billing``, ``feed_silent:prod``, ...). A key that is
+``containment_drop:billing``, ...). A key that is
 true raises one alert; it re-arms when the condition is checked and found
 false. A condition that cannot be judged (too little data) neither alerts
 nor re-arms, so a quiet minute does not make a persisting problem alert again.
@@ -40,11 +41,6 @@ from hitl_console.analysis.metrics import (
 from hitl_console.config import AlertConfig
 from hitl_console.engine.alerts import Alert, Level
 from hitl_console.engine.state import TRIGGER_KINDS, ConversationState
-from hitl_console.feeds.base import ConnectionState, FeedStatus
-
-SILENT_STATES = frozenset({ConnectionState.LIVE, ConnectionState.CONNECTING, ConnectionState.RECONNECTING})
-"""States in which a feed is expected to send something (a paused or finished replay is quiet on purpose)."""
-
 
 @dataclass(slots=True)
 class _Finding:
@@ -87,7 +83,6 @@ class TrendWatcher:
         self,
         conversations: Iterable[ConversationState],
         now: float,
-        feeds: Sequence[FeedStatus] = (),
     ) -> list[Alert]:
         """New alerts for conditions that became true since the last check."""
         states = list(conversations)
@@ -95,7 +90,6 @@ class TrendWatcher:
         judged: set[str] = set()
         for rule in (self._escalation, self._containment, self._sentiment, self._triggers):
             rule(states, now, findings, judged)
-        self._feeds(feeds, now, findings, judged)
 
         true_keys = {f.key for f in findings}
         # Re-arm what was judged and found false.
@@ -242,26 +236,3 @@ class TrendWatcher:
                     )
                 )
 
-    def _feeds(self, feeds: Sequence[FeedStatus], now: float, out: list[_Finding], judged: set[str]) -> None:
-        for feed in feeds:
-            silent_key = f"feed_silent:{feed.name}"
-            failed_key = f"feed_failed:{feed.name}"
-            judged.update({silent_key, failed_key})
-            if feed.state is ConnectionState.FAILED:
-                out.append(
-                    _Finding(failed_key, "critical", "feed", f"Feed {feed.name} failed: {feed.detail or 'no detail'}", {"feed": feed.name})
-                )
-                continue
-            if feed.state not in SILENT_STATES or feed.last_frame_at is None:
-                continue
-            silent = now - feed.last_frame_at
-            if silent > self.config.silent_feed_s:
-                out.append(
-                    _Finding(
-                        silent_key,
-                        "critical",
-                        "feed",
-                        f"Feed {feed.name} has been silent for {silent:.0f} s (no event or heartbeat)",
-                        {"feed": feed.name, "silent_s": round(silent, 1)},
-                    )
-                )

@@ -10,6 +10,7 @@ the journal and the webhook handle them alike.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -43,3 +44,22 @@ class Alert:
             "conversation_id": self.conversation_id,
             "key": self.key,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A state of the floor that deserves one alert while it lasts.
+
+    A watcher reports the conditions that are true *now*; the session raises
+    an :class:`Alert` the first time a ``key`` appears and re-arms it once the
+    watcher stops reporting it, so a condition that stays true is alerted once.
+    """
+
+    key: str
+    level: Level
+    kind: Kind
+    text: str
+    conversation_id: str | None = None
+    figures: Mapping[str, float | int | str | bool] | None = None
+    """Plain figures behind the condition (rate, counts, feed name): what the
+    webhook may send instead of the text, which can quote customers."""

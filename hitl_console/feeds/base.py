@@ -12,6 +12,9 @@ one small :class:`FeedSource`, and nothing in the engine changes.
 from __future__ import annotations
 
 import enum
+import errno
+import socket
+import ssl
 import time
 import urllib.parse
 from abc import ABC, abstractmethod
@@ -48,6 +51,37 @@ class ConnectionState(enum.Enum):
     FINISHED = "finished"
     FAILED = "failed"
     STOPPED = "stopped"
+
+
+_ERRNO_WORDS = {
+    errno.ECONNREFUSED: "connection refused (nothing listens there, or a firewall says no)",
+    errno.ECONNRESET: "connection reset by the other side",
+    errno.ETIMEDOUT: "timed out",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+    errno.EADDRNOTAVAIL: "address not available",
+}
+
+
+def network_reason(error: BaseException) -> str:
+    """Why a connection failed, in the words a supervisor reads in an alert:
+    "connection refused", "host not found", "TLS: certificate verify failed",
+    instead of ``[Errno 111] Connect call failed ('10.0.0.5', 443)``. Looks
+    through wrapped causes (httpx wraps the OSError)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError):
+            return f"TLS: {getattr(current, 'reason', None) or current}"
+        if isinstance(current, socket.gaierror):
+            return "host not found (DNS)"
+        if isinstance(current, OSError) and current.errno in _ERRNO_WORDS:
+            return _ERRNO_WORDS[current.errno]
+        if isinstance(current, TimeoutError):
+            return "timed out"
+        current = current.__cause__ or current.__context__
+    return str(error) or type(error).__name__
 
 
 @dataclass(slots=True)

@@ -25,6 +25,7 @@ from hitl_console.feeds.base import (
     Frame,
     LineSplitter,
     NotConnected,
+    network_reason,
     check_url,
     install_redacting_filter,
     redact,
@@ -173,6 +174,8 @@ class HttpSource(FeedSource):
                             yield frame
         except httpx.InvalidURL as error:
             raise FeedFailed(self._clean(f"{self.url}: not a valid URL ({error})")) from None
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            raise ConnectionError(self._clean(f"cannot connect to {self.url}: {network_reason(error)}")) from None
         except httpx.HTTPError as error:
             raise ConnectionError(self._clean(f"{type(error).__name__}: {error or 'connection failed'}")) from None
         raise ConnectionError("the feed ended the stream")
@@ -203,7 +206,7 @@ class HttpSource(FeedSource):
                 self._control_url, content=command_json(command), headers={"Content-Type": "application/json"}
             )
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-            raise NotConnected(self._clean(f"cannot reach {self.url}: {error or type(error).__name__}")) from None
+            raise NotConnected(self._clean(f"cannot reach {self.url}: {network_reason(error)}")) from None
         except httpx.TimeoutException:
             raise TimeoutError from None
         except httpx.HTTPError as error:

@@ -21,7 +21,7 @@ from websockets.exceptions import (
     WebSocketException,
 )
 
-from hitl_console.feeds.base import FeedFailed, FeedSource, check_url, Frame, NotConnected, RedactingLogger, redact, safe_url
+from hitl_console.feeds.base import FeedFailed, FeedSource, check_url, Frame, NotConnected, RedactingLogger, network_reason, redact, safe_url
 from hitl_console.protocol.decode import MAX_FRAME_BYTES
 from hitl_console.protocol.events import Ack, AnyCommand, command_json
 
@@ -108,7 +108,7 @@ class WebSocketSource(FeedSource):
         except (InvalidHandshake, WebSocketException) as error:
             raise ConnectionError(self._clean(f"{type(error).__name__}: {error}")) from None
         except (OSError, TimeoutError) as error:
-            raise ConnectionError(self._clean(f"cannot connect to {self.url}: {error or type(error).__name__}")) from None
+            raise ConnectionError(self._clean(f"cannot connect to {self.url}: {network_reason(error)}")) from None
         finally:
             self._ws = None
         raise ConnectionError(f"the feed closed the connection (code {code})")

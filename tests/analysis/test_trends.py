@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from hitl_console.analysis.trends import TrendWatcher
 from hitl_console.config import AlertConfig
-from hitl_console.feeds.base import ConnectionState, FeedStatus
 
 from .helpers import T0, make_state
 
@@ -88,16 +87,3 @@ def test_trigger_spike():
     assert watcher.figures["trigger_spike:loop"]["count"] == 12
 
 
-def test_silent_and_failed_feed_rearm():
-    watcher = TrendWatcher(CFG)
-    live = FeedStatus(name="prod", url="ws://x", state=ConnectionState.LIVE, last_frame_at=NOW - 45)
-    paused = FeedStatus(name="replay", url="f.jsonl", state=ConnectionState.PAUSED, last_frame_at=NOW - 999)
-    alerts = watcher.check([], NOW, [live, paused])
-    assert [(a.key, a.level, a.kind) for a in alerts] == [("feed_silent:prod", "critical", "feed")]
-    assert watcher.check([], NOW, [live, paused]) == []
-    live.last_frame_at = NOW - 1
-    assert watcher.check([], NOW, [live]) == []
-    live.last_frame_at = NOW - 60
-    assert [a.key for a in watcher.check([], NOW, [live])] == ["feed_silent:prod"]
-    failed = FeedStatus(name="b", url="ws://y", state=ConnectionState.FAILED, detail="401")
-    assert [a.key for a in watcher.check([], NOW, [failed])] == ["feed_failed:b"]

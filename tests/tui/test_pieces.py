@@ -179,3 +179,17 @@ def test_key_flood_guard_drops_what_no_person_types_and_says_when_to_leave() -> 
     # calm again: a person's keys count after the flood has stopped
     later = start + 60
     assert guard.admit(later) and guard.flooding_since is None
+
+
+def test_the_header_counts_stale_conversations_of_a_feed_that_is_down() -> None:
+    from dataclasses import replace
+
+    from hitl_console.tui.widgets.figures import figure_chips
+
+    from .fixtures import FakeSession, floor_states
+
+    figures = FakeSession(floor_states()).figures()
+    plain = " ".join(c.plain for c in figure_chips(figures, "live"))
+    assert "Stale" not in plain
+    down = replace(figures, stale=3, stale_feeds=frozenset({"test"}))
+    assert "Stale 3 (feed down)" in " ".join(c.plain for c in figure_chips(down, "live"))
