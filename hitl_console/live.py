@@ -47,17 +47,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
+from hitl_console.analysis.feed_health import FeedHealth
 from hitl_console.analysis.metrics import (
     Metrics,
-    assess_escalation_rate,
     compute_metrics,
     escalation_sample,
     is_contained,
-    window_covered,
+    judge_escalation,
     ratio,
+    window_covered,
 )
 from hitl_console.analysis.timewin import TimeWindow
-from hitl_console.analysis.feed_health import FeedHealth
 from hitl_console.analysis.trends import TrendWatcher
 from hitl_console.analysis.webhook import WebhookSender
 from hitl_console.config import Config
@@ -917,23 +917,23 @@ class LiveSession:
         the session clock (all of them when None), with the verdicts of the
         review store for escalation accuracy.
 
-        Only verdicts given since the window opened are read: a verdict always
-        comes after its conversation started, so older ones cannot matter.
+        Every verdict is read: they are keyed by conversation and only the
+        window's conversations count, so this is exact whatever clock a
+        verdict was stamped with (a replay's or the demo's clock is not the
+        wall clock; filtering by time made "all" say "no verdicts yet" while
+        "1 h" counted two).
         """
         conversations = list(self.engine.conversations.values())
         if window_s is not None:
             if window_s <= 0:
                 raise ValueError("window_s must be positive")
-            start = self.clock() - window_s
-            window = TimeWindow(start, None)
-            since: float | None = start
+            window = TimeWindow(self.clock() - window_s, None)
         else:
             window = TimeWindow()
-            since = min((c.started_ts for c in conversations if c.started_ts), default=None)
         return compute_metrics(
             conversations,
             window=window,
-            verdicts=self.escalation_verdicts(since),
+            verdicts=self.escalation_verdicts(None),
             alerts=self.config.alerts,
         )
 
@@ -962,10 +962,10 @@ def _watch_escalation_rate(session: LiveSession, now: float) -> list[Condition]:
     window_start = now - alerts.window_s
     conversations = session.engine.conversations.values()
     recent = escalation_sample(conversations, window_start)
-    if len(recent) < alerts.min_conversations or not window_covered(conversations, window_start, now):
-        return []
-    rate = sum(1 for c in recent if c.escalated) / len(recent)
-    assessment = assess_escalation_rate(rate, alerts)
+    rate = ratio(sum(1 for c in recent if c.escalated), len(recent))
+    assessment = judge_escalation(rate, len(recent), window_covered(conversations, window_start, now), alerts)
+    if rate is None or assessment.status not in ("too_high", "too_low"):
+        return []  # too few, warming up, or inside the band: the floor shows the same reading
     minutes = alerts.window_s / 60
     figures = {
         "rate": round(rate, 4),

@@ -259,6 +259,35 @@ async def test_takeover_verdicts_are_stored_and_counted_in_escalation_accuracy(f
         journal.close()
 
 
+async def test_all_and_a_window_count_the_same_verdicts_whatever_the_feed_clock(fake_hub: type[FakeHub], tmp_path: Path) -> None:
+    """The demo's and a replay's clock is not the wall clock a verdict is stamped
+    with: "all" once said "no verdicts yet" while "1 h" said "2 verdicts"."""
+    journal = Journal(tmp_path / "j.sqlite3")
+    session = session_with(journal, Config())
+    await session.start()
+    try:
+        hub = fake_hub.instances[-1]
+        ahead = time.time() + 2 * 3600  # the feed's clock runs two hours ahead of this machine's
+        for i, cid in enumerate(("h-1", "h-2")):
+            seq = 1 + 3 * i
+            hub.emit(
+                "prod",
+                [
+                    started(cid, seq, ahead - 120),
+                    say(cid, seq + 1, "customer", "Let me talk to a human agent please", ahead - 119),
+                    ConversationEnded(type="conversation.ended", seq=seq + 2, ts=ahead - 100, conversation_id=cid, outcome="resolved", resolved_by="human"),
+                ],
+            )
+        session.record_takeover_verdict("h-1", True)
+        session.record_takeover_verdict("h-2", True)
+        hour, everything = session.metrics(window_s=3600), session.metrics()
+        assert hour.accuracy_verdicts == everything.accuracy_verdicts == 2
+        assert hour.escalation_rate == everything.escalation_rate == 1.0
+    finally:
+        await session.stop()
+        journal.close()
+
+
 async def test_reviews_is_created_once_and_lazily(fake_hub: type[FakeHub]) -> None:
     session = session_with(Journal(":memory:"), Config())
     assert session._reviews is None

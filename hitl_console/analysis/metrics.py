@@ -9,8 +9,11 @@ all read these same definitions, so a figure means one thing everywhere.
 Definitions (also printed by the report, so nobody has to guess):
 
 * **escalated**: a human was asked for or took over (``state.escalated``).
-* **escalation rate**: escalated / conversations started in the window.
-  Judged against a band: below 3% the AI probably misses cases that needed a
+* **escalation rate**: of the conversations that started in the window and
+  ended, the share escalated (a running one may yet escalate; the floor and
+  the band alert use the same definition, :func:`escalation_sample`). Not
+  judged with fewer than ``min_conversations`` ended, nor while the data does
+  not reach back over the window (:func:`judge_escalation`). Judged against a band: below 3% the AI probably misses cases that needed a
   person, above 30% it swamps the humans, 10-20% is typical
   (``AlertConfig.escalation_band`` / ``typical_band``).
 * **escalation accuracy**: of escalated conversations that have a verdict
@@ -111,8 +114,37 @@ class BandAssessment:
     band: tuple[float, float]
     typical: tuple[float, float]
     status: str
-    """``unknown`` | ``too_low`` | ``low`` | ``typical`` | ``high`` | ``too_high``."""
+    """``unknown`` | ``too_low`` | ``low`` | ``typical`` | ``high`` | ``too_high``;
+    :func:`judge_escalation` adds ``too_few`` and ``warming_up``."""
     message: str
+
+
+def judge_escalation(
+    rate: float | None,
+    sample: int,
+    covered: bool = True,
+    alerts: AlertConfig | None = None,
+) -> BandAssessment:
+    """The one reading of an escalation rate that the floor, the metrics screen
+    and the band alert share: :func:`assess_escalation_rate`, unless the rate
+    cannot be judged yet. With fewer than ``alerts.min_conversations`` ended
+    conversations it is ``too_few``; while the data does not reach back over
+    the window it is ``warming_up`` (see :func:`window_covered`)."""
+    alerts = alerts or AlertConfig()
+    assessment = assess_escalation_rate(rate, alerts)
+    if rate is None:
+        return assessment
+    if sample < alerts.min_conversations:
+        return BandAssessment(
+            rate, assessment.band, assessment.typical, "too_few",
+            f"{rate:.1%} of {sample} ended conversations: too few to judge (the band needs {alerts.min_conversations})",
+        )
+    if not covered:
+        return BandAssessment(
+            rate, assessment.band, assessment.typical, "warming_up",
+            f"{rate:.1%}: warming up (the data does not reach back over the window yet)",
+        )
+    return assessment
 
 
 def assess_escalation_rate(rate: float | None, alerts: AlertConfig | None = None) -> BandAssessment:
@@ -206,6 +238,8 @@ class Metrics:
     trigger_escalated: dict[str, int]
     """Of those, how many were escalated."""
     topics_called_out: list[str] = field(default_factory=list)
+    escalated_ended: int = 0
+    """Escalated conversations among the ``ended`` ones: the rate's numerator."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -390,7 +424,15 @@ def compute_metrics(
     n = len(states)
     ended = [c for c in states if c.ended]
     escalated = [c for c in states if c.escalated]
-    rate = ratio(len(escalated), n)
+    # The rate over ended conversations, as on the floor (escalation_sample):
+    # one that is still running may yet escalate.
+    escalated_ended = sum(1 for c in ended if c.escalated)
+    rate = ratio(escalated_ended, len(ended))
+    if window.start is not None:
+        latest = max((c.last_ts for c in everything), default=window.start)
+        covered = window_covered(everything, window.start, window.end if window.end is not None else latest)
+    else:
+        covered = True
 
     needed = [v for c in escalated if (v := verdicts.get((c.feed, c.feed_id))) is not None]
     accuracy = ratio(sum(needed), len(needed))
@@ -430,7 +472,8 @@ def compute_metrics(
         ended=len(ended),
         escalated=len(escalated),
         escalation_rate=rate,
-        escalation_band=assess_escalation_rate(rate, alerts),
+        escalation_band=judge_escalation(rate, len(ended), covered, alerts),
+        escalated_ended=escalated_ended,
         escalation_accuracy=accuracy,
         accuracy_verdicts=len(needed),
         missed_escalations=missed,

@@ -14,6 +14,22 @@ from hitl_console.text import one_line
 DASH = "\N{EN DASH}"
 
 
+ESCALATION_READING: dict[str, tuple[str, str]] = {
+    "too_low": ("LOW", "$text-error bold"),
+    "low": ("low", "$text-warning"),
+    "typical": ("typical", "$text-success"),
+    "high": ("high", "$text-warning"),
+    "too_high": ("HIGH", "$text-error bold"),
+    "too_few": ("too few", "dim"),
+    "warming_up": ("warming up", "dim"),
+    "unknown": ("", "dim"),
+}
+"""Word and style of each ``analysis.metrics.judge_escalation`` status: the
+floor's header and the metrics screen say the same thing about the same rate."""
+ESCALATION_WORD_WIDTH = max(len(word) for word, _ in ESCALATION_READING.values())
+"""The header keeps this much room for the word, so it does not jump a line when the word changes."""
+
+
 def duration(seconds: float | None) -> str:
     """A compact, human duration: ``45s``, ``3m05s``, ``1h05m``, ``2d03h``."""
     if seconds is None:

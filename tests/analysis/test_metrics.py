@@ -30,7 +30,25 @@ def test_escalation_rate_and_band(states):
     m = compute_metrics(states)
     assert (m.conversations, m.ended, m.escalated) == (10, 10, 2)
     assert m.escalation_rate == pytest.approx(0.2)
-    assert m.escalation_band.status == "typical"
+    # 10 ended conversations: shown, not judged (the floor and the band alert need 20 too)
+    assert m.escalation_band.status == "too_few" and "too few to judge" in m.escalation_band.message
+    from hitl_console.config import AlertConfig
+
+    judged = compute_metrics(states, alerts=AlertConfig(min_conversations=10))
+    assert judged.escalation_band.status == "typical" and judged.escalated_ended == 2
+
+
+def test_the_rate_is_over_ended_conversations_and_warms_up_like_the_floor():
+    """One definition everywhere: of the conversations that started in the
+    window and ended, the share escalated; a running one may yet escalate."""
+    from hitl_console.analysis.metrics import judge_escalation
+    from hitl_console.config import AlertConfig
+
+    assert judge_escalation(0.2, 5).status == "too_few"
+    assert judge_escalation(0.2, 40, covered=False).status == "warming_up"
+    assert judge_escalation(0.2, 40).status == "typical"
+    assert judge_escalation(0.01, 40, alerts=AlertConfig(min_conversations=40)).status == "too_low"
+    assert judge_escalation(None, 0).status == "unknown"
 
 
 def test_band_wording():

@@ -193,3 +193,28 @@ def test_the_header_counts_stale_conversations_of_a_feed_that_is_down() -> None:
     assert "Stale" not in plain
     down = replace(figures, stale=3, stale_feeds=frozenset({"test"}))
     assert "Stale 3 (feed down)" in " ".join(c.plain for c in figure_chips(down, "live"))
+
+
+@pytest.mark.parametrize("width", [78, 118, 158])
+def test_the_header_keeps_its_height_whatever_the_escalation_reading_says(width: int) -> None:
+    """'(warming up)' appearing once grew the header from 2 lines to 3."""
+    from dataclasses import replace
+
+    from hitl_console.tui.widgets.figures import figure_chips, lay_out
+
+    from .fixtures import FakeSession, floor_states
+
+    base = FakeSession(floor_states()).figures()
+    readings = {
+        "too few": replace(base, escalation_sample=3),
+        "warming up": replace(base, escalation_sample=40, window_covered=False),
+        "typical": replace(base, escalation_sample=40, escalation_rate=0.14),
+        "HIGH": replace(base, escalation_sample=40, escalation_rate=0.45),
+        "LOW": replace(base, escalation_sample=40, escalation_rate=0.01),
+    }
+    heights = set()
+    for word, figures in readings.items():
+        text = lay_out(figure_chips(figures, "live"), width).plain
+        assert word in text
+        heights.add(text.count("\n"))
+    assert len(heights) == 1

@@ -66,15 +66,6 @@ WINDOWS: tuple[tuple[str, str, float | None], ...] = (
 """(key, label, seconds) of the window selector; None is everything in memory."""
 DEFAULT_WINDOW = "2"
 
-ESCALATION_WORDS = {
-    "too_low": ("LOW", "$text-error bold"),
-    "low": ("low", "$text-warning"),
-    "typical": ("typical", "$text-success"),
-    "high": ("high", "$text-warning"),
-    "too_high": ("HIGH", "$text-error bold"),
-    "unknown": ("", "dim"),
-}
-
 T = TypeVar("T")
 
 
@@ -160,7 +151,7 @@ def figure_contents(m: Metrics) -> dict[str, Content]:
     """The figure cards, by widget id (every one also says what it is out of)."""
     pct = formatting.percent
     band = m.escalation_band
-    word, style = ESCALATION_WORDS.get(band.status, ("", "dim"))
+    word, style = formatting.ESCALATION_READING.get(band.status, ("", "dim"))
     lo, hi = band.band
     tlo, thi = band.typical
     escalation_value = pct(m.escalation_rate, 1) + (f"  {word}" if word else "")
@@ -179,7 +170,7 @@ def figure_contents(m: Metrics) -> dict[str, Content]:
             "Escalation rate",
             escalation_value,
             style if m.escalation_rate is not None else "dim",
-            f"{m.escalated} of {m.conversations} · band {lo:.0%}-{hi:.0%} (typical {tlo:.0%}-{thi:.0%})",
+            f"{m.escalated_ended} of {m.ended} ended · band {lo:.0%}-{hi:.0%} (typical {tlo:.0%}-{thi:.0%})",
         ),
         "fig-accuracy": _figure(
             "Escalation accuracy",
@@ -336,8 +327,7 @@ class MetricsScreen(LiveScreen):
         conversations = self.session.engine.conversations
         window_s = self.window_s
         now = self._now()
-        since = None if window_s is None else now - window_s
-        verdicts = self.session.escalation_verdicts(since)
+        verdicts = self.session.escalation_verdicts(None)  # all of them, as session.metrics reads them
         return (
             self.window_key,
             len(conversations),

@@ -15,21 +15,12 @@ from typing import Any
 
 from textual.content import Content
 
-from hitl_console.analysis.metrics import assess_escalation_rate
+from hitl_console.analysis.metrics import judge_escalation
 from hitl_console.config import AlertConfig
 from hitl_console.feeds.base import ConnectionState, FeedStatus
 from hitl_console.text import one_line
 from hitl_console.tui import formatting
 from hitl_console.tui.widgets.status_line import StatusLine
-
-ESCALATION_STYLE = {
-    "too_low": ("$text-warning bold", "LOW?"),
-    "low": ("", ""),
-    "typical": ("$text-success", ""),
-    "high": ("$text-warning", ""),
-    "too_high": ("$text-error bold", "HIGH"),
-    "unknown": ("dim", ""),
-}
 
 FEED_STYLE = {
     ConnectionState.LIVE: "$text-success",
@@ -117,20 +108,15 @@ def figure_chips(figures: Any, mode: str, alerts: AlertConfig | None = None) -> 
         # Conversations of a feed that is down: not in Active, and not to be trusted.
         chips.append(_chip(("Stale", "$text-error"), " ", (str(stale), "$text-error bold"), " ", ("(feed down)", "$text-error")))
 
-    assessment = assess_escalation_rate(figures.escalation_rate, alerts)
-    style, word = ESCALATION_STYLE.get(assessment.status, ("", ""))
-    if figures.escalation_sample < alerts.min_conversations:
-        # Too few conversations for the rate to mean anything (the session's
-        # band alert waits for the same number); show it, do not judge it.
-        style, word = "dim", f"(n<{alerts.min_conversations})"
-    elif not figures.window_covered:
-        style, word = "dim", "(warming up)"
+    reading = judge_escalation(figures.escalation_rate, figures.escalation_sample, figures.window_covered, alerts)
+    word, style = formatting.ESCALATION_READING.get(reading.status, ("", "dim"))
     lo, hi = alerts.escalation_band
     tlo, thi = alerts.typical_band
     rate = formatting.percent(figures.escalation_rate)
-    chip = [("Escal.", "dim"), " ", (rate, style or "bold")]
-    if word:
-        chip += [" ", (word, style)]
+    # The word's room is kept whatever it says: the header never grows a line
+    # because "warming up" appeared.
+    chip = [("Escal.", "dim"), " ", (rate, "dim" if style == "dim" else style or "bold"), " ",
+            (word.ljust(formatting.ESCALATION_WORD_WIDTH), style)]
     chip += [" ", (f"[typ {tlo:.0%}-{thi:.0%}, ok {lo:.0%}-{hi:.0%}]", "dim")]
     chips.append(_chip(*chip))
 
