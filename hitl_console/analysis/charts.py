@@ -26,11 +26,13 @@ from typing import Any
 
 import plotext as plt
 
-from hitl_console.analysis.metrics import HistogramBin, TimeBucket, TopicContainment, percentile
+from hitl_console.analysis.metrics import HistogramBin, MetricsOptions, TimeBucket, TopicContainment, percentile
 from hitl_console.analysis.timewin import format_ts
 from hitl_console.engine.state import ConversationState
 from hitl_console.text import one_line
 
+MIN_TOPIC_SHOWN = MetricsOptions().min_topic_count
+"""A topic needs this many ended conversations to get a bar (as to be called out)."""
 TTE_MAX_TURNS = 20
 """Escalations after more turns than this share the last bar of the time-to-escalation chart."""
 
@@ -84,6 +86,9 @@ class ContainmentData:
     overall: float | None
     rows: tuple[tuple[str, float, int, bool], ...]
     """(topic, rate 0..1, ended conversations, called out), worst first."""
+    hidden: int = 0
+    """Topics left out because they have too few ended conversations to judge."""
+    min_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,15 @@ class TteData:
     """Escalations after 1, 2, ... TTE_MAX_TURNS (and more) turns."""
     median: float | None
     p90: float | None
+
+
+def containment_data(topics: Iterable[TopicContainment], overall: float | None, min_count: int = MIN_TOPIC_SHOWN) -> ContainmentData:
+    """The containment chart of ``topics``: topics with fewer than ``min_count``
+    ended conversations are left out and counted (three conversations say
+    nothing about a topic; sixteen such bars hid the ones that do)."""
+    judged = [r for r in topics if r.rate is not None]
+    shown = [r for r in judged if r.conversations >= min_count]
+    return ContainmentData(overall, containment_rows(shown), len(judged) - len(shown), min_count)
 
 
 def containment_rows(topics: Iterable[TopicContainment]) -> tuple[tuple[str, float, int, bool], ...]:
@@ -183,15 +197,21 @@ def _time_ticks(starts: Sequence[float], width: int) -> tuple[list[int], list[st
 
 def draw_escalation(plt: Target, data: EscalationData, width: int, height: int) -> None:
     lo, hi = (x * 100 for x in data.band)
-    plt.title("Escalation rate % by start time (─ band)")
-    for y in (lo, hi):
-        plt.hline(y, "red")
-    for y in data.typical:
-        plt.hline(y * 100, "green")
+    plt.title("Escalation rate % of conversations started, per period")
+    right = max(2, len(data.trend.values)) + 0.5
+    # Each line says what it is at its right end (colour alone vanishes under NO_COLOR).
+    for y, label, color in (
+        (lo, f"min {lo:.0f}%", "red"),
+        (hi, f"max {hi:.0f}%", "red"),
+        (data.typical[0] * 100, f"typical {data.typical[0]:.0%}", "green"),
+        (data.typical[1] * 100, f"typical {data.typical[1]:.0%}", "green"),
+    ):
+        plt.hline(y, color)
+        plt.text(label, right, y, color=color, alignment="right")
     values = _trend_line(plt, data.trend.values, "cyan")
     top = max([hi + 5, *values])
     plt.ylim(0, min(100.0, top + 2))
-    plt.xlim(0.5, max(2, len(data.trend.values)) + 0.5)
+    plt.xlim(0.5, right)
     ticks, labels = _time_ticks(data.trend.starts, width)
     if ticks:
         plt.xticks(ticks, labels)
@@ -203,6 +223,8 @@ def draw_containment(plt: Target, data: ContainmentData, width: int, height: int
     if data.overall is not None:
         title += f", overall {data.overall:.0%} (│)"
     plt.title(title)
+    if data.hidden:
+        plt.xlabel(f"{data.hidden} topic{'s' if data.hidden != 1 else ''} with under {data.min_count} ended not shown")
     room = max(1, (height - 4) // 2)
     rows = data.rows[:room]
     label_room = max(14, min(32, width // 3))
@@ -251,7 +273,7 @@ def draw_sentiment(plt: Target, data: TrendData, width: int, height: int) -> Non
 
 
 def draw_tte(plt: Target, data: TteData, width: int, height: int) -> None:
-    parts = ["Time to escalation, turns"]
+    parts = ["Turns before escalating"]
     if data.median is not None:
         parts.append(f"median {data.median:g}")
     if data.p90 is not None:
@@ -297,7 +319,8 @@ def containment_chart(
     color: bool = True,
 ) -> str:
     """Containment (%) by topic, horizontal bars: called-out topics (marked ``!``) first."""
-    data = ContainmentData(overall, containment_rows(rows)[:max_topics])
+    data = containment_data(rows, overall)
+    data = ContainmentData(data.overall, data.rows[:max_topics], data.hidden, data.min_count)
     height = height or max(8, 2 * len(data.rows) + 5)
     return _draw(width, height, color, lambda: draw_containment(plt, data, width, height))
 

@@ -359,7 +359,10 @@ def repeat_contacts(
 def _span(conversations: Sequence[ConversationState], window: TimeWindow) -> tuple[float, float] | None:
     if not conversations:
         return None
-    start = window.start if window.start is not None else min(c.started_ts for c in conversations)
+    # The charts start where the data does: a console two minutes old showed
+    # its 1 h window as one dot at the right edge.
+    first = min(c.started_ts for c in conversations)
+    start = first if window.start is None else max(window.start, first)
     end = window.end if window.end is not None else max(max(c.last_ts, c.started_ts) for c in conversations)
     return start, max(end, start + 1.0)
 

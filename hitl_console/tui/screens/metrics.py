@@ -34,10 +34,9 @@ from textual_plotext.plot import Plot
 
 from hitl_console.analysis.charts import (
     ConfidenceData,
-    ContainmentData,
     EscalationData,
     TrendData,
-    containment_rows,
+    containment_data,
     draw_confidence,
     draw_containment,
     draw_escalation,
@@ -191,16 +190,16 @@ def figure_contents(m: Metrics) -> dict[str, Content]:
             (f"{called} topic{'s' if called != 1 else ''} far below", "$text-warning") if called else "no topic far below",
         ),
         "fig-tte-turns": _figure(
-            "TTE turns",
+            "Turns to escalate",
             turns,
             "bold" if m.time_to_escalation_turns.count else "dim",
-            f"time to escalation, {m.time_to_escalation_turns.count} escalations",
+            f"messages (customer and AI) before the hand-off, {m.time_to_escalation_turns.count} escalations",
         ),
         "fig-tte-seconds": _figure(
-            "TTE time",
+            "Time to escalate",
             seconds,
             "bold" if m.time_to_escalation_s.count else "dim",
-            f"time to escalation, {m.time_to_escalation_s.count} escalations",
+            f"from the start to the hand-off, {m.time_to_escalation_s.count} escalations",
         ),
         "fig-csat": _figure("CSAT", csat, "bold" if m.csat.count else "dim", f"{m.csat.count} answers"),
         "fig-repeat": _figure(
@@ -379,10 +378,14 @@ class MetricsScreen(LiveScreen):
             EscalationData(TrendData.of(m.escalation_trend, 100.0), m.escalation_band.band, m.escalation_band.typical) if has else None,
             empty=f"Escalation rate: {none}",
         )
-        rows = containment_rows(m.containment_by_topic)
+        containment = containment_data(m.containment_by_topic, m.containment_rate)
         self.query_one("#chart-containment", MetricChart).show(
-            ContainmentData(m.containment_rate, rows) if rows else None,
-            empty="Containment by topic: no ended conversations",
+            containment if containment.rows else None,
+            empty=(
+                f"Containment by topic: no topic has {containment.min_count} ended conversations yet"
+                if containment.hidden
+                else "Containment by topic: no ended conversations"
+            ),
         )
         bins = tuple((b.lo, b.hi, b.count) for b in m.confidence_histogram)
         self.query_one("#chart-confidence", MetricChart).show(
