@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from textual.app import App
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 
 import hitl_console.tui as tui_package
 from hitl_console.analysis.metrics import Metrics, TopicContainment, compute_metrics
@@ -368,13 +368,19 @@ async def test_review_transcript_is_literal_and_takes_corrections_tags_and_verdi
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, CorrectionDialog)
-        assert dialog.query_one(Input).value == CLICK  # starts from the AI's text
-        dialog.query_one(Input).value = "I'm sorry: I can refund order 5531 now."
-        await pilot.press("enter")
+        editor = dialog.query_one(TextArea)
+        assert editor.text == CLICK  # starts from the AI's text
+        editor.text = "I'm sorry: I can refund order 5531 now."
+        editor.move_cursor(editor.document.end)
+        await pilot.press("enter")  # a new line, not "save"
+        await pilot.press(*("space" if c == " " else c for c in "It is on its way."))
+        await pilot.pause()
+        assert isinstance(app.screen, CorrectionDialog)
+        await pilot.press("ctrl+s")
         await pilot.pause()
         corrections = session.reviews.corrections(conversation_id=HOSTILE_ID)
         assert [(c.turn_seq, c.corrected_text, c.original_text, c.reviewer) for c in corrections] == [
-            (900_002, "I'm sorry: I can refund order 5531 now.", CLICK, "ana")
+            (900_002, "I'm sorry: I can refund order 5531 now.\nIt is on its way.", CLICK, "ana")
         ]
         assert any("corrected by ana" in transcript.get_option_at_index(i).prompt.plain for i in range(transcript.option_count))  # type: ignore[union-attr]
 
@@ -489,3 +495,19 @@ async def test_verdict_recorder_stores_the_answer_for_escalation_accuracy(sessio
         assert any("Noted: escalation needed" in m for m in notifications(app))
         m: Metrics = session.metrics()
         assert m.accuracy_verdicts == 1 and m.escalation_accuracy == 1.0
+
+
+async def test_help_lists_every_screen_and_the_review_footer_fits_80_columns(session: LiveSession) -> None:
+    from hitl_console.tui.screens.help import help_content
+
+    text = help_content().plain
+    for section in ("Floor", "Conversation", "Approvals", "Alerts", "Metrics", "Review queue", "Review item"):
+        assert f"\n{section}\n" in f"\n{text}", section
+    for key, words in (("1", "a human was needed"), ("4", "the AI got it wrong")):
+        assert any(line.strip().startswith(key) and words in line for line in text.splitlines())
+    app = Host(session, ReviewScreen())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        footer = app.export_screenshot()
+        # Every footer entry fits: the verdicts are one "1-4 Verdict", the last key is still there.
+        assert "1-4" in footer and "Verdict" in footer and "Role" in footer

@@ -42,12 +42,28 @@ def key_lines(title: str, bindings: Iterable[BindingType]) -> list[Content]:
     return lines
 
 
+def _is_verdict(binding: BindingType) -> bool:
+    return isinstance(binding, Binding) and binding.action.startswith("verdict(")
+
+
+def _verdict_lines() -> list[Content]:
+    """Each verdict key (the footer shows them as one "1-4 Verdict")."""
+    from hitl_console.tui.screens.review import VERDICTS
+
+    return [
+        Content.assemble(("  " + key.ljust(9), "bold $text-accent"), (label.ljust(14), "bold"), (f"verdict: {words}", "dim"))
+        for key, (_, label, words) in VERDICTS.items()
+    ]
+
+
 def help_content() -> Content:
     from hitl_console.tui.app import HitlApp
     from hitl_console.tui.screens.alerts import AlertsScreen
     from hitl_console.tui.screens.approvals import ApprovalsScreen
     from hitl_console.tui.screens.conversation import ConversationScreen
     from hitl_console.tui.screens.floor import FloorScreen
+    from hitl_console.tui.screens.metrics import MetricsScreen
+    from hitl_console.tui.screens.review import ReviewItemScreen, ReviewScreen
 
     lines: list[Content] = []
     lines += key_lines("Everywhere", HitlApp.BINDINGS)
@@ -69,6 +85,14 @@ def help_content() -> Content:
     lines += key_lines("Approvals", ApprovalsScreen.BINDINGS)
     lines.append(Content(""))
     lines += key_lines("Alerts", AlertsScreen.BINDINGS)
+    lines.append(Content(""))
+    lines += key_lines("Metrics", MetricsScreen.BINDINGS)
+    lines.append(Content(""))
+    lines += key_lines("Review queue", [b for b in ReviewScreen.BINDINGS if not _is_verdict(b)])
+    lines += _verdict_lines()
+    lines.append(Content(""))
+    lines += key_lines("Review item", [b for b in ReviewItemScreen.BINDINGS if not _is_verdict(b)])
+    lines.append(Content("  ↑↓       Select a turn  x corrects the selected AI turn (ctrl+s saves the correction)"))
     lines.append(Content(""))
     lines.append(Content.styled("Trigger badges", "bold $text-primary"))
     for kind, code in glyphs.BADGES.items():

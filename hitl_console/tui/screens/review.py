@@ -31,13 +31,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
+from textual.widgets import DataTable, Footer, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from hitl_console.analysis.review import build_queues, enqueue, queue_specs, snapshot
@@ -213,11 +212,17 @@ def timeline_options(
 
 
 class CorrectionDialog(ModalScreen[str | None]):
-    """A better answer for one AI turn. The field starts with the AI's text
-    (most corrections are edits, not rewrites); ``enter`` saves, ``escape``
+    """A better answer for one AI turn, in a multi-line editor that starts with
+    the AI's text (most corrections are edits, not rewrites, and answers have
+    paragraphs). ``enter`` is a new line; ``ctrl+s`` saves, ``escape``
     cancels, an empty answer is refused."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    MAX_LENGTH = 4000
 
     def __init__(self, conversation_id: str, turn_seq: int, original: str) -> None:
         super().__init__(classes="dialog", id="correction-dialog")
@@ -237,26 +242,38 @@ class CorrectionDialog(ModalScreen[str | None]):
                 classes="dialog-text",
                 markup=False,
             )
-            yield Input(
-                value=printable(self.original, keep_newlines=False),
-                placeholder="what the AI should have answered",
+            yield TextArea(
+                printable(self.original).rstrip("\n"),
                 id="correction",
-                max_length=4000,
+                soft_wrap=True,
+                show_line_numbers=False,
+                tab_behavior="focus",
             )
             yield Label(
-                Content.assemble(("enter", "bold"), " save the correction · ", ("escape", "bold"), " cancel"),
+                Content.assemble(
+                    ("ctrl+s", "bold"), " save · ", ("enter", "bold"), " new line · ", ("escape", "bold"), " cancel"
+                ),
                 classes="dialog-keys",
             )
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        editor = self.query_one(TextArea)
+        editor.focus()
+        editor.move_cursor(editor.document.end)
 
-    @on(Input.Submitted, "#correction")
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        text = event.value.strip()
+    @property
+    def text(self) -> str:
+        return self.query_one(TextArea).text
+
+    def action_save(self) -> None:
+        text = self.text.strip()
         if not text:
             self.notify("A correction needs text (escape cancels).", severity="warning", markup=False)
+            return
+        if len(text) > self.MAX_LENGTH:
+            self.notify(
+                f"A correction holds at most {self.MAX_LENGTH} characters ({len(text)} now).", severity="warning", markup=False
+            )
             return
         self.dismiss(text)
 
@@ -396,10 +413,23 @@ class ReviewActions:
         self.app.push_screen(dialog, answered)
 
 
+VERDICT_HINT = " · ".join(f"{key} {label.lower()}" for key, (_, label, _) in VERDICTS.items())
+
+
 def _verdict_bindings() -> list[Binding]:
+    """The four verdict keys, shown in the footer as one "1-4 Verdict" (four
+    entries pushed the rest of the footer off an 80-column screen; ``?`` lists
+    each)."""
     return [
-        Binding(key, f"verdict('{key}')", label, tooltip=f"Verdict: {words} (optional note)")
-        for key, (_, label, words) in VERDICTS.items()
+        Binding(
+            key,
+            f"verdict('{key}')",
+            "Verdict" if first else label,
+            key_display="1-4" if first else None,
+            show=first,
+            tooltip=VERDICT_HINT if first else f"Verdict: {words} (optional note)",
+        )
+        for first, (key, (_, label, words)) in ((i == 0, item) for i, item in enumerate(VERDICTS.items()))
     ]
 
 
