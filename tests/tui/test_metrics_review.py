@@ -33,7 +33,8 @@ from hitl_console.store.reviews import ReviewItem, ReviewStore, Verdict
 from hitl_console.tui.palette import Palette
 from hitl_console.tui.screens.dialogs import NoteDialog
 from hitl_console.analysis.charts import containment_rows, tte_data
-from hitl_console.tui.screens.metrics import MetricChart, MetricsScreen
+from hitl_console.tui.screens.metrics import MetricsScreen
+from hitl_console.tui.widgets.metric_chart import MetricChart
 from hitl_console.tui.screens.review import (
     CorrectionDialog,
     ReviewItemScreen,
@@ -507,7 +508,11 @@ async def test_help_lists_every_screen_and_the_review_footer_fits_80_columns(ses
         assert any(line.strip().startswith(key) and words in line for line in text.splitlines())
     app = Host(session, ReviewScreen())
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        footer = app.export_screenshot()
+        footer = ""
+        for _ in range(40):  # bounded: the footer is drawn once the screen has settled
+            await pilot.pause(0.05)
+            footer = app.export_screenshot()
+            if "Verdict" in footer:
+                break
         # Every footer entry fits: the verdicts are one "1-4 Verdict", the last key is still there.
         assert "1-4" in footer and "Verdict" in footer and "Role" in footer

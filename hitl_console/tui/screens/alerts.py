@@ -23,7 +23,7 @@ from hitl_console.tui.widgets.status_line import StatusLine
 
 
 class AlertsScreen(TableScreen):
-    CSS_PATH = "approvals.tcss"
+    CSS_PATH = "alerts.tcss"
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -38,7 +38,7 @@ class AlertsScreen(TableScreen):
         self._by_id: dict[str, Alert] = {}
 
     def compose(self) -> ComposeResult:
-        yield StatusLine(id="approvals-status")
+        yield StatusLine(id="alerts-status")
         yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=False)
         yield Footer(compact=True)
 

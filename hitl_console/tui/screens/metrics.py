@@ -4,10 +4,8 @@ Figures and charts come from :meth:`LiveSession.metrics`, i.e. the same
 :func:`~hitl_console.analysis.metrics.compute_metrics` definitions as
 ``hitl-console report``, so a number means one thing on every screen.
 
-Charts are :class:`MetricChart` widgets (textual-plotext): each is replotted
-from a small frozen value only when that value or the widget's size
-changed, so a resize follows the terminal and a quiet floor costs nothing.
-The screen recomputes every :data:`REFRESH_S` seconds, and only while it is
+Charts are :class:`~hitl_console.tui.widgets.metric_chart.MetricChart`
+widgets drawing the bodies of :mod:`hitl_console.analysis.charts`. The screen recomputes every :data:`REFRESH_S` seconds, and only while it is
 the screen on top and what it shows could have changed (conversation
 versions, verdicts, or, for a rolling window, the minute).
 
@@ -21,16 +19,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from textual.app import ComposeResult, RenderResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
-from textual_plotext import PlotextPlot
-from textual_plotext.plot import Plot
 
 from hitl_console.analysis.charts import (
     ConfidenceData,
@@ -49,6 +45,7 @@ from hitl_console.analysis.metrics import Distribution, Metrics
 from hitl_console.text import one_line
 from hitl_console.tui import formatting
 from hitl_console.tui.screens.base import LiveScreen
+from hitl_console.tui.widgets.metric_chart import MetricChart
 from hitl_console.tui.widgets.status_line import StatusLine
 
 log = logging.getLogger(__name__)
@@ -64,69 +61,6 @@ WINDOWS: tuple[tuple[str, str, float | None], ...] = (
 )
 """(key, label, seconds) of the window selector; None is everything in memory."""
 DEFAULT_WINDOW = "2"
-
-T = TypeVar("T")
-
-
-# ---------------------------------------------------------------- the chart widget
-
-
-class MetricChart(PlotextPlot, Generic[T]):
-    """A plotext chart drawn from a frozen value by ``draw(plt, value, width, height)``.
-
-    PlotextPlot builds the figure at the widget's size on every render; this
-    widget replots only when the value or the size changed, and draws an
-    explicit "no data" figure instead of an empty frame.
-    """
-
-    DEFAULT_CSS = """
-    MetricChart {
-        height: 1fr;
-        min-height: 8;
-        min-width: 24;
-    }
-    """
-
-    def __init__(self, draw: Callable[[Plot, T, int, int], None], *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self._draw_fn = draw
-        self._value: T | None = None
-        self._empty: str | None = "no data yet"
-        self._drawn: tuple[object, ...] | None = None
-
-    @property
-    def value(self) -> T | None:
-        return self._value
-
-    def show(self, value: T | None, *, empty: str | None = None) -> bool:
-        """Plot ``value`` (or the ``empty`` message when it is None); return whether it changed."""
-        if value == self._value and empty == self._empty:
-            return False
-        self._value = value
-        self._empty = empty
-        self.refresh()
-        return True
-
-    def render(self) -> RenderResult:
-        if self._value is None:
-            # No axes around nothing: an empty frame reads as "broken", a sentence does not.
-            return Content.assemble((self._empty or "no data", "dim"))
-        width, height = self.size.width, self.size.height
-        key = (self._value, self._empty, width, height)
-        if key != self._drawn and width > 0 and height > 0:
-            self._drawn = key
-            plt = self.plt
-            plt.clear_data()
-            plt.clear_figure()
-            try:
-                self._draw_fn(plt, self._value, width, height)
-            except Exception:  # a plotting corner case must not take the screen down
-                log.exception("drawing %s", self.id)
-                plt.clear_data()
-                plt.clear_figure()
-                plt.title("chart unavailable (see the log)")
-        return super().render()
-
 
 # ---------------------------------------------------------------- figures
 
