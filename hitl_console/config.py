@@ -152,6 +152,9 @@ class UiConfig(_Section):
     """Pop-up toasts for alerts: ``auto`` pops them up only while the supervisor
     holds no chat and no dialog is open (otherwise they are counted on the status
     line and listed in the alert strip); ``always``; ``never``."""
+    keymap: dict[str, Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=dict)
+    """Binding id -> keys (``"floor.take_over" = "T"``; several: ``"T,f2"``).
+    Checked against the console's bindings when it starts (``tui.keymap``)."""
 
 
 class AlertConfig(_Section):

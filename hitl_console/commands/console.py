@@ -165,6 +165,12 @@ def run(args: argparse.Namespace) -> int:
         journal_path = journal_for(plan, args, config)
     except UsageError as error:
         return fail(str(error), EXIT_USAGE)
+    if config.ui.keymap:
+        from hitl_console.tui.keymap import keymap_problems
+
+        problems = keymap_problems(config.ui.keymap)
+        if problems:
+            return fail("; ".join(problems), EXIT_USAGE)
     override = getattr(args, "agent", None)
     agent = config.agent_name(override)
     if (override is not None and not override.strip()) or not agent.strip():

@@ -79,16 +79,16 @@ class HitlApp(App[None]):
     TITLE = "hitl-console"
 
     BINDINGS = [
-        Binding("question_mark", "help", "Help", key_display="?", tooltip="Keys, badges and columns"),
-        Binding("A", "approvals", "Approvals", key_display="A", tooltip="The queue of actions waiting for a human"),
-        Binding("L", "alerts", "Alerts", key_display="L", tooltip="Every alert, newest first; open or acknowledge them"),
-        Binding("M", "metrics", "Metrics", key_display="M", show=False, tooltip="Figures and charts over a time window"),
-        Binding("R", "review", "Review", key_display="R", show=False, tooltip="Ended conversations to look at again"),
-        Binding("q", "quit", "Quit", tooltip="Quit (asks first if you hold conversations)"),
-        Binding("space", "replay_toggle", "Pause", tooltip="Pause or resume the replay"),
-        Binding("n", "replay_step", "Step", tooltip="Release the next event of a paused replay"),
-        Binding("plus", "replay_faster", "Faster", key_display="+", tooltip="Replay faster"),
-        Binding("minus", "replay_slower", "Slower", key_display="-", tooltip="Replay slower"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="Keys, badges and columns", id="app.help"),
+        Binding("A", "approvals", "Approvals", key_display="A", tooltip="The queue of actions waiting for a human", id="app.approvals"),
+        Binding("L", "alerts", "Alerts", key_display="L", tooltip="Every alert, newest first; open or acknowledge them", id="app.alerts"),
+        Binding("M", "metrics", "Metrics", key_display="M", show=False, tooltip="Figures and charts over a time window", id="app.metrics"),
+        Binding("R", "review", "Review", key_display="R", show=False, tooltip="Ended conversations to look at again", id="app.review"),
+        Binding("q", "quit", "Quit", tooltip="Quit (asks first if you hold conversations)", id="app.quit"),
+        Binding("space", "replay_toggle", "Pause", tooltip="Pause or resume the replay", id="app.replay_toggle"),
+        Binding("n", "replay_step", "Step", tooltip="Release the next event of a paused replay", id="app.replay_step"),
+        Binding("plus", "replay_faster", "Faster", key_display="+", tooltip="Replay faster", id="app.replay_faster"),
+        Binding("minus", "replay_slower", "Slower", key_display="-", tooltip="Replay slower", id="app.replay_slower"),
     ]
 
     def __init__(
@@ -204,6 +204,8 @@ class HitlApp(App[None]):
 
         from hitl_console.tui.screens.floor import FloorScreen
 
+        if self.config.ui.keymap:
+            self.set_keymap(dict(self.config.ui.keymap))  # checked by tui.keymap before the app started
         self.push_screen(FloorScreen())
         self.set_interval(FIGURES_REFRESH_S, self._mark_figures, name="figures")
         self.set_interval(GC_FREEZE_S, self.settle_memory, name="gc-freeze")

@@ -27,9 +27,9 @@ class AlertsScreen(TableScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("enter", "open", "Open", tooltip="Open the conversation the alert is about"),
-        Binding("x", "acknowledge", "Ack", tooltip="Acknowledge the selected alert (it stops counting in the header)"),
-        Binding("X", "acknowledge_all", "Ack all", key_display="X", tooltip="Acknowledge every alert"),
+        Binding("enter", "open", "Open", tooltip="Open the conversation the alert is about", id="alerts.open"),
+        Binding("x", "acknowledge", "Ack", tooltip="Acknowledge the selected alert (it stops counting in the header)", id="alerts.acknowledge"),
+        Binding("X", "acknowledge_all", "Ack all", key_display="X", tooltip="Acknowledge every alert", id="alerts.acknowledge_all"),
     ]
 
     def __init__(self) -> None:

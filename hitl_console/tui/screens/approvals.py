@@ -65,9 +65,9 @@ class ApprovalsScreen(TableScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("a", "approve", "Approve", tooltip="Approve the selected request (optional note)"),
-        Binding("d", "deny", "Deny", tooltip="Deny the selected request (optional note)"),
-        Binding("enter", "open", "Open", tooltip="Open the conversation of the selected request"),
+        Binding("a", "approve", "Approve", tooltip="Approve the selected request (optional note)", id="approvals.approve"),
+        Binding("d", "deny", "Deny", tooltip="Deny the selected request (optional note)", id="approvals.deny"),
+        Binding("enter", "open", "Open", tooltip="Open the conversation of the selected request", id="approvals.open"),
     ]
 
     def __init__(self, *, select: str | None = None) -> None:

@@ -48,13 +48,13 @@ class ConversationScreen(LiveScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back", tooltip="Leave the message box, or go back to the floor"),
-        Binding("t", "take_over", "Take over", tooltip="Read the handoff summary and join"),
-        Binding("i", "focus_input", "Reply", tooltip="Type to the customer"),
-        Binding("r", "release", "Hand back", tooltip="Hand the conversation back to the AI, with an optional note"),
-        Binding("e", "end", "End", tooltip="End the conversation and record the outcome"),
-        Binding("a", "approvals", "Approvals", tooltip="Decide this conversation's pending request in the approvals queue"),
-        Binding("h", "summary", "Summary", tooltip="Show the handoff summary without joining"),
-        Binding("p", "toggle_panel", "Panel", tooltip="Show or hide the customer and trends panel"),
+        Binding("t", "take_over", "Take over", tooltip="Read the handoff summary and join", id="conversation.take_over"),
+        Binding("i", "focus_input", "Reply", tooltip="Type to the customer", id="conversation.focus_input"),
+        Binding("r", "release", "Hand back", tooltip="Hand the conversation back to the AI, with an optional note", id="conversation.release"),
+        Binding("e", "end", "End", tooltip="End the conversation and record the outcome", id="conversation.end"),
+        Binding("a", "approvals", "Approvals", tooltip="Decide this conversation's pending request in the approvals queue", id="conversation.approvals"),
+        Binding("h", "summary", "Summary", tooltip="Show the handoff summary without joining", id="conversation.summary"),
+        Binding("p", "toggle_panel", "Panel", tooltip="Show or hide the customer and trends panel", id="conversation.toggle_panel"),
     ]
 
     def __init__(self, conversation_id: str, *, takeover: bool = False) -> None:

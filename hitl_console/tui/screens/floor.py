@@ -41,13 +41,13 @@ class FloorScreen(LiveScreen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (40, "-tall")]
 
     BINDINGS = [
-        Binding("t", "take_over", "Take over", tooltip="Read the handoff summary and join the selected conversation"),
-        Binding("slash", "filter", "Filter", key_display="/", tooltip="Filter by id, customer, queue, topic or text"),
-        Binding("s", "cycle_sort", "Sort", show=False, tooltip="Sort by risk, age, sentiment or turns"),
-        Binding("f", "cycle_queue", "Queue", show=False, tooltip="Show one queue at a time (cycles through the queues)"),
-        Binding("o", "freeze", "Freeze order", show=False, tooltip="Hold the current order while you read (values still update)"),
-        Binding("l", "toggle_alerts", "Alert panel", show=False, tooltip="Show or hide the alert panel"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, tooltip="Clear the text and queue filters"),
+        Binding("t", "take_over", "Take over", tooltip="Read the handoff summary and join the selected conversation", id="floor.take_over"),
+        Binding("slash", "filter", "Filter", key_display="/", tooltip="Filter by id, customer, queue, topic or text", id="floor.filter"),
+        Binding("s", "cycle_sort", "Sort", show=False, tooltip="Sort by risk, age, sentiment or turns", id="floor.cycle_sort"),
+        Binding("f", "cycle_queue", "Queue", show=False, tooltip="Show one queue at a time (cycles through the queues)", id="floor.cycle_queue"),
+        Binding("o", "freeze", "Freeze order", show=False, tooltip="Hold the current order while you read (values still update)", id="floor.freeze"),
+        Binding("l", "toggle_alerts", "Alert panel", show=False, tooltip="Show or hide the alert panel", id="floor.toggle_alerts"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, tooltip="Clear the text and queue filters", id="floor.clear_filter"),
     ]
 
     def __init__(self) -> None:

@@ -188,7 +188,7 @@ class MetricsScreen(LiveScreen):
             Binding(key, f"window('{key}')", label, tooltip=f"Show the last {label}" if seconds else "Show everything in memory")
             for key, label, seconds in WINDOWS
         ),
-        Binding("ctrl+r", "recompute", "Refresh", show=False, tooltip="Recompute the figures now"),
+        Binding("ctrl+r", "recompute", "Refresh", show=False, tooltip="Recompute the figures now", id="metrics.recompute"),
     ]
 
     def __init__(self, window: str = DEFAULT_WINDOW) -> None:

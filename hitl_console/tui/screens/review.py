@@ -428,6 +428,7 @@ def _verdict_bindings() -> list[Binding]:
             key_display="1-4" if first else None,
             show=first,
             tooltip=VERDICT_HINT if first else f"Verdict: {words} (optional note)",
+            id=f"review.verdict_{key}",
         )
         for first, (key, (_, label, words)) in ((i == 0, item) for i, item in enumerate(VERDICTS.items()))
     ]
@@ -443,12 +444,12 @@ class ReviewScreen(ReviewActions, TableScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("enter", "open", "Open", tooltip="Read the transcript with its triggers"),
-        Binding("c", "claim", "Claim", tooltip="Take the selected item (nobody else can while you hold it)"),
-        Binding("u", "unclaim", "Unclaim", tooltip="Give the selected item back to the queue"),
+        Binding("enter", "open", "Open", tooltip="Read the transcript with its triggers", id="review.open"),
+        Binding("c", "claim", "Claim", tooltip="Take the selected item (nobody else can while you hold it)", id="review.claim"),
+        Binding("u", "unclaim", "Unclaim", tooltip="Give the selected item back to the queue", id="review.unclaim"),
         *_verdict_bindings(),
-        Binding("g", "tag", "Tag", tooltip="Tag the conversation as an edge case"),
-        Binding("r", "cycle_role", "Role", tooltip="Show one role's queues at a time (cycles)"),
+        Binding("g", "tag", "Tag", tooltip="Tag the conversation as an edge case", id="review.tag"),
+        Binding("r", "cycle_role", "Role", tooltip="Show one role's queues at a time (cycles)", id="review.cycle_role"),
     ]
 
     def __init__(self, role: str | None = None) -> None:
@@ -641,10 +642,10 @@ class ReviewItemScreen(ReviewActions, Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("c", "claim", "Claim", tooltip="Take this item (nobody else can while you hold it)"),
+        Binding("c", "claim", "Claim", tooltip="Take this item (nobody else can while you hold it)", id="review_item.claim"),
         *_verdict_bindings(),
-        Binding("x", "correct", "Correct", tooltip="Write a better answer for the selected AI turn"),
-        Binding("g", "tag", "Tag", tooltip="Tag the conversation as an edge case"),
+        Binding("x", "correct", "Correct", tooltip="Write a better answer for the selected AI turn", id="review_item.correct"),
+        Binding("g", "tag", "Tag", tooltip="Tag the conversation as an edge case", id="review_item.tag"),
     ]
 
     def __init__(self, item_id: str) -> None:

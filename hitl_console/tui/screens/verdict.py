@@ -53,7 +53,7 @@ class EscalationVerdictDialog(ModalScreen[EscalationAnswer | None]):
     BINDINGS = [
         Binding("y", "answer(True)", "Needed", tooltip="A human was needed here"),
         Binding("n", "answer(False)", "Not needed", tooltip="The AI could have handled it"),
-        Binding("o", "note", "Note", tooltip="Type an optional note first"),
+        Binding("o", "note", "Note", tooltip="Type an optional note first", id="verdict.note"),
         Binding("escape", "skip", "Skip", tooltip="Do not answer this time"),
     ]
 

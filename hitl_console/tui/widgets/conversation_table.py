@@ -304,13 +304,13 @@ class ConversationTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"conversation-table--header", "conversation-table--cursor"}
 
     BINDINGS = [
-        Binding("enter", "select_cursor", "Open", tooltip="Open the selected conversation"),
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,g", "cursor_top", "Top", show=False),
-        Binding("end,G", "cursor_bottom", "Bottom", show=False),
+        Binding("enter", "select_cursor", "Open", tooltip="Open the selected conversation", id="table.select_cursor"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="table.cursor_up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="table.cursor_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="table.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="table.page_down"),
+        Binding("home,g", "cursor_top", "Top", show=False, id="table.cursor_top"),
+        Binding("end,G", "cursor_bottom", "Bottom", show=False, id="table.cursor_bottom"),
     ]
 
     cursor_row: reactive[int] = reactive(0, init=False, always_update=False, repaint=False)
