@@ -118,11 +118,20 @@ async def _record(client: FeedClient, writer: RecordingWriter, max_events: int |
     stop_signals = _stop_on_signals(loop, done)
     task = asyncio.create_task(client.run(on_output))
     last_flush = time.monotonic()
+    connected = False
     tick = 0.1 if idle_exit is None else min(0.1, idle_exit / 4)
     try:
         while not task.done() and not done.is_set():
             await asyncio.wait({task}, timeout=tick)
             now = time.monotonic()
+            if not connected:
+                # Idle is counted from the connection, not through a slow first
+                # connect; a feed that cannot be reached (reconnecting) is idle.
+                state = client.status.state
+                if state is ConnectionState.CONNECTING:
+                    last_event = now
+                elif state is ConnectionState.LIVE:
+                    connected, last_event = True, now
             if now - last_flush >= FLUSH_EVERY_S:
                 writer.flush()
                 last_flush = now
