@@ -14,11 +14,19 @@ transport:
   blog, "Exponential Backoff And Jitter": ``sleep = uniform(0, min(cap,
   base * 2**attempt))``) so that a hundred consoles do not reconnect to a
   recovering feed in lock-step; the attempt counter resets after a
-  connection that delivered something;
+  connection that stayed healthy for ``healthy_after`` seconds (a feed that
+  breaks every connection at once, e.g. with an oversized frame, is retried
+  ever more slowly, never in a tight loop);
 * resuming with ``since=`` the last accepted seq, so nothing accepted is
   lost and nothing is delivered twice across a drop;
 * :class:`FeedStatus` (state, counts, lag, progress) and matching command
-  acks to ``request_id``.
+  acks to ``request_id``;
+* noticing that the feed's seq numbering started again (:class:`FeedRestart`:
+  a new ``epoch``, a seq reused by a different event, a large backward jump)
+  and resynchronising from the feed's start instead of dropping every later
+  event as out of order;
+* :meth:`FeedClient.rewind`: asking again for events after a seq (the
+  session does so when its journal could not keep them).
 
 ``run()`` never raises because of what a feed sends or does: bad frames are
 counted and kept, drops are retried, and only failures that retrying cannot
@@ -36,11 +44,14 @@ import random
 import time
 from collections.abc import Callable
 
+from hitl_console.protocol.events import fingerprint
+
 from hitl_console.feeds.base import (
     CommandResult,
     ConnectionState,
     FeedFailed,
     FeedOutput,
+    FeedRestart,
     FeedSource,
     FeedStatus,
     Frame,
@@ -60,6 +71,10 @@ log = logging.getLogger(__name__)
 
 OutputCallback = Callable[[FeedOutput], None]
 StatusCallback = Callable[[FeedStatus], None]
+Lookup = Callable[[int], "tuple[str, str, float] | None"]
+"""``lookup(seq)``: the fingerprint of the event accepted earlier under ``seq``
+(from the journal), None when unknown; tells a resend from a reused seq
+beyond the client's own memory."""
 
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 30.0
@@ -67,7 +82,15 @@ STATUS_INTERVAL_S = 0.5
 """Counts change with every frame; statuses go out at most this often (state changes at once)."""
 MAX_REJECTED_KEPT = 500
 RECENT_SEQS_KEPT = 4096
-"""How many accepted seqs are remembered to tell a duplicate from an out-of-order event."""
+"""How many accepted seqs are remembered (with a fingerprint of their event) to
+tell a duplicate from an out-of-order event and from a seq reused after a restart."""
+HEALTHY_AFTER_S = 10.0
+"""A connection that stayed up this long and delivered something resets the backoff."""
+RESTART_JUMP = 1000
+"""A seq this far below the cursor, unknown to the client and to the lookup,
+is taken as the feed numbering again from the start (a restart)."""
+RESYNC_DELAY_S = 0.05
+"""Pause before the reconnect that resynchronises after a restart or a rewind."""
 
 _FINAL = (ConnectionState.FINISHED, ConnectionState.FAILED, ConnectionState.STOPPED)
 
@@ -121,6 +144,9 @@ class FeedClient:
         max_rejected: int = MAX_REJECTED_KEPT,
         status_interval: float = STATUS_INTERVAL_S,
         rng: random.Random | None = None,
+        healthy_after: float = HEALTHY_AFTER_S,
+        epoch: str | None = None,
+        lookup: Lookup | None = None,
     ) -> None:
         self.source = source
         self.name = name
@@ -130,13 +156,20 @@ class FeedClient:
         self.status_interval = status_interval
         self._rng = rng or random.Random()
         self._last_seq: int | None = since
+        self.healthy_after = healthy_after
+        self._epoch = epoch
+        self._lookup = lookup
         self._recent: collections.deque[int] = collections.deque(maxlen=RECENT_SEQS_KEPT)
-        self._recent_set: set[int] = set()
+        self._recent_fp: dict[int, tuple[str, str, float]] = {}
+        self._resync = False
+        self._refetching = False
+        self._refetch_until: int | None = None
+        self._attempt = 0
         self.rejected: collections.deque[RejectedFrame] = collections.deque(maxlen=max_rejected)
         """The most recent rejected frames with their reasons (bounded)."""
         self.anomalies: collections.deque[tuple[str, int, int | None]] = collections.deque(maxlen=max_rejected)
         """Recent ``("duplicate" | "out_of_order", seq, last accepted seq)`` drops."""
-        self._status = FeedStatus(name=name, url=source.url, last_seq=since)
+        self._status = FeedStatus(name=name, url=source.url, last_seq=since, down_since=time.time())
         self._newest_ts: float | None = None
         self._pending: dict[str, asyncio.Future[Ack]] = {}
         self._connected = False
@@ -250,13 +283,14 @@ class FeedClient:
         self._running = True
         self._stopping = False
         self._on_status = on_status
-        attempt = 0
+        self._attempt = 0
         first = True
         try:
             while not self._stopping:
                 self._set_state(ConnectionState.CONNECTING if first else ConnectionState.RECONNECTING)
                 first = False
                 self._delivered = False
+                self._opened_at: float | None = None
                 reason = ""
                 task = asyncio.create_task(self._connection(on_output), name=f"feed-{self.name}")
                 self._conn_task = task
@@ -276,21 +310,34 @@ class FeedClient:
                     break
                 except asyncio.CancelledError:
                     current = asyncio.current_task()
-                    if self._stopping and not (current and current.cancelling()):
+                    if current and current.cancelling():
+                        raise
+                    if self._stopping:
                         break  # stop() cancelled the connection, not someone cancelling run()
-                    raise
+                    if not self._resync:
+                        raise
+                    reason = "resynchronising"  # rewind() cancelled the connection
                 except Exception as error:  # a drop, however the transport reports it
                     reason = str(error) or type(error).__name__
                 finally:
                     self._conn_task = None
                 self._connected = False
+                if self._status.down_since is None:
+                    self._status.down_since = time.time()
                 self._fail_pending("connection lost")
                 if self._stopping:
                     break
-                if self._delivered:
-                    attempt = 0
-                delay = backoff_delay(attempt, base=self.backoff_base, cap=self.backoff_cap, rng=self._rng)
-                attempt += 1
+                opened = self._opened_at
+                if self._delivered and opened is not None and time.monotonic() - opened >= self.healthy_after:
+                    self._attempt = 0  # only a connection that stayed healthy for a while earns a fast retry
+                if self._resync:
+                    self._resync = False
+                    delay = RESYNC_DELAY_S
+                    reason = reason or "resynchronising"
+                else:
+                    delay = backoff_delay(self._attempt, base=self.backoff_base, cap=self.backoff_cap, rng=self._rng)
+                    self._attempt += 1
+                self._status.backoff_attempt = self._attempt
                 self._status.reconnects += 1
                 log.info("feed %s: %s; reconnecting in %.1f s", self.name, reason, delay)
                 self._set_state(ConnectionState.RECONNECTING, f"{reason}; retrying in {delay:.1f} s")
@@ -325,12 +372,14 @@ class FeedClient:
             async for frame in frames:
                 if not self._connected:
                     self._connected = True
+                    self._opened_at = time.monotonic()
+                    self._status.down_since = None
+                    self._status.last_good_at = time.time()
                     self._set_state(ConnectionState.REPLAYING if self.source.replay else ConnectionState.LIVE, "")
                 if frame.kind == "open":
                     continue
-                self._delivered = True
                 self._handle(frame, on_output)
-                if self._stopping:
+                if self._stopping or self._resync:
                     break
         finally:
             await frames.aclose()
@@ -355,21 +404,38 @@ class FeedClient:
         self._status.last_frame_at = now
         decoded = decode(frame, self.name)
         accepted: list[Event] = []
-        for event in decoded.events:
+        restart: FeedRestart | None = None
+        live = not self.source.replay
+        for beat in decoded.heartbeats:
+            if live and beat.epoch is not None:
+                restart = self._new_epoch(beat.epoch, None)
+                if restart is not None:
+                    break
+        for event in decoded.events if restart is None else ():
             if frame.local:
                 accepted.append(event)
                 continue
+            if live:
+                if event.epoch is not None:
+                    restart = self._new_epoch(event.epoch, event.seq)
+                    if restart is not None:
+                        break
             last = self._last_seq
             if last is not None and event.seq <= last:
-                if event.seq in self._recent_set or event.seq == last:
+                kind = self._judge_old(event, last, restarts=live)
+                if kind == "restart":
+                    restart = FeedRestart(self._restart_reason, last, event.seq, self._epoch)
+                    break
+                if kind == "duplicate":
                     self._status.duplicates += 1
-                    self.anomalies.append(("duplicate", event.seq, last))
                 else:
                     self._status.out_of_order += 1
-                    self.anomalies.append(("out_of_order", event.seq, last))
+                self.anomalies.append((kind, event.seq, last))
                 continue
-            self._accept_seq(event.seq)
+            self._accept_seq(event.seq, fingerprint(event))
             accepted.append(event)
+        if restart is not None:
+            self._begin_resync(restart)
         for event in accepted:
             self._note_ts(event.ts)
             try:
@@ -378,6 +444,10 @@ class FeedClient:
                 log.exception("source of feed %s failed to observe an event", self.name)
         for beat in decoded.heartbeats:
             self._note_ts(beat.ts)
+        if accepted or decoded.heartbeats or decoded.acks:
+            self._delivered = True
+            self._status.last_good_at = now
+            self._status.rejected_streak = 0
         for kind in decoded.unknown:
             self._status.unknown += 1
             self._status.unknown_types[kind] = self._status.unknown_types.get(kind, 0) + 1
@@ -387,24 +457,91 @@ class FeedClient:
                 future.set_result(ack)
         if decoded.rejected:
             self._status.rejected += len(decoded.rejected)
+            self._status.rejected_streak += len(decoded.rejected)
+            self._status.last_rejected = decoded.rejected[-1].reason
             self.rejected.extend(decoded.rejected)
             for item in decoded.rejected:
                 log.info("feed %s rejected a frame: %s", self.name, item.describe())
         self._status.events += len(accepted)
         self._status.last_seq = self._last_seq
-        if accepted or decoded.rejected:
+        if accepted or decoded.rejected or restart is not None:
             try:
-                on_output(FeedOutput(self.name, accepted, decoded.rejected))
+                on_output(FeedOutput(self.name, accepted, decoded.rejected, restart=restart, refetch=self._refetching))
             except Exception:
                 log.exception("output callback failed for feed %s", self.name)
         self._emit_status()
 
-    def _accept_seq(self, seq: int) -> None:
+    def _accept_seq(self, seq: int, fp: tuple[str, str, float]) -> None:
         self._last_seq = seq
         if len(self._recent) == self._recent.maxlen:
-            self._recent_set.discard(self._recent[0])
+            self._recent_fp.pop(self._recent[0], None)
         self._recent.append(seq)
-        self._recent_set.add(seq)
+        self._recent_fp[seq] = fp
+        if self._refetching and self._refetch_until is not None and seq >= self._refetch_until:
+            self._refetching = False
+
+    _restart_reason = ""
+
+    def _judge_old(self, event: Event, last: int, *, restarts: bool = True) -> str:
+        """An event at or below the cursor: ``"duplicate"`` (seen before),
+        ``"out_of_order"`` (late), or ``"restart"`` (the feed numbers again
+        from the start: the seq was used by a different event, or it lies far
+        below anything the client or its lookup knows)."""
+        seq = event.seq
+        known = self._recent_fp.get(seq)
+        if known is None and self._lookup is not None:
+            try:
+                known = self._lookup(seq)
+            except Exception:
+                log.exception("seq lookup failed for feed %s", self.name)
+        if known is not None:
+            if known == fingerprint(event) or not restarts:  # a recording has no feed to resynchronise with
+                return "duplicate"
+            self._restart_reason = f"seq {seq} arrived again as a different event ({event.type} of {event.conversation_id})"
+            return "restart"
+        if seq == last:
+            return "duplicate"
+        if restarts and last - seq >= RESTART_JUMP:
+            self._restart_reason = f"seq jumped back from {last} to {seq}"
+            return "restart"
+        return "out_of_order"
+
+    def _new_epoch(self, epoch: str, seq: int | None) -> FeedRestart | None:
+        """Remember the feed's epoch; a different one than before is a restart."""
+        old = self._epoch
+        if old is None or old == epoch:
+            self._epoch = epoch
+            return None
+        self._epoch = epoch
+        return FeedRestart(f"the feed's epoch changed from {old!r} to {epoch!r}", self._last_seq, seq, epoch)
+
+    def _begin_resync(self, restart: FeedRestart) -> None:
+        """Forget the old numbering and reconnect from the feed's start."""
+        log.warning("feed %s restarted its seq numbering (%s): resynchronising from its start", self.name, restart.reason)
+        self._status.restarts += 1
+        self._last_seq = None
+        self._status.last_seq = None
+        self._recent.clear()
+        self._recent_fp.clear()
+        self._refetching = False
+        self._resync = True
+
+    def rewind(self, since: int | None) -> None:
+        """Ask again for every event after ``since`` (the session's journal lost
+        them): the cursor goes back and the connection is re-opened at once.
+        Events up to the old cursor come with ``FeedOutput.refetch`` set."""
+        old = self._last_seq
+        self._last_seq = since
+        self._status.last_seq = since
+        self._recent.clear()
+        self._recent_fp.clear()
+        self._refetching = old is not None and (since is None or old > since)
+        self._refetch_until = old
+        self._resync = True
+        self._wake.set()
+        task = self._conn_task
+        if task is not None and not task.done():
+            task.cancel()
 
     def _note_ts(self, ts: float) -> None:
         if math.isfinite(ts) and (self._newest_ts is None or ts > self._newest_ts):
