@@ -67,7 +67,7 @@ from hitl_console.engine.state import ConversationState, EngineUpdate, TriggerHi
 from hitl_console.feeds.base import CommandResult, FeedOutput, FeedStatus
 from hitl_console.feeds.hub import FeedHub, FeedSpec, default_name
 from hitl_console.protocol.decode import RejectedFrame
-from hitl_console.protocol.events import AnyCommand, Approve, Deny, End, Outcome, Release, Send, Takeover
+from hitl_console.protocol.events import AnyCommand, Approve, Deny, End, Fingerprint, Outcome, Release, Send, Takeover
 from hitl_console.store.journal import Journal, JournalError
 from hitl_console.store.reviews import ConversationKey, ReviewStore, TakeoverVerdict
 
@@ -237,6 +237,27 @@ class ReplayControls:
         return statistics.fmean(values) if values else 0.0
 
 
+class _JournalHistory:
+    """A feed client's :class:`~hitl_console.feeds.client.SeqHistory` from the
+    journal (the current numbering of one feed); journal trouble is "unknown"."""
+
+    def __init__(self, journal: Journal, feed: str) -> None:
+        self.journal = journal
+        self.feed = feed
+
+    def fingerprint(self, seq: int) -> Fingerprint | None:
+        try:
+            return self.journal.fingerprint(self.feed, seq)
+        except JournalError:
+            return None
+
+    def is_open(self, conversation_id: str) -> bool | None:
+        try:
+            return self.journal.is_open(self.feed, conversation_id)
+        except JournalError:
+            return None
+
+
 class LiveSession:
     """Hub + engine + journal + alerts for one console. See the module docstring.
 
@@ -292,7 +313,7 @@ class LiveSession:
             on_output=self._on_output,
             on_status=self._on_status,
             ack_timeout=config.ack_timeout_s,
-            lookup=self._lookup,
+            history=lambda feed: _JournalHistory(journal, feed),
         )
 
         self._listeners: list[Callable[[SessionChange], None]] = []
@@ -307,6 +328,8 @@ class LiveSession:
         self._rate: deque[tuple[float, int]] = deque()
         self._latest_ts = 0.0
         self._journal_failing = False
+        self._journal_failing_alerted = False
+        """One alert for a failing journal (this one or ``journal_failed:FEED``) until it works again."""
         self._hub_task: asyncio.Task[None] | None = None
         self._pump_task: asyncio.Task[None] | None = None
         self._server: SimulatorServer | None = None
@@ -543,6 +566,7 @@ class LiveSession:
             last = self._journaled.get(feed)
             self._unjournaled[feed] = last
             log.error("journal write failed for feed %s after seq %s: %s", feed, last, error)
+            self._journal_failing_alerted = True
             self._raise(
                 Condition(
                     f"journal_failed:{feed}",
@@ -571,6 +595,7 @@ class LiveSession:
         for feed, last in list(self._unjournaled.items()):
             del self._unjournaled[feed]
             self._conditions.discard(f"journal_failed:{feed}")
+            self._journal_failing_alerted = False
             self.hub.rewind(feed, last)
             log.info("journal writes work again: re-fetching feed %s after seq %s", feed, last)
             self._add_alert(
@@ -609,13 +634,6 @@ class LiveSession:
             ),
             figures={"feed": feed, "last_seq": restart.last_seq if restart.last_seq is not None else -1},
         )
-
-    def _lookup(self, feed: str, seq: int) -> tuple[str, str, float] | None:
-        """For the feed clients: what the journal holds under ``seq`` (None on any journal trouble)."""
-        try:
-            return self.journal.lookup(feed, seq)
-        except JournalError:
-            return None
 
     def _on_status(self, status: FeedStatus) -> None:
         self._pending.statuses_changed = True
@@ -678,6 +696,8 @@ class LiveSession:
             log.error("journal write failed: %s", error)
             if not self._journal_failing:
                 self._journal_failing = True
+            if not self._journal_failing_alerted:
+                self._journal_failing_alerted = True
                 self._add_alert(
                     Alert(
                         ts=time.time(),
@@ -691,6 +711,8 @@ class LiveSession:
             return None
         if self._journal_failing:
             self._journal_failing = False
+            if not self._unjournaled:
+                self._journal_failing_alerted = False
             log.info("journal writes work again")
         return result
 

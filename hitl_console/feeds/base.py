@@ -259,8 +259,6 @@ class FeedOutput:
     restart: FeedRestart | None = None
     """Set on the output that reports a seq restart (its ``events`` are the
     ones accepted before it in the old numbering)."""
-    refetch: bool = False
-    """The events were asked for again after :meth:`FeedClient.rewind`."""
 
 
 class LineSplitter:

@@ -43,8 +43,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-
-from hitl_console.protocol.events import fingerprint
+from typing import Protocol
 
 from hitl_console.feeds.base import (
     CommandResult,
@@ -65,16 +64,25 @@ from hitl_console.protocol.decode import (
     decode_object,
     excerpt,
 )
-from hitl_console.protocol.events import Ack, AnyCommand, Event
+from hitl_console.protocol.events import Ack, AnyCommand, Event, Fingerprint, fingerprint
 
 log = logging.getLogger(__name__)
 
 OutputCallback = Callable[[FeedOutput], None]
 StatusCallback = Callable[[FeedStatus], None]
-Lookup = Callable[[int], "tuple[str, str, float] | None"]
-"""``lookup(seq)``: the fingerprint of the event accepted earlier under ``seq``
-(from the journal), None when unknown; tells a resend from a reused seq
-beyond the client's own memory."""
+
+
+class SeqHistory(Protocol):
+    """What was accepted earlier in the feed's current numbering, beyond the
+    client's own memory (the session answers from its journal, so a restart
+    of the console does not forget it). Both return None when they do not know."""
+
+    def fingerprint(self, seq: int) -> Fingerprint | None:
+        """The fingerprint of the event accepted under ``seq``."""
+
+    def is_open(self, conversation_id: str) -> bool | None:
+        """True: started and not ended; False: ended (or never started)."""
+
 
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 30.0
@@ -87,10 +95,15 @@ tell a duplicate from an out-of-order event and from a seq reused after a restar
 HEALTHY_AFTER_S = 10.0
 """A connection that stayed up this long and delivered something resets the backoff."""
 RESTART_JUMP = 1000
-"""A seq this far below the cursor, unknown to the client and to the lookup,
+"""A seq this far below the cursor, unknown to the client and to its history,
 is taken as the feed numbering again from the start (a restart)."""
 RESYNC_DELAY_S = 0.05
-"""Pause before the reconnect that resynchronises after a restart or a rewind."""
+"""Pause before the reconnect that resynchronises after a restart or a rewind,
+when the connection before was healthy; otherwise the backoff applies (a feed
+that flips its epoch on every frame must not cause a reconnect storm)."""
+OPEN_IDS_KEPT = 20_000
+"""How many conversation ids are remembered as open or ended, to notice a
+``conversation.started`` for a conversation that is still open (a restart)."""
 
 _FINAL = (ConnectionState.FINISHED, ConnectionState.FAILED, ConnectionState.STOPPED)
 
@@ -146,7 +159,7 @@ class FeedClient:
         rng: random.Random | None = None,
         healthy_after: float = HEALTHY_AFTER_S,
         epoch: str | None = None,
-        lookup: Lookup | None = None,
+        history: SeqHistory | None = None,
     ) -> None:
         self.source = source
         self.name = name
@@ -158,12 +171,12 @@ class FeedClient:
         self._last_seq: int | None = since
         self.healthy_after = healthy_after
         self._epoch = epoch
-        self._lookup = lookup
+        self._history = history
         self._recent: collections.deque[int] = collections.deque(maxlen=RECENT_SEQS_KEPT)
-        self._recent_fp: dict[int, tuple[str, str, float]] = {}
+        self._recent_fp: dict[int, Fingerprint] = {}
+        self._open: collections.OrderedDict[str, bool] = collections.OrderedDict()
+        """Conversation id -> open (started, not ended) in the current numbering; bounded."""
         self._resync = False
-        self._refetching = False
-        self._refetch_until: int | None = None
         self._attempt = 0
         self.rejected: collections.deque[RejectedFrame] = collections.deque(maxlen=max_rejected)
         """The most recent rejected frames with their reasons (bounded)."""
@@ -332,11 +345,12 @@ class FeedClient:
                     self._attempt = 0  # only a connection that stayed healthy for a while earns a fast retry
                 if self._resync:
                     self._resync = False
+                    reason = "resynchronising"
+                if reason == "resynchronising" and self._attempt == 0:
                     delay = RESYNC_DELAY_S
-                    reason = reason or "resynchronising"
                 else:
                     delay = backoff_delay(self._attempt, base=self.backoff_base, cap=self.backoff_cap, rng=self._rng)
-                    self._attempt += 1
+                self._attempt += 1
                 self._status.backoff_attempt = self._attempt
                 self._status.reconnects += 1
                 log.info("feed %s: %s; reconnecting in %.1f s", self.name, reason, delay)
@@ -406,33 +420,29 @@ class FeedClient:
         accepted: list[Event] = []
         restart: FeedRestart | None = None
         live = not self.source.replay
-        for beat in decoded.heartbeats:
-            if live and beat.epoch is not None:
-                restart = self._new_epoch(beat.epoch, None)
-                if restart is not None:
+        if live:
+            for beat in decoded.heartbeats:
+                if beat.epoch is not None and (restart := self._new_epoch(beat.epoch, None)) is not None:
                     break
         for event in decoded.events if restart is None else ():
             if frame.local:
                 accepted.append(event)
                 continue
-            if live:
-                if event.epoch is not None:
-                    restart = self._new_epoch(event.epoch, event.seq)
-                    if restart is not None:
-                        break
             last = self._last_seq
-            if last is not None and event.seq <= last:
-                kind = self._judge_old(event, last, restarts=live)
-                if kind == "restart":
-                    restart = FeedRestart(self._restart_reason, last, event.seq, self._epoch)
-                    break
+            old = last is not None and event.seq <= last
+            known = self._known(event.seq) if old else None
+            if live and (reason := self._restart_signal(event, last, known)) is not None:
+                restart = FeedRestart(reason, last, event.seq, self._epoch)
+                break
+            if last is not None and old:
+                kind = "duplicate" if known is not None or event.seq == last else "out_of_order"
                 if kind == "duplicate":
                     self._status.duplicates += 1
                 else:
                     self._status.out_of_order += 1
                 self.anomalies.append((kind, event.seq, last))
                 continue
-            self._accept_seq(event.seq, fingerprint(event))
+            self._accept(event)
             accepted.append(event)
         if restart is not None:
             self._begin_resync(restart)
@@ -466,53 +476,73 @@ class FeedClient:
         self._status.last_seq = self._last_seq
         if accepted or decoded.rejected or restart is not None:
             try:
-                on_output(FeedOutput(self.name, accepted, decoded.rejected, restart=restart, refetch=self._refetching))
+                on_output(FeedOutput(self.name, accepted, decoded.rejected, restart=restart))
             except Exception:
                 log.exception("output callback failed for feed %s", self.name)
         self._emit_status()
 
-    def _accept_seq(self, seq: int, fp: tuple[str, str, float]) -> None:
+    def _accept(self, event: Event) -> None:
+        seq = event.seq
         self._last_seq = seq
         if len(self._recent) == self._recent.maxlen:
             self._recent_fp.pop(self._recent[0], None)
         self._recent.append(seq)
-        self._recent_fp[seq] = fp
-        if self._refetching and self._refetch_until is not None and seq >= self._refetch_until:
-            self._refetching = False
+        self._recent_fp[seq] = fingerprint(event)
+        if event.type in ("conversation.started", "conversation.ended"):
+            self._open[event.conversation_id] = event.type == "conversation.started"
+            self._open.move_to_end(event.conversation_id)
+            if len(self._open) > OPEN_IDS_KEPT:
+                self._open.popitem(last=False)
 
-    _restart_reason = ""
-
-    def _judge_old(self, event: Event, last: int, *, restarts: bool = True) -> str:
-        """An event at or below the cursor: ``"duplicate"`` (seen before),
-        ``"out_of_order"`` (late), or ``"restart"`` (the feed numbers again
-        from the start: the seq was used by a different event, or it lies far
-        below anything the client or its lookup knows)."""
-        seq = event.seq
+    def _known(self, seq: int) -> Fingerprint | None:
+        """The fingerprint of what was accepted under ``seq``: memory, then history."""
         known = self._recent_fp.get(seq)
-        if known is None and self._lookup is not None:
+        if known is None and self._history is not None:
             try:
-                known = self._lookup(seq)
+                known = self._history.fingerprint(seq)
             except Exception:
-                log.exception("seq lookup failed for feed %s", self.name)
-        if known is not None:
-            if known == fingerprint(event) or not restarts:  # a recording has no feed to resynchronise with
-                return "duplicate"
-            self._restart_reason = f"seq {seq} arrived again as a different event ({event.type} of {event.conversation_id})"
-            return "restart"
-        if seq == last:
-            return "duplicate"
-        if restarts and last - seq >= RESTART_JUMP:
-            self._restart_reason = f"seq jumped back from {last} to {seq}"
-            return "restart"
-        return "out_of_order"
+                log.exception("seq history failed for feed %s", self.name)
+        return known
+
+    def _is_open(self, conversation_id: str) -> bool:
+        known = self._open.get(conversation_id)
+        if known is None and self._history is not None:
+            try:
+                known = self._history.is_open(conversation_id)
+            except Exception:
+                log.exception("conversation history failed for feed %s", self.name)
+        return bool(known)
+
+    def _restart_signal(self, event: Event, last: int | None, known: Fingerprint | None) -> str | None:
+        """Why ``event`` shows that the feed numbers its seqs again from the
+        start (a platform that restarted and lost its log), or None. The
+        signals, strongest first: a new ``epoch``; a seq accepted before that
+        now names a different event; a seq far below the cursor that nothing
+        remembers; a ``conversation.started`` for a conversation that is still
+        open (the feed announces again what it already announced). ``known``:
+        what was accepted under the event's seq, when it is at or below ``last``."""
+        if event.epoch is not None:
+            new = self._new_epoch(event.epoch, event.seq)
+            if new is not None:
+                return new.reason
+        seq = event.seq
+        if last is not None and seq <= last:
+            if known is not None:
+                if known != fingerprint(event):
+                    return f"seq {seq} arrived again as a different event ({event.type} of {event.conversation_id})"
+            elif last - seq >= RESTART_JUMP:
+                return f"seq jumped back from {last} to {seq}"
+            return None
+        if event.type == "conversation.started" and self._is_open(event.conversation_id):
+            return f"conversation.started again for open conversation {event.conversation_id} (seq {seq})"
+        return None
 
     def _new_epoch(self, epoch: str, seq: int | None) -> FeedRestart | None:
         """Remember the feed's epoch; a different one than before is a restart."""
         old = self._epoch
-        if old is None or old == epoch:
-            self._epoch = epoch
-            return None
         self._epoch = epoch
+        if old is None or old == epoch:
+            return None
         return FeedRestart(f"the feed's epoch changed from {old!r} to {epoch!r}", self._last_seq, seq, epoch)
 
     def _begin_resync(self, restart: FeedRestart) -> None:
@@ -523,20 +553,18 @@ class FeedClient:
         self._status.last_seq = None
         self._recent.clear()
         self._recent_fp.clear()
-        self._refetching = False
+        self._open.clear()
         self._resync = True
 
     def rewind(self, since: int | None) -> None:
-        """Ask again for every event after ``since`` (the session's journal lost
-        them): the cursor goes back and the connection is re-opened at once.
-        Events up to the old cursor come with ``FeedOutput.refetch`` set."""
-        old = self._last_seq
+        """Ask again for every event after ``since`` (the session's journal could
+        not keep them): the cursor goes back and the connection is re-opened at
+        once. What comes again is accepted anew; the session does not apply twice."""
         self._last_seq = since
         self._status.last_seq = since
         self._recent.clear()
         self._recent_fp.clear()
-        self._refetching = old is not None and (since is None or old > since)
-        self._refetch_until = old
+        self._open.clear()  # the history (the journal) answers up to ``since``
         self._resync = True
         self._wake.set()
         task = self._conn_task

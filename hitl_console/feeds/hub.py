@@ -19,7 +19,6 @@ timeouts come from the client unchanged.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Container
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from hitl_console.config import FeedConfig
 from hitl_console.feeds.base import CommandResult, FeedFailed, FeedOutput, FeedSource, FeedStatus, Frame, safe_url
-from hitl_console.feeds.client import FeedClient
+from hitl_console.feeds.client import FeedClient, SeqHistory
 from hitl_console.feeds.file import FileSource, file_path, recording_format
 from hitl_console.feeds.http import HttpSource
 from hitl_console.feeds.jetstream import JetStreamSource
@@ -146,10 +145,10 @@ class FeedHub:
         on_output: Callable[[FeedOutput], None],
         on_status: Callable[[FeedStatus], None] | None = None,
         ack_timeout: float = 5.0,
-        lookup: Callable[[str, int], tuple[str, str, float] | None] | None = None,
+        history: Callable[[str], SeqHistory] | None = None,
     ) -> None:
-        """``lookup(feed, seq)`` answers for seqs a client no longer remembers
-        (see :data:`hitl_console.feeds.client.Lookup`); the session passes its journal's."""
+        """``history(feed)`` answers for what a client no longer remembers
+        (see :class:`hitl_console.feeds.client.SeqHistory`); the session passes its journal's."""
         self.on_output = on_output
         self.on_status = on_status
         self.ack_timeout = ack_timeout
@@ -166,7 +165,7 @@ class FeedHub:
                 since=spec.since,
                 ack_timeout=ack_timeout,
                 epoch=spec.epoch,
-                lookup=functools.partial(lookup, name) if lookup is not None else None,
+                history=history(name) if history is not None else None,
             )
         self._tasks: list[asyncio.Task[FeedStatus]] = []
         self._stopping = False

@@ -296,7 +296,11 @@ def event_dict(event: Event) -> dict:
     return event.model_dump(mode="json", exclude_none=True)
 
 
-def fingerprint(event: Event) -> tuple[str, str, float]:
+Fingerprint = tuple[str, str, float]
+"""``(type, conversation_id, ts)`` of an event: see :func:`fingerprint`."""
+
+
+def fingerprint(event: Event) -> Fingerprint:
     """What tells two events with the same seq apart: type, conversation and time.
 
     A resend of an event has the same fingerprint; a different event under

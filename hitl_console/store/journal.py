@@ -84,7 +84,7 @@ from hitl_console.engine.alerts import Alert
 from hitl_console.feeds.base import CommandResult, redact
 from hitl_console.paths import journal_path, prepare_parent, private_file
 from hitl_console.protocol.decode import RejectedFrame
-from hitl_console.protocol.events import SEQ_MAX, SEQ_MIN, AnyCommand, Event, event_adapter
+from hitl_console.protocol.events import SEQ_MAX, SEQ_MIN, AnyCommand, Event, Fingerprint, event_adapter
 
 log = logging.getLogger(__name__)
 
@@ -608,7 +608,7 @@ class Journal:
         with self._guard():
             row = self._conn.execute("SELECT MAX(generation) FROM events WHERE feed = ?", (feed,)).fetchone()
         found = int(row[0]) if row and row[0] is not None else 0
-        marked = self._meta_int(f"generation:{feed}") if not self.readonly else None
+        marked = self._meta_int(f"generation:{feed}")
         self._generations[feed] = value = max(found, marked or 0)
         return value
 
@@ -625,7 +625,7 @@ class Journal:
             self._set_meta(f"generation:{feed}", str(value))
         return value
 
-    def lookup(self, feed: str, seq: int) -> tuple[str, str, float] | None:
+    def fingerprint(self, feed: str, seq: int) -> Fingerprint | None:
         """The fingerprint (type, conversation id, ts) of the event journaled under
         ``seq`` in the current numbering of ``feed``
         (:func:`hitl_console.protocol.events.fingerprint`), or None."""
@@ -635,6 +635,18 @@ class Journal:
                 (feed, self.generation(feed), seq),
             ).fetchone()
         return None if row is None else (str(row[0]), str(row[1]), float(row[2]))
+
+    def is_open(self, feed: str, conversation_id: str) -> bool | None:
+        """Whether the journal's newest ``conversation.started`` or
+        ``conversation.ended`` of ``conversation_id`` in the current numbering
+        of ``feed`` is a start (None: neither is journaled)."""
+        with self._guard():
+            row = self._conn.execute(
+                "SELECT type FROM events WHERE conversation_id = ? AND feed = ? AND generation = ? "
+                "AND type IN ('conversation.started', 'conversation.ended') ORDER BY seq DESC LIMIT 1",
+                (conversation_id, feed, self.generation(feed)),
+            ).fetchone()
+        return None if row is None else row[0] == "conversation.started"
 
     def epoch(self, feed: str) -> str | None:
         """The feed's own ``epoch`` on its newest journaled event, if it sends one."""
