@@ -223,3 +223,40 @@ async def test_a_feed_that_flips_its_epoch_on_every_frame_is_retried_ever_more_s
         assert status.restarts >= 4
         assert status.backoff_attempt >= 4  # never reset: no connection stayed up for healthy_after
         assert all(c.since is None for c in server.connections)
+
+
+def test_a_version_1_journal_migrates_every_event_into_generation_0(tmp_path: Path) -> None:
+    import shutil
+
+    path = tmp_path / "journal.sqlite3"
+    shutil.copyfile(Path(__file__).parent / "fixtures" / "journal_reviews_v1.sqlite3", path)
+    with sqlite3.connect(path) as db:
+        before = db.execute("SELECT id, feed, seq, ts, conversation_id, type, body FROM events ORDER BY id").fetchall()
+        cursors = {feed: top for feed, top in db.execute("SELECT feed, MAX(seq) FROM events GROUP BY feed")}
+    assert before and "generation" not in [r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(events)")]
+    with Journal(path, retention_days=1e6) as journal:
+        assert journal.schema_version == 2
+        assert {feed: journal.last_seq(feed) for feed in cursors} == cursors
+        assert all(journal.generation(feed) == 0 for feed in cursors)
+    with sqlite3.connect(path) as db:
+        after = db.execute("SELECT id, feed, seq, ts, conversation_id, type, body FROM events ORDER BY id").fetchall()
+        assert after == before and db.execute("SELECT DISTINCT generation FROM events").fetchall() == [(0,)]
+        indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'")}
+    assert {"events_ts", "events_received", "events_conversation"} <= indexes
+
+
+def test_a_new_generation_survives_a_console_restart_before_its_first_event(tmp_path: Path) -> None:
+    from hitl_console.protocol.decode import decode_object
+
+    path = tmp_path / "j.sqlite3"
+    events = decode_object(make_events(3, start_ts=T0), "prod").events
+    with Journal(path) as journal:
+        journal.append_events("prod", events)
+        assert journal.new_generation("prod") == 1
+        assert journal.last_seq("prod") is None  # the new numbering has nothing yet
+    with Journal(path) as journal:
+        assert journal.generation("prod") == 1 and journal.last_seq("prod") is None
+        assert journal.append_events("prod", events[:1]) == 1  # seq 1 again, kept beside the old one
+        assert journal.fingerprint("prod", 1) == ("conversation.started", "c-1", T0)
+        assert journal.is_open("prod", "c-1") is True and journal.is_open("prod", "c-9") is None
+        assert journal.counts()["events"] == 4
