@@ -164,6 +164,8 @@ class WsFeedServer(_Base):
         self.batch = batch
         self.raw_frames: list[str | bytes] = []
         """Extra frames sent verbatim before the events (bad input tests)."""
+        self.next_frames: list[str | bytes] = []
+        """Like ``raw_frames``, but only on the next connection (then emptied)."""
         self._server: Server | None = None
         self.port = 0
 
@@ -203,7 +205,8 @@ class WsFeedServer(_Base):
         self._drops.add(drop)
         reader = asyncio.create_task(self._read(ws))
         try:
-            for frame in self.raw_frames:
+            once, self.next_frames = self.next_frames, []
+            for frame in self.raw_frames + once:
                 await ws.send(frame)
             backlog = self.backlog(since)
             sent = 0
