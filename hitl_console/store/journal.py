@@ -66,6 +66,7 @@ runs inside :meth:`Journal.prune`; leave it out to keep rows forever.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import logging
@@ -399,9 +400,11 @@ class Journal:
 
     # ------------------------------------------------------------ setup
 
-    def _explain(self, error: sqlite3.Error) -> str:
+    def _explain(self, error: sqlite3.Error | OSError) -> str:
         where = _describe_path(self.path)
         text = str(error)
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC or "disk is full" in text:
+            return f"{where}: the disk is full ({text})"
         if "not a database" in text or "malformed" in text:
             return f"{where} is not a hitl-console journal (not an SQLite database, or corrupt): {text}"
         if "locked" in text or "busy" in text:
@@ -896,7 +899,7 @@ class Journal:
             raise JournalError(f"{_describe_path(self.path)} is closed")
         try:
             yield
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:  # OSError: the disk itself (ENOSPC, EIO) as Python sees it
             raise JournalError(self._explain(error)) from error
 
     @property
