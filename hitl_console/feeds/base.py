@@ -132,14 +132,6 @@ class FeedStatus:
     unknown_types: dict[str, int] = field(default_factory=dict)
     restarts: int = 0
     """How many times the feed's seq numbering was seen to start again (see FeedRestart)."""
-    down_since: float | None = None
-    """Wall time since which the feed has had no open connection (from the start,
-    or since the last drop); None while connected."""
-    last_good_at: float | None = None
-    """Wall time of the last frame the console could use (an accepted event, a
-    heartbeat, an ack) or of the last handshake."""
-    rejected_streak: int = 0
-    """Rejected frames since the last usable one: a feed that sends only these is blind."""
     last_rejected: str = ""
     """The reason of the newest rejected frame."""
     backoff_attempt: int = 0

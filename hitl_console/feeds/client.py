@@ -182,7 +182,7 @@ class FeedClient:
         """The most recent rejected frames with their reasons (bounded)."""
         self.anomalies: collections.deque[tuple[str, int, int | None]] = collections.deque(maxlen=max_rejected)
         """Recent ``("duplicate" | "out_of_order", seq, last accepted seq)`` drops."""
-        self._status = FeedStatus(name=name, url=source.url, last_seq=since, down_since=time.time())
+        self._status = FeedStatus(name=name, url=source.url, last_seq=since)
         self._newest_ts: float | None = None
         self._pending: dict[str, asyncio.Future[Ack]] = {}
         self._connected = False
@@ -335,8 +335,6 @@ class FeedClient:
                 finally:
                     self._conn_task = None
                 self._connected = False
-                if self._status.down_since is None:
-                    self._status.down_since = time.time()
                 self._fail_pending("connection lost")
                 if self._stopping:
                     break
@@ -387,8 +385,6 @@ class FeedClient:
                 if not self._connected:
                     self._connected = True
                     self._opened_at = time.monotonic()
-                    self._status.down_since = None
-                    self._status.last_good_at = time.time()
                     self._set_state(ConnectionState.REPLAYING if self.source.replay else ConnectionState.LIVE, "")
                 if frame.kind == "open":
                     continue
@@ -456,8 +452,6 @@ class FeedClient:
             self._note_ts(beat.ts)
         if accepted or decoded.heartbeats or decoded.acks:
             self._delivered = True
-            self._status.last_good_at = now
-            self._status.rejected_streak = 0
         for kind in decoded.unknown:
             self._status.unknown += 1
             self._status.unknown_types[kind] = self._status.unknown_types.get(kind, 0) + 1
@@ -467,7 +461,6 @@ class FeedClient:
                 future.set_result(ack)
         if decoded.rejected:
             self._status.rejected += len(decoded.rejected)
-            self._status.rejected_streak += len(decoded.rejected)
             self._status.last_rejected = decoded.rejected[-1].reason
             self.rejected.extend(decoded.rejected)
             for item in decoded.rejected:
