@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 T0 = 1_763_931_600.0
 
 
-async def wait_until(pilot, predicate: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+async def wait_until(pilot, predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
         if asyncio.get_running_loop().time() > deadline:
