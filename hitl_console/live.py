@@ -67,7 +67,7 @@ from hitl_console.engine.state import ConversationState, EngineUpdate, TriggerHi
 from hitl_console.feeds.base import CommandResult, FeedOutput, FeedStatus
 from hitl_console.feeds.hub import FeedHub, FeedSpec, default_name
 from hitl_console.protocol.decode import RejectedFrame
-from hitl_console.protocol.events import AnyCommand, Approve, Deny, End, Outcome, Release, Send, Takeover
+from hitl_console.protocol.events import AnyCommand, Approve, Deny, End, Fingerprint, Outcome, Release, Send, Takeover
 from hitl_console.store.journal import Journal, JournalError
 from hitl_console.store.reviews import ConversationKey, ReviewStore, TakeoverVerdict
 
@@ -237,6 +237,27 @@ class ReplayControls:
         return statistics.fmean(values) if values else 0.0
 
 
+class _JournalHistory:
+    """A feed client's :class:`~hitl_console.feeds.client.SeqHistory` from the
+    journal (the current numbering of one feed); journal trouble is "unknown"."""
+
+    def __init__(self, journal: Journal, feed: str) -> None:
+        self.journal = journal
+        self.feed = feed
+
+    def fingerprint(self, seq: int) -> Fingerprint | None:
+        try:
+            return self.journal.fingerprint(self.feed, seq)
+        except JournalError:
+            return None
+
+    def is_open(self, conversation_id: str) -> bool | None:
+        try:
+            return self.journal.is_open(self.feed, conversation_id)
+        except JournalError:
+            return None
+
+
 class LiveSession:
     """Hub + engine + journal + alerts for one console. See the module docstring.
 
@@ -265,17 +286,25 @@ class LiveSession:
         self.alerts: deque[Alert] = deque(maxlen=MAX_ALERTS)
         self.rejected: deque[RejectedFrame] = deque(maxlen=MAX_REJECTED)
 
-        self._cursors: dict[str, int] = {}
-        """Per feed, the last seq rebuilt from the journal: anything at or below it is not applied twice."""
+        self._applied: dict[str, int] = {}
+        """Per feed, the highest seq the engine has applied (rebuilt from the journal
+        or live): an event at or below it is journaled if need be but not applied twice."""
+        self._journaled: dict[str, int | None] = {}
+        """Per feed, the highest seq the journal holds, written without a gap."""
+        self._unjournaled: dict[str, int | None] = {}
+        """Feeds whose events the journal could not take, with the last seq it
+        holds: nothing newer is written (so the journal's resume cursor never
+        passes a gap) until a probe write succeeds and the feed is re-fetched."""
         named = _named(specs)
         if self.restore:
             resumed = []
             for spec in named:
                 cursor = journal.last_seq(spec.name)
                 if cursor is not None:
-                    self._cursors[spec.name] = cursor
+                    self._applied[spec.name] = cursor
+                    self._journaled[spec.name] = cursor
                     if spec.since is None:
-                        spec = replace(spec, since=cursor)
+                        spec = replace(spec, since=cursor, epoch=journal.epoch(spec.name))
                 resumed.append(spec)
             named = resumed
         self.specs: list[FeedSpec] = named
@@ -284,6 +313,7 @@ class LiveSession:
             on_output=self._on_output,
             on_status=self._on_status,
             ack_timeout=config.ack_timeout_s,
+            history=lambda feed: _JournalHistory(journal, feed),
         )
 
         self._listeners: list[Callable[[SessionChange], None]] = []
@@ -298,6 +328,8 @@ class LiveSession:
         self._rate: deque[tuple[float, int]] = deque()
         self._latest_ts = 0.0
         self._journal_failing = False
+        self._journal_failing_alerted = False
+        """One alert for a failing journal (this one or ``journal_failed:FEED``) until it works again."""
         self._hub_task: asyncio.Task[None] | None = None
         self._pump_task: asyncio.Task[None] | None = None
         self._server: SimulatorServer | None = None
@@ -490,17 +522,21 @@ class LiveSession:
 
     def _on_output(self, output: FeedOutput) -> None:
         """One decoded frame: journal first, then the engine, then queue for listeners."""
+        feed = output.feed
         if output.rejected:
             self.rejected.extend(output.rejected)
             self._journal_call(self.journal.record_rejected, output.rejected)
             self._pending.statuses_changed = True
+        if output.events:
+            self._journal_events(feed, output.events)
         events = output.events
-        cursor = self._cursors.get(output.feed)
-        if cursor is not None:
-            # Rebuilt from the journal already; a feed that ignored since= must not double them.
-            events = [e for e in events if e.seq > cursor]
+        applied = self._applied.get(feed)
+        if applied is not None:
+            # Applied already (rebuilt from the journal, or a re-fetch after a
+            # journal failure); a feed that ignored since= must not double them.
+            events = [e for e in events if e.seq > applied]
         if events:
-            self._journal_call(self.journal.append_events, output.feed, events)
+            self._applied[feed] = events[-1].seq
             live = self._started and not self._stopped
             engine = self.engine
             for event in events:
@@ -515,7 +551,89 @@ class LiveSession:
                     self._add_alert(self._collision_alert(update.conversation_id, event.ts))
                 self._note_update(update, alert=live)
             self._count(len(events))
+        if output.restart is not None:
+            self._feed_restarted(feed, output)
         self._mark_dirty()
+
+    def _journal_events(self, feed: str, events: list[Any]) -> None:
+        """Journal a batch unless this feed's journaling is suspended (see
+        ``_unjournaled``); a failure suspends it and raises the alert."""
+        if feed in self._unjournaled:
+            return
+        try:
+            self.journal.append_events(feed, events)
+        except JournalError as error:
+            last = self._journaled.get(feed)
+            self._unjournaled[feed] = last
+            log.error("journal write failed for feed %s after seq %s: %s", feed, last, error)
+            self._journal_failing_alerted = True
+            self._raise(
+                Condition(
+                    f"journal_failed:{feed}",
+                    "critical",
+                    "feed",
+                    f"journal write failed, events of feed {feed} after seq {last if last is not None else '(start)'} "
+                    f"are not being saved (the floor stays live; they are re-fetched once writes work): {error}",
+                    figures={"feed": feed, "last_journaled_seq": last if last is not None else -1},
+                ),
+                journal=False,
+            )
+            return
+        top = max(e.seq for e in events)
+        prev = self._journaled.get(feed)
+        self._journaled[feed] = top if prev is None else max(prev, top)
+
+    def _retry_journal(self) -> None:
+        """While journaling is suspended: one probe write a tick; once it works,
+        re-fetch each suspended feed from the last seq the journal holds."""
+        if not self._unjournaled:
+            return
+        try:
+            self.journal.probe()
+        except JournalError:
+            return
+        for feed, last in list(self._unjournaled.items()):
+            del self._unjournaled[feed]
+            self._conditions.discard(f"journal_failed:{feed}")
+            self._journal_failing_alerted = False
+            self.hub.rewind(feed, last)
+            log.info("journal writes work again: re-fetching feed %s after seq %s", feed, last)
+            self._add_alert(
+                Alert(
+                    ts=time.time(),
+                    level="info",
+                    kind="feed",
+                    text=f"journal writes work again: re-fetching feed {feed} after seq "
+                    f"{last if last is not None else '(start)'} to save what was missed",
+                    key=f"journal_recovered:{feed}",
+                )
+            )
+
+    def _feed_restarted(self, feed: str, output: FeedOutput) -> None:
+        """The feed numbers its seqs again (see :class:`FeedRestart`): the new
+        numbering is journaled apart and applied from its start; the client is
+        already reconnecting without ``since``."""
+        restart = output.restart
+        assert restart is not None
+        self._applied.pop(feed, None)
+        self._journaled.pop(feed, None)
+        self._unjournaled.pop(feed, None)
+        try:
+            generation = self.journal.new_generation(feed)
+        except JournalError as error:
+            generation = self.journal.generation(feed)
+            log.error("journal: recording the new numbering of feed %s: %s", feed, error)
+        self._add_alert(
+            Alert(
+                ts=time.time(),
+                level="critical",
+                kind="feed",
+                text=f"feed {feed} restarted its event numbering ({restart.reason}; the console was at seq "
+                f"{restart.last_seq}): resynchronising from the feed's start; what it lost cannot be shown",
+                key=f"feed_restarted:{feed}:{generation}",
+            ),
+            figures={"feed": feed, "last_seq": restart.last_seq if restart.last_seq is not None else -1},
+        )
 
     def _on_status(self, status: FeedStatus) -> None:
         self._pending.statuses_changed = True
@@ -578,6 +696,8 @@ class LiveSession:
             log.error("journal write failed: %s", error)
             if not self._journal_failing:
                 self._journal_failing = True
+            if not self._journal_failing_alerted:
+                self._journal_failing_alerted = True
                 self._add_alert(
                     Alert(
                         ts=time.time(),
@@ -591,6 +711,8 @@ class LiveSession:
             return None
         if self._journal_failing:
             self._journal_failing = False
+            if not self._unjournaled:
+                self._journal_failing_alerted = False
             log.info("journal writes work again")
         return result
 
@@ -623,7 +745,7 @@ class LiveSession:
         except RuntimeError:  # no running event loop (a session driven without start())
             log.debug("alert %s not posted: no running event loop", alert.key)
 
-    def _raise(self, condition: Condition) -> None:
+    def _raise(self, condition: Condition, *, journal: bool = True) -> None:
         if condition.key in self._conditions:
             return
         self._conditions.add(condition.key)
@@ -636,6 +758,7 @@ class LiveSession:
                 conversation_id=condition.conversation_id,
                 key=condition.key,
             ),
+            journal=journal,
             figures=condition.figures,
         )
 
@@ -656,8 +779,9 @@ class LiveSession:
             for condition in conditions:
                 reported.add(condition.key)
                 self._raise(condition)
-        # hub_failed is raised outside the watchers and stays until restart
-        self._conditions &= reported | {"hub_failed"}
+        # hub_failed is raised outside the watchers and stays until restart;
+        # journal_failed:* until the journal works again (_retry_journal)
+        self._conditions &= reported | {"hub_failed"} | {k for k in self._conditions if k.startswith("journal_failed:")}
 
     def acknowledge(self, alert_id: int) -> bool:
         """Mark an alert seen (it no longer counts in ``open_alerts``)."""
@@ -732,6 +856,7 @@ class LiveSession:
             updates = []
         for update in updates:
             self._note_update(update)
+        self._retry_journal()
         self._check_watchers(now)
 
     def _flush(self) -> None:

@@ -5,7 +5,7 @@ HTTP one (hand-written HTTP/1.1 on ``asyncio.start_server``, chunked
 ``GET /events`` as NDJSON or SSE, ``POST /control``). Both serve a list of
 events with ``since=`` resume, can drop a connection abruptly after K
 events, can re-send events the client already has (to prove the duplicate
-filter), require a bearer token if given one, record what each connection
+filter), can play a platform that restarted and lost its log (``restart``), require a bearer token if given one, record what each connection
 asked for, and answer commands through a ``control`` function that returns
 an ack (ok or a refusal) and the events that show its effect, or None to
 stay silent (for the timeout case).
@@ -111,12 +111,22 @@ class _Base:
         self.connections: list[Connection] = []
         self.commands: list[dict[str, Any]] = []
         self._queues: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._drops: set[Callable[[], None]] = set()
+        """One abrupt close per open stream (see ``restart``)."""
 
     def backlog(self, since: int | None) -> list[dict[str, Any]]:
         if since is None:
             return list(self.events)
         again = [e for e in self.events if e["seq"] <= since][-self.resend :] if self.resend else []
         return again + [e for e in self.events if e["seq"] > since]
+
+    def restart(self, events: list[dict[str, Any]]) -> None:
+        """Play a platform that restarted and lost its log: ``events`` (numbered
+        as the platform now numbers them, usually from 1) replace the log and
+        every open stream is dropped abruptly."""
+        self.events = list(events)
+        for drop in list(self._drops):
+            drop()
 
     def publish(self, event: dict[str, Any]) -> None:
         """Append an event (seq and ts filled in) and push it to open streams."""
@@ -154,6 +164,8 @@ class WsFeedServer(_Base):
         self.batch = batch
         self.raw_frames: list[str | bytes] = []
         """Extra frames sent verbatim before the events (bad input tests)."""
+        self.next_frames: list[str | bytes] = []
+        """Like ``raw_frames``, but only on the next connection (then emptied)."""
         self._server: Server | None = None
         self.port = 0
 
@@ -189,9 +201,12 @@ class WsFeedServer(_Base):
         limit = self.limit()
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._queues.add(queue)
+        drop = ws.transport.abort
+        self._drops.add(drop)
         reader = asyncio.create_task(self._read(ws))
         try:
-            for frame in self.raw_frames:
+            once, self.next_frames = self.next_frames, []
+            for frame in self.raw_frames + once:
                 await ws.send(frame)
             backlog = self.backlog(since)
             sent = 0
@@ -219,6 +234,7 @@ class WsFeedServer(_Base):
             return
         finally:
             self._queues.discard(queue)
+            self._drops.discard(drop)
             reader.cancel()
 
     async def _read(self, ws: ServerConnection) -> None:
@@ -323,6 +339,8 @@ class HttpFeedServer(_Base):
         limit = self.limit()
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._queues.add(queue)
+        drop = writer.transport.abort
+        self._drops.add(drop)
         try:
             writer.write(
                 f"HTTP/1.1 200 OK\r\nContent-Type: {self.content_type}\r\nTransfer-Encoding: chunked\r\n"
@@ -358,6 +376,7 @@ class HttpFeedServer(_Base):
                 gone.cancel()
         finally:
             self._queues.discard(queue)
+            self._drops.discard(drop)
 
     def _encode(self, event: dict[str, Any]) -> bytes:
         data = json.dumps(event).encode()

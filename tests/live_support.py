@@ -52,10 +52,12 @@ class FakeHub:
 
     instances: list["FakeHub"] = []
 
-    def __init__(self, specs: list[FeedSpec], *, on_output: Any, on_status: Any = None, ack_timeout: float = 5.0) -> None:
+    def __init__(self, specs: list[FeedSpec], *, on_output: Any, on_status: Any = None, ack_timeout: float = 5.0, history: Any = None) -> None:
         self.specs = specs
         self.on_output = on_output
         self.on_status = on_status
+        self.rewinds: list[tuple[str, int | None]] = []
+        """What the session asked to fetch again (feed, since)."""
         self.ack_timeout = ack_timeout
         self.sent: list[tuple[str, AnyCommand]] = []
         self.answer: Callable[[AnyCommand], CommandResult] = lambda c: CommandResult(c.request_id, ok=True, latency_s=0.01)
@@ -87,6 +89,9 @@ class FakeHub:
         self.by_name[feed].last_frame_at = time.time()
         self.on_output(FeedOutput(feed=feed, events=events, rejected=rejected or []))
 
+    def rewind(self, feed: str, since: int | None) -> bool:
+        self.rewinds.append((feed, since))
+        return True
 
 
 def started(cid: str, seq: int, ts: float = NOW, tier: str = "gold") -> ConversationStarted:

@@ -237,10 +237,11 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
 def test_core_migration_hook_runs_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "j.sqlite3"
     Journal(path).close()
-    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(journal_module, "MIGRATIONS", {2: "ALTER TABLE events ADD COLUMN note TEXT;"})
+    now = journal_module.SCHEMA_VERSION
+    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", now + 1)
+    monkeypatch.setattr(journal_module, "MIGRATIONS", {**journal_module.MIGRATIONS, now + 1: "ALTER TABLE events ADD COLUMN note TEXT;"})
     with Journal(path) as j:
-        assert j.schema_version == 2
+        assert j.schema_version == now + 1
         columns = [r[1] for r in j.connection.execute("PRAGMA table_info(events)")]
         assert "note" in columns
 

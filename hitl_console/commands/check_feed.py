@@ -6,7 +6,8 @@ everything the console would refuse is listed with the reason, the seq and
 an excerpt, with unknown event types, duplicates and out-of-order events.
 
 Exit status: 0 when nothing was rejected or dropped out of order, 1 when
-something was (or a recording broke off, e.g. a truncated ``.gz``), 2 when
+something was, a live feed restarted its seq numbering, or a recording broke
+off (e.g. a truncated ``.gz``), 2 when
 the feed could not be checked at all (missing file, bad URL, refused token,
 nothing reachable).
 """
@@ -42,7 +43,8 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
-        return self.status.rejected == 0 and self.status.out_of_order == 0 and self.status.state is not ConnectionState.FAILED
+        s = self.status
+        return s.rejected == 0 and s.out_of_order == 0 and s.restarts == 0 and s.state is not ConnectionState.FAILED
 
     def to_dict(self) -> dict[str, Any]:
         s = self.status
@@ -60,6 +62,7 @@ class CheckReport:
             "unknown": s.unknown,
             "unknown_types": dict(sorted(s.unknown_types.items(), key=lambda kv: (-kv[1], kv[0]))),
             "reconnects": s.reconnects,
+            "restarts": s.restarts,
             "rejected_frames": [
                 {
                     "reason": r.reason,
@@ -82,6 +85,11 @@ class CheckReport:
             f"  accepted {s.events} events (last seq {s.last_seq}), rejected {s.rejected}, unknown type {s.unknown}, "
             f"duplicates {s.duplicates}, out of order {s.out_of_order}",
         ]
+        if self.live:
+            lines.append(
+                f"  reconnects {s.reconnects}"
+                + (f", seq numbering restarted {s.restarts} time(s) (the feed lost its log; see docs/protocol-extensions.md)" if s.restarts else "")
+            )
         if self.rejected:
             lines.append("rejected frames:")
             for r in self.rejected:
@@ -143,5 +151,8 @@ async def _check(client: FeedClient, timeout: float | None, live: bool) -> Check
         await asyncio.wait({task}, timeout=timeout)
     finally:
         await client.stop()
-        status = await asyncio.wait_for(task, timeout=10)
+        try:
+            status = await asyncio.wait_for(task, timeout=10)
+        except TimeoutError:  # a feed that will not let go: report what was seen
+            status = client.status
     return CheckReport(status, list(client.rejected), list(client.anomalies), live, timeout)

@@ -130,6 +130,12 @@ class FeedStatus:
     progress: float | None = None
     """0..1 for a replay, None for a live feed."""
     unknown_types: dict[str, int] = field(default_factory=dict)
+    restarts: int = 0
+    """How many times the feed's seq numbering was seen to start again (see FeedRestart)."""
+    last_rejected: str = ""
+    """The reason of the newest rejected frame."""
+    backoff_attempt: int = 0
+    """Reconnect attempts since the last healthy connection (the backoff's exponent)."""
 
     @property
     def silent_for(self) -> float | None:
@@ -217,6 +223,24 @@ class FeedSource(ABC):
         """Release the connection."""
 
 
+@dataclass(frozen=True, slots=True)
+class FeedRestart:
+    """The feed's seq numbering started again: a platform that restarted and
+    lost its log numbers from 1 while the console's cursor is far above, so
+    every later event would be dropped as out of order. The client resets
+    its cursor and reconnects without ``since`` (a resynchronisation); the
+    session raises a critical alert and journals the new numbering apart."""
+
+    reason: str
+    """How it showed, for the alert: an epoch change, a reused seq, a jump."""
+    last_seq: int | None
+    """The cursor in the old numbering."""
+    seq: int | None
+    """The seq that showed it (None for a heartbeat's new epoch)."""
+    epoch: str | None = None
+    """The feed's new epoch, when it sends one."""
+
+
 @dataclass(slots=True)
 class FeedOutput:
     """What the client hands the rest of the console, one call per decoded frame."""
@@ -224,6 +248,9 @@ class FeedOutput:
     feed: str
     events: list[Event]
     rejected: list[RejectedFrame]
+    restart: FeedRestart | None = None
+    """Set on the output that reports a seq restart (its ``events`` are the
+    ones accepted before it in the old numbering)."""
 
 
 class LineSplitter:

@@ -14,11 +14,19 @@ transport:
   blog, "Exponential Backoff And Jitter": ``sleep = uniform(0, min(cap,
   base * 2**attempt))``) so that a hundred consoles do not reconnect to a
   recovering feed in lock-step; the attempt counter resets after a
-  connection that delivered something;
+  connection that stayed healthy for ``healthy_after`` seconds (a feed that
+  breaks every connection at once, e.g. with an oversized frame, is retried
+  ever more slowly, never in a tight loop);
 * resuming with ``since=`` the last accepted seq, so nothing accepted is
   lost and nothing is delivered twice across a drop;
 * :class:`FeedStatus` (state, counts, lag, progress) and matching command
-  acks to ``request_id``.
+  acks to ``request_id``;
+* noticing that the feed's seq numbering started again (:class:`FeedRestart`:
+  a new ``epoch``, a seq reused by a different event, a large backward jump)
+  and resynchronising from the feed's start instead of dropping every later
+  event as out of order;
+* :meth:`FeedClient.rewind`: asking again for events after a seq (the
+  session does so when its journal could not keep them).
 
 ``run()`` never raises because of what a feed sends or does: bad frames are
 counted and kept, drops are retried, and only failures that retrying cannot
@@ -35,12 +43,14 @@ import math
 import random
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from hitl_console.feeds.base import (
     CommandResult,
     ConnectionState,
     FeedFailed,
     FeedOutput,
+    FeedRestart,
     FeedSource,
     FeedStatus,
     Frame,
@@ -54,12 +64,25 @@ from hitl_console.protocol.decode import (
     decode_object,
     excerpt,
 )
-from hitl_console.protocol.events import Ack, AnyCommand, Event
+from hitl_console.protocol.events import Ack, AnyCommand, Event, Fingerprint, fingerprint
 
 log = logging.getLogger(__name__)
 
 OutputCallback = Callable[[FeedOutput], None]
 StatusCallback = Callable[[FeedStatus], None]
+
+
+class SeqHistory(Protocol):
+    """What was accepted earlier in the feed's current numbering, beyond the
+    client's own memory (the session answers from its journal, so a restart
+    of the console does not forget it). Both return None when they do not know."""
+
+    def fingerprint(self, seq: int) -> Fingerprint | None:
+        """The fingerprint of the event accepted under ``seq``."""
+
+    def is_open(self, conversation_id: str) -> bool | None:
+        """True: started and not ended; False: ended (or never started)."""
+
 
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 30.0
@@ -67,7 +90,20 @@ STATUS_INTERVAL_S = 0.5
 """Counts change with every frame; statuses go out at most this often (state changes at once)."""
 MAX_REJECTED_KEPT = 500
 RECENT_SEQS_KEPT = 4096
-"""How many accepted seqs are remembered to tell a duplicate from an out-of-order event."""
+"""How many accepted seqs are remembered (with a fingerprint of their event) to
+tell a duplicate from an out-of-order event and from a seq reused after a restart."""
+HEALTHY_AFTER_S = 10.0
+"""A connection that stayed up this long and delivered something resets the backoff."""
+RESTART_JUMP = 1000
+"""A seq this far below the cursor, unknown to the client and to its history,
+is taken as the feed numbering again from the start (a restart)."""
+RESYNC_DELAY_S = 0.05
+"""Pause before the reconnect that resynchronises after a restart or a rewind,
+when the connection before was healthy; otherwise the backoff applies (a feed
+that flips its epoch on every frame must not cause a reconnect storm)."""
+OPEN_IDS_KEPT = 20_000
+"""How many conversation ids are remembered as open or ended, to notice a
+``conversation.started`` for a conversation that is still open (a restart)."""
 
 _FINAL = (ConnectionState.FINISHED, ConnectionState.FAILED, ConnectionState.STOPPED)
 
@@ -121,6 +157,9 @@ class FeedClient:
         max_rejected: int = MAX_REJECTED_KEPT,
         status_interval: float = STATUS_INTERVAL_S,
         rng: random.Random | None = None,
+        healthy_after: float = HEALTHY_AFTER_S,
+        epoch: str | None = None,
+        history: SeqHistory | None = None,
     ) -> None:
         self.source = source
         self.name = name
@@ -130,8 +169,15 @@ class FeedClient:
         self.status_interval = status_interval
         self._rng = rng or random.Random()
         self._last_seq: int | None = since
+        self.healthy_after = healthy_after
+        self._epoch = epoch
+        self._history = history
         self._recent: collections.deque[int] = collections.deque(maxlen=RECENT_SEQS_KEPT)
-        self._recent_set: set[int] = set()
+        self._recent_fp: dict[int, Fingerprint] = {}
+        self._open: collections.OrderedDict[str, bool] = collections.OrderedDict()
+        """Conversation id -> open (started, not ended) in the current numbering; bounded."""
+        self._resync = False
+        self._attempt = 0
         self.rejected: collections.deque[RejectedFrame] = collections.deque(maxlen=max_rejected)
         """The most recent rejected frames with their reasons (bounded)."""
         self.anomalies: collections.deque[tuple[str, int, int | None]] = collections.deque(maxlen=max_rejected)
@@ -250,13 +296,14 @@ class FeedClient:
         self._running = True
         self._stopping = False
         self._on_status = on_status
-        attempt = 0
+        self._attempt = 0
         first = True
         try:
             while not self._stopping:
                 self._set_state(ConnectionState.CONNECTING if first else ConnectionState.RECONNECTING)
                 first = False
                 self._delivered = False
+                self._opened_at: float | None = None
                 reason = ""
                 task = asyncio.create_task(self._connection(on_output), name=f"feed-{self.name}")
                 self._conn_task = task
@@ -276,9 +323,13 @@ class FeedClient:
                     break
                 except asyncio.CancelledError:
                     current = asyncio.current_task()
-                    if self._stopping and not (current and current.cancelling()):
+                    if current and current.cancelling():
+                        raise
+                    if self._stopping:
                         break  # stop() cancelled the connection, not someone cancelling run()
-                    raise
+                    if not self._resync:
+                        raise
+                    reason = "resynchronising"  # rewind() cancelled the connection
                 except Exception as error:  # a drop, however the transport reports it
                     reason = str(error) or type(error).__name__
                 finally:
@@ -287,10 +338,18 @@ class FeedClient:
                 self._fail_pending("connection lost")
                 if self._stopping:
                     break
-                if self._delivered:
-                    attempt = 0
-                delay = backoff_delay(attempt, base=self.backoff_base, cap=self.backoff_cap, rng=self._rng)
-                attempt += 1
+                opened = self._opened_at
+                if self._delivered and opened is not None and time.monotonic() - opened >= self.healthy_after:
+                    self._attempt = 0  # only a connection that stayed healthy for a while earns a fast retry
+                if self._resync:
+                    self._resync = False
+                    reason = "resynchronising"
+                if reason == "resynchronising" and self._attempt == 0:
+                    delay = RESYNC_DELAY_S
+                else:
+                    delay = backoff_delay(self._attempt, base=self.backoff_base, cap=self.backoff_cap, rng=self._rng)
+                self._attempt += 1
+                self._status.backoff_attempt = self._attempt
                 self._status.reconnects += 1
                 log.info("feed %s: %s; reconnecting in %.1f s", self.name, reason, delay)
                 self._set_state(ConnectionState.RECONNECTING, f"{reason}; retrying in {delay:.1f} s")
@@ -325,12 +384,12 @@ class FeedClient:
             async for frame in frames:
                 if not self._connected:
                     self._connected = True
+                    self._opened_at = time.monotonic()
                     self._set_state(ConnectionState.REPLAYING if self.source.replay else ConnectionState.LIVE, "")
                 if frame.kind == "open":
                     continue
-                self._delivered = True
                 self._handle(frame, on_output)
-                if self._stopping:
+                if self._stopping or self._resync:
                     break
         finally:
             await frames.aclose()
@@ -355,21 +414,34 @@ class FeedClient:
         self._status.last_frame_at = now
         decoded = decode(frame, self.name)
         accepted: list[Event] = []
-        for event in decoded.events:
+        restart: FeedRestart | None = None
+        live = not self.source.replay
+        if live:
+            for beat in decoded.heartbeats:
+                if beat.epoch is not None and (restart := self._new_epoch(beat.epoch, None)) is not None:
+                    break
+        for event in decoded.events if restart is None else ():
             if frame.local:
                 accepted.append(event)
                 continue
             last = self._last_seq
-            if last is not None and event.seq <= last:
-                if event.seq in self._recent_set or event.seq == last:
+            old = last is not None and event.seq <= last
+            known = self._known(event.seq) if old else None
+            if live and (reason := self._restart_signal(event, last, known)) is not None:
+                restart = FeedRestart(reason, last, event.seq, self._epoch)
+                break
+            if last is not None and old:
+                kind = "duplicate" if known is not None or event.seq == last else "out_of_order"
+                if kind == "duplicate":
                     self._status.duplicates += 1
-                    self.anomalies.append(("duplicate", event.seq, last))
                 else:
                     self._status.out_of_order += 1
-                    self.anomalies.append(("out_of_order", event.seq, last))
+                self.anomalies.append((kind, event.seq, last))
                 continue
-            self._accept_seq(event.seq)
+            self._accept(event)
             accepted.append(event)
+        if restart is not None:
+            self._begin_resync(restart)
         for event in accepted:
             self._note_ts(event.ts)
             try:
@@ -378,6 +450,8 @@ class FeedClient:
                 log.exception("source of feed %s failed to observe an event", self.name)
         for beat in decoded.heartbeats:
             self._note_ts(beat.ts)
+        if accepted or decoded.heartbeats or decoded.acks:
+            self._delivered = True
         for kind in decoded.unknown:
             self._status.unknown += 1
             self._status.unknown_types[kind] = self._status.unknown_types.get(kind, 0) + 1
@@ -387,24 +461,108 @@ class FeedClient:
                 future.set_result(ack)
         if decoded.rejected:
             self._status.rejected += len(decoded.rejected)
+            self._status.last_rejected = decoded.rejected[-1].reason
             self.rejected.extend(decoded.rejected)
             for item in decoded.rejected:
                 log.info("feed %s rejected a frame: %s", self.name, item.describe())
         self._status.events += len(accepted)
         self._status.last_seq = self._last_seq
-        if accepted or decoded.rejected:
+        if accepted or decoded.rejected or restart is not None:
             try:
-                on_output(FeedOutput(self.name, accepted, decoded.rejected))
+                on_output(FeedOutput(self.name, accepted, decoded.rejected, restart=restart))
             except Exception:
                 log.exception("output callback failed for feed %s", self.name)
         self._emit_status()
 
-    def _accept_seq(self, seq: int) -> None:
+    def _accept(self, event: Event) -> None:
+        seq = event.seq
         self._last_seq = seq
         if len(self._recent) == self._recent.maxlen:
-            self._recent_set.discard(self._recent[0])
+            self._recent_fp.pop(self._recent[0], None)
         self._recent.append(seq)
-        self._recent_set.add(seq)
+        self._recent_fp[seq] = fingerprint(event)
+        if event.type in ("conversation.started", "conversation.ended"):
+            self._open[event.conversation_id] = event.type == "conversation.started"
+            self._open.move_to_end(event.conversation_id)
+            if len(self._open) > OPEN_IDS_KEPT:
+                self._open.popitem(last=False)
+
+    def _known(self, seq: int) -> Fingerprint | None:
+        """The fingerprint of what was accepted under ``seq``: memory, then history."""
+        known = self._recent_fp.get(seq)
+        if known is None and self._history is not None:
+            try:
+                known = self._history.fingerprint(seq)
+            except Exception:
+                log.exception("seq history failed for feed %s", self.name)
+        return known
+
+    def _is_open(self, conversation_id: str) -> bool:
+        known = self._open.get(conversation_id)
+        if known is None and self._history is not None:
+            try:
+                known = self._history.is_open(conversation_id)
+            except Exception:
+                log.exception("conversation history failed for feed %s", self.name)
+        return bool(known)
+
+    def _restart_signal(self, event: Event, last: int | None, known: Fingerprint | None) -> str | None:
+        """Why ``event`` shows that the feed numbers its seqs again from the
+        start (a platform that restarted and lost its log), or None. The
+        signals, strongest first: a new ``epoch``; a seq accepted before that
+        now names a different event; a seq far below the cursor that nothing
+        remembers; a ``conversation.started`` for a conversation that is still
+        open (the feed announces again what it already announced). ``known``:
+        what was accepted under the event's seq, when it is at or below ``last``."""
+        if event.epoch is not None:
+            new = self._new_epoch(event.epoch, event.seq)
+            if new is not None:
+                return new.reason
+        seq = event.seq
+        if last is not None and seq <= last:
+            if known is not None:
+                if known != fingerprint(event):
+                    return f"seq {seq} arrived again as a different event ({event.type} of {event.conversation_id})"
+            elif last - seq >= RESTART_JUMP:
+                return f"seq jumped back from {last} to {seq}"
+            return None
+        if event.type == "conversation.started" and self._is_open(event.conversation_id):
+            return f"conversation.started again for open conversation {event.conversation_id} (seq {seq})"
+        return None
+
+    def _new_epoch(self, epoch: str, seq: int | None) -> FeedRestart | None:
+        """Remember the feed's epoch; a different one than before is a restart."""
+        old = self._epoch
+        self._epoch = epoch
+        if old is None or old == epoch:
+            return None
+        return FeedRestart(f"the feed's epoch changed from {old!r} to {epoch!r}", self._last_seq, seq, epoch)
+
+    def _begin_resync(self, restart: FeedRestart) -> None:
+        """Forget the old numbering and reconnect from the feed's start."""
+        log.warning("feed %s restarted its seq numbering (%s): resynchronising from its start", self.name, restart.reason)
+        self._status.restarts += 1
+        self._last_seq = None
+        self._status.last_seq = None
+        self._recent.clear()
+        self._recent_fp.clear()
+        self._open.clear()
+        self._resync = True
+
+    def rewind(self, since: int | None) -> None:
+        """Ask again for every event after ``since`` (the session's journal could
+        not keep them): the cursor goes back and the connection is re-opened at
+        once. What comes again is accepted anew; the session does not apply twice."""
+        self._last_seq = since
+        self._status.last_seq = since
+        self._recent.clear()
+        self._recent_fp.clear()
+        self._open.clear()  # the history (the journal) answers up to ``since``
+        self._resync = True
+        self._wake.set()
+        task = self._conn_task
+        if task is not None and not task.done():
+            task.cancel()
 
     def _note_ts(self, ts: float) -> None:
         if math.isfinite(ts) and (self._newest_ts is None or ts > self._newest_ts):

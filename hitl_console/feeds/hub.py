@@ -27,7 +27,7 @@ from pathlib import Path
 
 from hitl_console.config import FeedConfig
 from hitl_console.feeds.base import CommandResult, FeedFailed, FeedOutput, FeedSource, FeedStatus, Frame, safe_url
-from hitl_console.feeds.client import FeedClient
+from hitl_console.feeds.client import FeedClient, SeqHistory
 from hitl_console.feeds.file import FileSource, file_path, recording_format
 from hitl_console.feeds.http import HttpSource
 from hitl_console.feeds.jetstream import JetStreamSource
@@ -47,6 +47,8 @@ class FeedSpec:
     speed: float = 1.0
     fast: bool = False
     since: int | None = None
+    epoch: str | None = None
+    """The feed's epoch at ``since`` (from the journal): a different one is a restart."""
 
     @classmethod
     def from_config(cls, feed: FeedConfig) -> "FeedSpec":
@@ -143,7 +145,10 @@ class FeedHub:
         on_output: Callable[[FeedOutput], None],
         on_status: Callable[[FeedStatus], None] | None = None,
         ack_timeout: float = 5.0,
+        history: Callable[[str], SeqHistory] | None = None,
     ) -> None:
+        """``history(feed)`` answers for what a client no longer remembers
+        (see :class:`hitl_console.feeds.client.SeqHistory`); the session passes its journal's."""
         self.on_output = on_output
         self.on_status = on_status
         self.ack_timeout = ack_timeout
@@ -154,7 +159,14 @@ class FeedHub:
                 source = open_source(spec)
             except ValueError as error:
                 source = _BrokenSource(spec.url, str(error))
-            self._clients[name] = FeedClient(source, name=name, since=spec.since, ack_timeout=ack_timeout)
+            self._clients[name] = FeedClient(
+                source,
+                name=name,
+                since=spec.since,
+                ack_timeout=ack_timeout,
+                epoch=spec.epoch,
+                history=history(name) if history is not None else None,
+            )
         self._tasks: list[asyncio.Task[FeedStatus]] = []
         self._stopping = False
 
@@ -193,6 +205,14 @@ class FeedHub:
         """Stop every feed; :meth:`run` returns once they have closed."""
         self._stopping = True
         await asyncio.gather(*(client.stop() for client in self._clients.values()), return_exceptions=True)
+
+    def rewind(self, feed_name: str, since: int | None) -> bool:
+        """Ask one feed again for every event after ``since``; False for an unknown feed."""
+        client = self._clients.get(feed_name)
+        if client is None:
+            return False
+        client.rewind(since)
+        return True
 
     async def send(self, feed_name: str, command: AnyCommand) -> CommandResult:
         """Send ``command`` to one feed and wait (up to ``ack_timeout``) for its ack."""

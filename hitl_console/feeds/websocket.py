@@ -13,6 +13,7 @@ import urllib.parse
 from collections.abc import AsyncIterator
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.frames import CloseCode
 from websockets.exceptions import (
     ConnectionClosed,
     InvalidHandshake,
@@ -22,7 +23,7 @@ from websockets.exceptions import (
 )
 
 from hitl_console.feeds.base import FeedFailed, FeedSource, check_url, Frame, NotConnected, RedactingLogger, network_reason, redact, safe_url
-from hitl_console.protocol.decode import MAX_FRAME_BYTES
+from hitl_console.protocol.decode import MAX_FRAME_BYTES, RejectedFrame
 from hitl_console.protocol.events import Ack, AnyCommand, command_json
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,19 @@ MAX_WS_MESSAGE = 8 * MAX_FRAME_BYTES
 """websockets closes the connection on a message above its ``max_size``; the
 feed would re-send it after the reconnect and loop. Up to this size a huge
 frame is received and refused by the decoder instead, and the stream goes on."""
+
+MAX_WS_QUEUE = 16
+"""Messages the library buffers before it stops reading the socket: with
+MAX_WS_MESSAGE this bounds what a flooding feed can make the client hold
+(16 x 8 MiB); the client reads in the same loop, so a few are plenty."""
+CLOSE_TIMEOUT_S = 2.0
+"""How long a close waits for the feed's close frame; a feed that floods the
+socket instead must not hold up a stop (the library's default is 10 s)."""
+
+
+def _too_big(detail: str) -> str:
+    """The reason of a rejected frame for a message the library would not receive."""
+    return f"message too large ({detail or f'over {MAX_WS_MESSAGE} bytes'}); the connection was closed and is resumed"
 
 
 def with_query(url: str, **params: object) -> str:
@@ -81,7 +95,8 @@ class WebSocketSource(FeedSource):
                 open_timeout=self.open_timeout,
                 ping_interval=self.ping_interval,
                 max_size=MAX_WS_MESSAGE,
-                max_queue=64,
+                max_queue=MAX_WS_QUEUE,
+                close_timeout=CLOSE_TIMEOUT_S,
                 logger=RedactingLogger(log, self._token),
             ) as ws:
                 self._ws = ws
@@ -104,6 +119,11 @@ class WebSocketSource(FeedSource):
         except InvalidURI as error:
             raise FeedFailed(f"{self.url}: not a valid WebSocket URL ({self._clean(str(error))})") from None
         except ConnectionClosed as error:
+            if error.sent is not None and error.sent.code == CloseCode.MESSAGE_TOO_BIG:
+                # The library refused a message over MAX_WS_MESSAGE unread and
+                # closed the socket: report it as the rejected frame it is.
+                yield Frame(RejectedFrame(_too_big(error.sent.reason), "", ""), "rejected")
+                raise ConnectionError(f"a message over {MAX_WS_MESSAGE} bytes closed the connection") from None
             raise ConnectionError(self._clean(f"connection lost: {error}")) from None
         except (InvalidHandshake, WebSocketException) as error:
             raise ConnectionError(self._clean(f"{type(error).__name__}: {error}")) from None

@@ -294,3 +294,18 @@ def command_json(command: AnyCommand) -> str:
 def event_dict(event: Event) -> dict:
     """The event as a plain dict in wire form, for the journal and recordings."""
     return event.model_dump(mode="json", exclude_none=True)
+
+
+Fingerprint = tuple[str, str, float]
+"""``(type, conversation_id, ts)`` of an event: see :func:`fingerprint`."""
+
+
+def fingerprint(event: Event) -> Fingerprint:
+    """What tells two events with the same seq apart: type, conversation and time.
+
+    A resend of an event has the same fingerprint; a different event under
+    a seq seen before means the feed numbers again from the start (a
+    platform that restarted and lost its log). The journal stores the same
+    three columns, so it can answer for seqs the client no longer remembers.
+    """
+    return (event.type, event.conversation_id, float(event.ts))

@@ -66,6 +66,7 @@ runs inside :meth:`Journal.prune`; leave it out to keep rows forever.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import logging
@@ -84,11 +85,11 @@ from hitl_console.engine.alerts import Alert
 from hitl_console.feeds.base import CommandResult, redact
 from hitl_console.paths import journal_path, prepare_parent, private_file
 from hitl_console.protocol.decode import RejectedFrame
-from hitl_console.protocol.events import SEQ_MAX, SEQ_MIN, AnyCommand, Event, event_adapter
+from hitl_console.protocol.events import SEQ_MAX, SEQ_MIN, AnyCommand, Event, Fingerprint, event_adapter
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Version of the core tables below; bump it and add a MIGRATIONS entry to change them."""
 
 SCHEMA = """
@@ -99,13 +100,14 @@ CREATE TABLE IF NOT EXISTS meta (
 CREATE TABLE IF NOT EXISTS events (
     id              INTEGER PRIMARY KEY,
     feed            TEXT    NOT NULL,
+    generation      INTEGER NOT NULL DEFAULT 0, -- the feed's seq numbering: +1 at each restart
     seq             INTEGER NOT NULL,
     ts              REAL    NOT NULL,          -- the event's own time (feed clock)
     received_at     REAL    NOT NULL,          -- local wall time it was journaled
     conversation_id TEXT    NOT NULL,
     type            TEXT    NOT NULL,
     body            TEXT    NOT NULL,          -- the event in wire form (JSON)
-    UNIQUE (feed, seq)
+    UNIQUE (feed, generation, seq)
 );
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
 CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
@@ -153,7 +155,25 @@ CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts);
 Migration = str | Callable[[sqlite3.Connection], None]
 """SQL statements, or a function of the connection (see the module docstring)."""
 
-MIGRATIONS: dict[int, Migration] = {}
+def _events_generation(conn: sqlite3.Connection) -> None:
+    """v2: events get a ``generation`` (a feed that restarted its seq numbering
+    journals the new numbering beside the old, not into it), and the unique key
+    becomes (feed, generation, seq). SQLite cannot change a constraint in
+    place, so the table is rebuilt; every existing row is generation 0."""
+    events_ddl = next(s for s in split_sql(SCHEMA) if s.startswith("CREATE TABLE IF NOT EXISTS events"))
+    conn.execute(events_ddl.replace("IF NOT EXISTS events", "events_v2"))
+    conn.execute(
+        "INSERT INTO events_v2 (id, feed, generation, seq, ts, received_at, conversation_id, type, body) "
+        "SELECT id, feed, 0, seq, ts, received_at, conversation_id, type, body FROM events"
+    )
+    conn.execute("DROP TABLE events")
+    conn.execute("ALTER TABLE events_v2 RENAME TO events")
+    for statement in split_sql(SCHEMA):
+        if statement.startswith("CREATE INDEX IF NOT EXISTS events_"):
+            conn.execute(statement)
+
+
+MIGRATIONS: dict[int, Migration] = {2: _events_generation}
 """``{n: migration}`` turns a version ``n - 1`` file into version ``n``; run in order at open."""
 
 MAX_REJECTED = 10_000
@@ -241,6 +261,7 @@ class Journal:
         self.retention_days = float(retention_days)
         self.readonly = bool(readonly)
         self._extensions: dict[str, _Extension] = {}
+        self._generations: dict[str, int] = {}
         self._closed = False
         self._lock_fd: int | None = None
         where = _describe_path(self.path)
@@ -379,9 +400,11 @@ class Journal:
 
     # ------------------------------------------------------------ setup
 
-    def _explain(self, error: sqlite3.Error) -> str:
+    def _explain(self, error: sqlite3.Error | OSError) -> str:
         where = _describe_path(self.path)
         text = str(error)
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC or "disk is full" in text:
+            return f"{where}: the disk is full ({text})"
         if "not a database" in text or "malformed" in text:
             return f"{where} is not a hitl-console journal (not an SQLite database, or corrupt): {text}"
         if "locked" in text or "busy" in text:
@@ -558,13 +581,15 @@ class Journal:
             return []
         now = time.time()
         new: list[Event] = []
+        generation = self.generation(feed)
         with self._guard(), self.transaction() as conn:
             for event in events:
                 cursor = conn.execute(
-                    "INSERT OR IGNORE INTO events (feed, seq, ts, received_at, conversation_id, type, body) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO events (feed, generation, seq, ts, received_at, conversation_id, type, body) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         feed,
+                        generation,
                         event.seq,
                         event.ts,
                         now,
@@ -576,6 +601,76 @@ class Journal:
                 if cursor.rowcount:
                     new.append(event)
         return new
+
+    def generation(self, feed: str) -> int:
+        """The current seq numbering of ``feed`` (0 until it first restarted):
+        new events are journaled under it, and :meth:`last_seq` reads it."""
+        cached = self._generations.get(feed)
+        if cached is not None:
+            return cached
+        with self._guard():
+            row = self._conn.execute("SELECT MAX(generation) FROM events WHERE feed = ?", (feed,)).fetchone()
+        found = int(row[0]) if row and row[0] is not None else 0
+        marked = self._meta_int(f"generation:{feed}")
+        self._generations[feed] = value = max(found, marked or 0)
+        return value
+
+    def new_generation(self, feed: str) -> int:
+        """``feed`` numbers its seqs again from the start (it restarted and lost
+        its log): later events are journaled apart from the old ones, which
+        stay. Kept in ``meta`` too, so that a restart of the console before the
+        first new event does not resume with the old numbering's cursor.
+        The in-memory value moves even if the write fails (a full disk), so
+        the events of the new numbering are never mixed with the old."""
+        value = self.generation(feed) + 1
+        self._generations[feed] = value
+        with self._guard(), self.transaction():
+            self._set_meta(f"generation:{feed}", str(value))
+        return value
+
+    def fingerprint(self, feed: str, seq: int) -> Fingerprint | None:
+        """The fingerprint (type, conversation id, ts) of the event journaled under
+        ``seq`` in the current numbering of ``feed``
+        (:func:`hitl_console.protocol.events.fingerprint`), or None."""
+        with self._guard():
+            row = self._conn.execute(
+                "SELECT type, conversation_id, ts FROM events WHERE feed = ? AND generation = ? AND seq = ?",
+                (feed, self.generation(feed), seq),
+            ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), float(row[2]))
+
+    def is_open(self, feed: str, conversation_id: str) -> bool | None:
+        """Whether the journal's newest ``conversation.started`` or
+        ``conversation.ended`` of ``conversation_id`` in the current numbering
+        of ``feed`` is a start (None: neither is journaled)."""
+        with self._guard():
+            row = self._conn.execute(
+                "SELECT type FROM events WHERE conversation_id = ? AND feed = ? AND generation = ? "
+                "AND type IN ('conversation.started', 'conversation.ended') ORDER BY seq DESC LIMIT 1",
+                (conversation_id, feed, self.generation(feed)),
+            ).fetchone()
+        return None if row is None else row[0] == "conversation.started"
+
+    def epoch(self, feed: str) -> str | None:
+        """The feed's own ``epoch`` on its newest journaled event, if it sends one."""
+        with self._guard():
+            row = self._conn.execute(
+                "SELECT body FROM events WHERE feed = ? AND generation = ? ORDER BY seq DESC LIMIT 1",
+                (feed, self.generation(feed)),
+            ).fetchone()
+        if row is None:
+            return None
+        try:
+            value = json.loads(row[0]).get("epoch")
+        except (ValueError, AttributeError):
+            return None
+        return value if isinstance(value, str) else None
+
+    def probe(self) -> None:
+        """A small write that raises :class:`JournalError` while the disk cannot
+        take writes: how the session learns that a full disk has room again."""
+        with self._guard(), self.transaction():
+            self._set_meta("probe", repr(time.time()))
 
     def record_rejected(self, rejected: Sequence[RejectedFrame]) -> None:
         """Keep rejected frames for inspection; only the newest MAX_REJECTED are kept."""
@@ -660,14 +755,16 @@ class Journal:
     # ------------------------------------------------------------ reading
 
     def last_seq(self, feed: str) -> int | None:
-        """The highest seq journaled for ``feed``: the ``since=`` cursor after a restart.
+        """The highest seq journaled for ``feed`` in its current numbering
+        (:meth:`generation`): the ``since=`` cursor after a restart.
 
         Rows outside the protocol's seq range (written before it was bounded,
         e.g. 2**63-1 from a hostile feed) are not a cursor: resuming after one
         would drop every later event as out of order."""
         with self._guard():
             row = self._conn.execute(
-                "SELECT MAX(seq) FROM events WHERE feed = ? AND seq BETWEEN ? AND ?", (feed, SEQ_MIN, SEQ_MAX)
+                "SELECT MAX(seq) FROM events WHERE feed = ? AND generation = ? AND seq BETWEEN ? AND ?",
+                (feed, self.generation(feed), SEQ_MIN, SEQ_MAX),
             ).fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
@@ -802,7 +899,7 @@ class Journal:
             raise JournalError(f"{_describe_path(self.path)} is closed")
         try:
             yield
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:  # OSError: the disk itself (ENOSPC, EIO) as Python sees it
             raise JournalError(self._explain(error)) from error
 
     @property
