@@ -317,7 +317,7 @@ _WHO = frozenset(
 """Who a request for a person names. Every way of asking for one names someone
 ("a human", "your manager", "customer care", "somebody real"); without such a
 word the model's verdict is a false alarm on the dev split and the samples
-("I need this sorted NOW.", "how do I connect the router to a new laptop?")."""
+(an urgent "sorted NOW" on its own, a question on connecting a router)."""
 
 
 def _names_someone(words: list[str]) -> bool:
