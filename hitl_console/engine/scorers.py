@@ -238,16 +238,19 @@ class _Shared:
     """One model prediction per turn, shared by the model scorers of an engine
     (they are asked about the same text one after the other)."""
 
-    __slots__ = ("model", "_text", "_pred")
+    __slots__ = ("model", "embedding", "_text", "_pred")
 
-    def __init__(self, model: TextModel) -> None:
+    def __init__(self, model: TextModel, embedding: bool = True) -> None:
         self.model = model
+        self.embedding = embedding
+        """Whether a scorer reads the embedding (the loop model): without it a
+        prediction sums a fifth of the weights."""
         self._text: str | None = None
         self._pred: Prediction | None = None
 
     def predict(self, text: str, lower: str, words: list[str]) -> Prediction:
         if text is not self._text or self._pred is None:
-            self._pred = self.model.predict(text, lower, words)
+            self._pred = self.model.predict(text, lower, words, self.embedding)
             self._text = text
         return self._pred
 
@@ -522,7 +525,7 @@ def build_scorers(config: Config, detector: HighStakesDetector) -> Scorers:
         if shared is None:
             from hitl_console.engine.textmodel import load_model
 
-            shared = _Shared(load_model(sig.model_path))
+            shared = _Shared(load_model(sig.model_path), embedding=sig.loop == "model")
         return shared
 
     chosen: dict[str, Any] = {}
