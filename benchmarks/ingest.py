@@ -45,8 +45,12 @@ import msgpack
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hitl_console.engine import BUILD, sentiment  # noqa: E402
+from hitl_console.config import Config, load_config  # noqa: E402
 from hitl_console.engine.engine import SignalEngine, tune_gc  # noqa: E402
 from hitl_console.protocol.decode import Decoded, decode_object  # noqa: E402
+
+CONFIG = Config()
+"""The engine's config (``--config``)."""
 
 GOAL_RATE = 50_000
 GOAL_RATIO = 3.0
@@ -110,7 +114,7 @@ def best_of(repeat: int, fn, *, fresh_engine: bool = False, disable_gc: bool = F
         if disable_gc:
             gc.disable()
         try:
-            args = (SignalEngine(),) if fresh_engine else ()
+            args = (SignalEngine(CONFIG),) if fresh_engine else ()
             start = time.perf_counter()
             n = fn(*args)
             elapsed = time.perf_counter() - start
@@ -126,7 +130,7 @@ def memory_per_1000(path: Path) -> tuple[float, int]:
     sentiment.configure_cache(0)  # the cache is not engine state
     gc.collect()
     tracemalloc.start()
-    engine = SignalEngine()
+    engine = SignalEngine(CONFIG)
     run_pipeline(path, engine)
     gc.collect()
     current, _peak = tracemalloc.get_traced_memory()
@@ -141,13 +145,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--config", type=Path, default=None,
+                        help="TOML config for the engine (e.g. [signals] all \"rules\"); default: the defaults")
     args = parser.parse_args(argv)
+    global CONFIG
+    CONFIG = load_config(args.config) if args.config else Config()
 
     start = time.perf_counter()
     events = build_events(args.events, args.seed)
     path = write_recording(events)
     customers = sum(1 for e in events if e.get("type") == "message" and e.get("role") == "customer")
-    print(f"engine: {BUILD} ({'mypyc-compiled, see setup.py' if BUILD == 'compiled' else 'the Python source'})")
+    print(f"engine: {BUILD} ({'mypyc-compiled, see setup.py' if BUILD == 'compiled' else 'the Python source'}); "
+          f"scorers: {SignalEngine(CONFIG).scorer_names()}")
     print(f"recording: {len(events):,} events ({customers:,} customer turns, no feed sentiment), "
           f"{path.stat().st_size / 1e6:.1f} MB, built in {time.perf_counter() - start:.1f} s")
     del events

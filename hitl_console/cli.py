@@ -12,6 +12,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from hitl_console import __version__
 from hitl_console.engine import BUILD as ENGINE_BUILD
@@ -59,12 +60,29 @@ def _speed(parser: argparse.ArgumentParser, default: float) -> None:
     parser.add_argument("--speed", type=float, default=default, metavar="X", help=f"replay speed factor (default {default:g})")
 
 
+class _Version(argparse.Action):
+    """``--version``: the version, the engine build and which scorer each signal
+    uses under the default config file (the built-in defaults if there is none
+    or it does not load: the version always answers)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: str | None = None) -> None:
+        from hitl_console.config import Config, load_config
+        from hitl_console.engine.scorers import configured, summary
+
+        try:
+            config = load_config(None)
+        except Exception:  # a bad config file is reported by the commands that use it
+            config = Config()
+        print(f"hitl-console {__version__} (engine: {ENGINE_BUILD})\nscorers: {summary(configured(config.signals))}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hitl-console",
         description="Supervise AI customer-support agents: live floor, handoff, approvals and review.",
     )
-    parser.add_argument("--version", action="version", version=f"hitl-console {__version__} (engine: {ENGINE_BUILD})")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version, the engine build and the scorers, and exit")
     _common(parser, top=True)
     _console_options(parser, top=True)
     parser.add_argument(

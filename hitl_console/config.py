@@ -198,18 +198,26 @@ class ReviewConfig(_Section):
 class SignalsConfig(_Section):
     """Which scorer produces each signal (``hitl_console.engine.scorers``)."""
 
-    human_request: str = "rules"
+    human_request: str = "model"
     """``"model"`` (the learned model, keeping the rule's phrasings), ``"rules"``
-    (the keyword rules only) or ``"package.module:factory"`` (a plug-in)."""
-    high_stakes: str = "rules"
-    sentiment: str = "rules"
+    (the keyword rules only) or ``"package.module:factory"`` (a plug-in).
+    The defaults are what beat the rules on the dev split (``training/evaluate.py``,
+    ``docs/models.md``): the model for ``human_request``, ``high_stakes`` and
+    ``sentiment``, the rules for ``loop``."""
+    high_stakes: str = "model"
+    sentiment: str = "model"
     loop: str = "rules"
+    """The model's loop embedding finds 20% of paraphrased re-asks at 8% false
+    alarms per pair of turns; in a conversation every turn is compared with
+    several, so it flagged many calm chats: "rules" until a model beats them."""
     model_path: Path | None = None
     """Another artefact of the built-in model's format (``training/train.py --out``)."""
     human_request_threshold: float | None = Field(default=None, gt=0, lt=1)
     """Probability at or above which the model counts a request for a person
     (unset: the threshold shipped with the model)."""
     high_stakes_threshold: float | None = Field(default=None, gt=0, lt=1)
+    sentiment_lexicon_weight: float = Field(default=0.5, ge=0, le=1)
+    """Share of VADER's lexicon in the model's sentiment (0: the model alone)."""
     loop_similarity: float | None = Field(default=None, gt=0, le=1)
     """Embedding cosine at or above which a turn repeats an earlier one (unset:
     the model's); ``thresholds.loop_similarity`` is the rules' text ratio."""

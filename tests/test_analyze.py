@@ -158,3 +158,44 @@ def test_several_recordings_merge_by_time_even_when_times_tie(tmp_path) -> None:
 
     merged = read_recordings([write("a.jsonl", "c-a"), write("b.jsonl", "c-b")])
     assert [(e.ts, e.conversation_id) for e in merged.events] == [(10.0, "c-a"), (10.0, "c-b"), (11.0, "c-a"), (11.0, "c-b")]
+
+
+PREVIOUS_KEYS = {"conversation_id", "triggers", "escalated_at_seq", "escalation_turns", "time_to_escalation", "risk",
+                 "final_risk", "holder", "outcome", "csat", "routing_flags", "turns", "handoff"}
+"""The ``--json`` keys before ``scorers`` was added: they stay, unchanged."""
+
+
+def test_analyze_says_which_scorers_ran(tmp_path, capsys):
+    a = tmp_path / "a.jsonl"
+    write_jsonl(a, events_a())
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[signals]\nloop = "model"\nhigh_stakes = "rules"\n', encoding="utf-8")
+    assert main(["analyze", str(a), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert set(record) - {"scorers"} == PREVIOUS_KEYS  # a field added, none changed
+    assert record["scorers"] == {"human_request": "model", "high_stakes": "model", "sentiment": "model", "loop": "rules"}
+    assert main(["analyze", str(a), "--json", "--config", str(cfg)]) == 0
+    record = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert record["scorers"]["loop"] == "model" and record["scorers"]["high_stakes"] == "rules"
+    assert main(["analyze", str(a), "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "scorers: human_request=model, high_stakes=rules, sentiment=model, loop=model"
+
+
+def test_version_says_which_scorers_run(tmp_path, monkeypatch, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("hitl-console ") and "(engine: " in out
+    assert "scorers: human_request=model, high_stakes=model, sentiment=model, loop=rules" in out
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[signals]\nsentiment = "rules"\n', encoding="utf-8")
+    monkeypatch.setenv("HITL_CONSOLE_CONFIG", str(cfg))
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert "sentiment=rules" in capsys.readouterr().out
+    cfg.write_text("[signals\nbroken", encoding="utf-8")  # --version answers even so
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and "scorers: human_request=model" in capsys.readouterr().out

@@ -33,6 +33,7 @@ from hitl_console.commands.common import config_or_exit, fail
 from hitl_console.engine.engine import SignalEngine
 from hitl_console.engine.handoff import build_handoff
 from hitl_console.engine.replay import replay_events
+from hitl_console.engine.scorers import summary
 from hitl_console.engine.state import ConversationState
 from hitl_console.feeds.recording import RecordingError, RecordingStats, describe_rejected, read_events
 from hitl_console.text import one_line
@@ -47,8 +48,11 @@ _SHORT = {
 }
 
 
-def conversation_record(state: ConversationState, *, handoff: bool = True) -> dict[str, Any]:
-    """The JSON object printed for one conversation."""
+def conversation_record(
+    state: ConversationState, *, handoff: bool = True, scorers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The JSON object printed for one conversation (``scorers``: which scorer ran
+    for each signal, a field added after the others)."""
     record: dict[str, Any] = {
         "conversation_id": state.conversation_id,
         "triggers": [{"kind": h.kind, "seq": h.seq, "reason": h.reason} for h in state.triggers],
@@ -67,6 +71,8 @@ def conversation_record(state: ConversationState, *, handoff: bool = True) -> di
         record["handoff"] = build_handoff(state).to_dict()
     if state.timed_out:
         record["timed_out"] = True
+    if scorers is not None:
+        record["scorers"] = scorers
     return record
 
 
@@ -115,13 +121,14 @@ def table_row(s: ConversationState) -> tuple[str, str, str, str, str, str, bool]
     )
 
 
-def _print_table(rows: list[tuple[str, str, str, str, str, str, bool]], out: IO[str]) -> None:
+def _print_table(rows: list[tuple[str, str, str, str, str, str, bool]], out: IO[str], scorers: dict[str, str]) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     console = Console(file=out, highlight=False, soft_wrap=False)
+    console.print(Text(f"scorers: {summary(scorers)}"))
     table = Table(box=box.SIMPLE, pad_edge=False, expand=False)
     table.add_column("conversation", max_width=18, overflow="ellipsis", no_wrap=True)
     table.add_column("risk", justify="right", width=4)
@@ -162,7 +169,8 @@ def run(args: argparse.Namespace) -> int:
                 out.write("\n".join(pending) + "\n")
                 pending.clear()
 
-        sink = OrderedOutput(lambda state: dumps(conversation_record(state, handoff=handoff)), write)
+        names = engine.scorer_names()
+        sink = OrderedOutput(lambda state: dumps(conversation_record(state, handoff=handoff, scorers=names)), write)
     else:
         sink = OrderedOutput(table_row, rows.append)
     replay_events(engine, events, sink=sink)
@@ -171,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
             out.write("\n".join(pending) + "\n")
         out.flush()
     else:
-        _print_table(rows, out)
+        _print_table(rows, out, engine.scorer_names())
     if stats.rejected_count:
         print(f"hitl-console: warning: {describe_rejected(stats)}", file=sys.stderr)
     if stats.out_of_order:

@@ -260,6 +260,11 @@ class SignalEngine:
 
     # ------------------------------------------------------------ public API
 
+    def scorer_names(self) -> dict[str, str]:
+        """Which scorer runs for each signal, e.g. ``{"high_stakes": "model", ...}``
+        (for ``--version`` and ``analyze``)."""
+        return self._scorers.describe()
+
     def apply(self, event: Event, feed: str = "") -> EngineUpdate:
         """Fold one validated event into its conversation's state.
 
