@@ -111,3 +111,71 @@ class NatsServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def cluster(store: Path, size: int = 3) -> list[NatsServer]:
+    """``size`` JetStream nodes routed to each other on loopback (not started)."""
+    client_ports = [free_port() for _ in range(size)]
+    route_ports = [free_port() for _ in range(size)]
+    routes = ",".join(f"nats://127.0.0.1:{p}" for p in route_ports)
+    return [
+        NatsServer(store / f"n{i}", port=client_ports[i], name=f"n{i}",
+                   extra=["--cluster_name", "hitl", "--cluster", f"nats://127.0.0.1:{route_ports[i]}", "--routes", routes])
+        for i in range(size)
+    ]
+
+
+# ------------------------------------------------------------------ streams and a platform stand-in
+
+
+async def make_stream(url: str, name: str = "HITL", subjects: list[str] | None = None) -> None:
+    """A plain stream (what a bridge would create)."""
+    import nats
+    from nats.js.api import StreamConfig
+
+    nc = await nats.connect(url)
+    try:
+        await nc.jetstream().add_stream(StreamConfig(name=name, subjects=subjects or ["hitl.events.>"]))
+    finally:
+        await nc.close()
+
+
+async def publish(url: str, events: list[dict], subject: str = "hitl.events.a", feed: str = "a") -> None:
+    """Events into the stream as a bridge stores them (``Nats-Msg-Id`` feed:seq, ``Hitl-Feed``)."""
+    import json
+
+    import nats
+
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        for event in events:
+            await js.publish(subject, json.dumps(event).encode(), headers={"Nats-Msg-Id": f"{feed}:{event['seq']}", "Hitl-Feed": feed})
+    finally:
+        await nc.close()
+
+
+async def responder(url: str, subject: str, answer) -> tuple[object, list[dict]]:
+    """A platform stand-in answering commands on ``subject`` with ``answer(command)``
+    (a dict to send back, None: silent; a coroutine function may publish effects).
+    Returns (connection, commands seen); close the connection when done."""
+    import inspect
+    import json
+
+    import nats
+
+    nc = await nats.connect(url)
+    seen: list[dict] = []
+
+    async def on_request(msg) -> None:
+        command = json.loads(msg.data)
+        seen.append(command)
+        ack = answer(command)
+        if inspect.isawaitable(ack):
+            ack = await ack
+        if ack is not None:
+            await msg.respond(json.dumps(ack).encode())
+
+    await nc.subscribe(subject, cb=on_request)
+    await nc.flush()
+    return nc, seen
