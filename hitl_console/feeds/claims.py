@@ -40,17 +40,19 @@ DEFAULT_TTL_S = 30.0
 DONE_KEEP_S = 30 * 86400.0
 """How long a finished item's marker stays in the bucket (the journal's default retention)."""
 KINDS = ("chat", "review")
-_KEY_SAFE = re.compile(r"^[-_=a-zA-Z0-9]+$")
+_KEY_SAFE = re.compile(r"^[-_a-zA-Z0-9]+$")
 
 
 def claim_key(kind: str, item: str) -> str:
     """The KV key of a claim: ``chat.c-1042``; ids with other characters are
-    base64url-encoded (``chat.~...``) since NATS keys allow only a few."""
+    base64url-encoded behind a ``=`` (``review.=cWE6...``): NATS keys allow
+    only ``-/_=.`` besides letters and digits, and ``=`` never occurs in a
+    plain id, so no two ids share a key."""
     if kind not in KINDS:
         raise ValueError(f"claim kind {kind!r}: use one of {', '.join(KINDS)}")
     if _KEY_SAFE.match(item):
         return f"{kind}.{item}"
-    return f"{kind}.~{base64.urlsafe_b64encode(item.encode()).decode().rstrip('=')}"
+    return f"{kind}.={base64.urlsafe_b64encode(item.encode()).decode().rstrip('=')}"
 
 
 @dataclass(frozen=True, slots=True)
