@@ -5,10 +5,17 @@ extra (it lands next to the venv's python); ``NATS_SERVER`` overrides it.
 Ports are taken from 19400-19499 (this project's range for NATS tests),
 after a bind check, so two xdist workers do not collide. Every wait is
 bounded.
+
+The one home of the NATS test helpers: :class:`NatsServer` (the
+``nats_server`` fixture in conftest), :func:`cluster`, streams
+(:func:`make_stream`, :func:`publish`), a platform stand-in answering
+commands (:func:`responder`, :func:`lenient_platform`) and a team console
+(:func:`team_console`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -16,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 PORT_RANGE = range(19400, 19500)
 _taken: set[int] = set()
@@ -179,3 +187,56 @@ async def responder(url: str, subject: str, answer) -> tuple[object, list[dict]]
     await nc.subscribe(subject, cb=on_request)
     await nc.flush()
     return nc, seen
+
+
+@contextlib.asynccontextmanager
+async def lenient_platform(url: str, stream: str = "HITL"):
+    """Acks every command and publishes its effect (human.joined / human.left /
+    conversation.ended) into the stream, as a platform behind a bridge would."""
+    import itertools
+    import json
+
+    import nats
+
+    pub = await nats.connect(url)
+    js = pub.jetstream()
+    seqs = itertools.count(1000)
+
+    async def answer(command: dict) -> dict:
+        effect = {"takeover": "human.joined", "release": "human.left", "end": "conversation.ended"}.get(command["op"])
+        if effect:
+            event = {"v": 1, "type": effect, "seq": next(seqs), "ts": time.time(), "conversation_id": command["conversation_id"]}
+            if effect != "conversation.ended":
+                event["agent"] = command["agent"]
+            else:
+                event["outcome"] = command.get("outcome", "resolved")
+            await js.publish("hitl.events.a", json.dumps(event).encode(), headers={"Nats-Msg-Id": f"a:{event['seq']}", "Hitl-Feed": "a"})
+        return {"v": 1, "type": "ack", "request_id": command["request_id"], "ok": True}
+
+    nc, seen = await responder(url, f"hitl.control.{stream}", answer)
+    try:
+        yield seen
+    finally:
+        await nc.close()
+        await pub.close()
+
+
+async def floor_stream(url: str) -> str:
+    """Stream HITL with two recent conversations (c-1, c-2); returns the console's feed URL."""
+    from feedserver import make_events
+
+    await make_stream(url)
+    now = time.time() - 10  # recent: an old conversation would be closed as abandoned at once
+    await publish(url, make_events(4, conversation="c-1", start_ts=now) + make_events(3, conversation="c-2", start_seq=10, start_ts=now))
+    return f"{url}/HITL"
+
+
+def team_console(target: str, agent: str, tmp_path: Path, *, ttl: float = 30.0) -> Any:
+    """A live session named ``agent`` on ``target`` with its own journal; claims with TTL ``ttl``."""
+    from hitl_console.config import Config, TeamConfig
+    from hitl_console.feeds.hub import FeedSpec
+    from hitl_console.live import LiveSession
+    from hitl_console.store.journal import Journal
+
+    config = Config(team=TeamConfig(claim_ttl_s=ttl))
+    return LiveSession(config, [FeedSpec(target, name="floor")], agent=agent, journal=Journal(tmp_path / f"{agent}.sqlite3"))

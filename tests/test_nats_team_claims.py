@@ -8,62 +8,17 @@ arbitrate), so only the bucket keeps two supervisors off one chat.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
-import json
-import time
 
-import nats
 import pytest
 
-from feedserver import make_events
 from hitl_console.config import Config, TeamConfig
 from hitl_console.feeds.hub import FeedSpec
 from hitl_console.live import LiveSession, team_bus
 from hitl_console.store.journal import Journal
 from live_support import wait_until
-from natsserver import make_stream, publish, responder
+from natsserver import floor_stream, lenient_platform, team_console as console
 
 pytestmark = pytest.mark.slow
-
-
-@contextlib.asynccontextmanager
-async def lenient_platform(url: str, stream: str = "HITL"):
-    """Acks every command and publishes its effect (human.joined / human.left /
-    conversation.ended) into the stream, as a platform behind a bridge would."""
-    pub = await nats.connect(url)
-    js = pub.jetstream()
-    seqs = itertools.count(1000)
-
-    async def answer(command: dict) -> dict:
-        effect = {"takeover": "human.joined", "release": "human.left", "end": "conversation.ended"}.get(command["op"])
-        if effect:
-            event = {"v": 1, "type": effect, "seq": next(seqs), "ts": time.time(), "conversation_id": command["conversation_id"]}
-            if effect != "conversation.ended":
-                event["agent"] = command["agent"]
-            else:
-                event["outcome"] = command.get("outcome", "resolved")
-            await js.publish("hitl.events.a", json.dumps(event).encode(), headers={"Nats-Msg-Id": f"a:{event['seq']}", "Hitl-Feed": "a"})
-        return {"v": 1, "type": "ack", "request_id": command["request_id"], "ok": True}
-
-    nc, seen = await responder(url, f"hitl.control.{stream}", answer)
-    try:
-        yield seen
-    finally:
-        await nc.close()
-        await pub.close()
-
-
-async def floor_stream(url: str) -> str:
-    await make_stream(url)
-    now = time.time() - 10  # recent: an old conversation would be closed as abandoned at once
-    await publish(url, make_events(4, conversation="c-1", start_ts=now) + make_events(3, conversation="c-2", start_seq=10, start_ts=now))
-    return f"{url}/HITL"
-
-
-def console(target: str, agent: str, tmp_path, *, ttl: float = 30.0) -> LiveSession:
-    config = Config(team=TeamConfig(claim_ttl_s=ttl))
-    return LiveSession(config, [FeedSpec(target, name="floor")], agent=agent, journal=Journal(tmp_path / f"{agent}.sqlite3"))
 
 
 def test_the_team_bus_is_the_config_or_the_first_nats_feed():
