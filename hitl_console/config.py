@@ -210,6 +210,9 @@ class TeamConfig(_Section):
     claim_ttl_s: float = Field(default=30.0, ge=2, le=3600)
     """A claim lasts this long unless renewed (every third of it while held):
     a console that died frees its chats after at most this many seconds."""
+    history: bool = True
+    """Publish commands, verdicts and alerts to the team's history stream and read
+    the team's back (metrics count the whole team); ``false``: this console's only."""
 
     @field_validator("nats")
     @classmethod
@@ -226,7 +229,8 @@ class TeamConfig(_Section):
         return os.environ.get(self.token_env) or None if self.token_env else None
 
     def __repr__(self) -> str:
-        return f"TeamConfig(claims={self.claims!r}, claim_ttl_s={self.claim_ttl_s!r}, token_env={self.token_env!r})"
+        return (f"TeamConfig(claims={self.claims!r}, claim_ttl_s={self.claim_ttl_s!r}, history={self.history!r}, "
+                f"token_env={self.token_env!r})")
 
     __str__ = __repr__
 

@@ -66,11 +66,13 @@ from hitl_console.engine.engine import SignalEngine, tune_gc
 from hitl_console.engine.state import ConversationState, EngineUpdate, TriggerHit
 from hitl_console.feeds.base import CommandResult, FeedOutput, FeedStatus
 from hitl_console.feeds.claims import Claim, ClaimKeeper, ClaimStore
+from hitl_console.feeds.history import TeamHistory, command_record
 from hitl_console.feeds.hub import FeedHub, FeedSpec, default_name
 from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.protocol.events import AnyCommand, Approve, Deny, End, Outcome, Release, Send, Takeover
+from hitl_console.store.history import HistoryCache
 from hitl_console.store.journal import Journal, JournalError
-from hitl_console.store.reviews import ConversationKey, ReviewStore, TakeoverVerdict
+from hitl_console.store.reviews import ConversationKey, ReviewStore, ReviewVerdict, TakeoverVerdict, Verdict
 
 if TYPE_CHECKING:
     from hitl_console.sim.server import SimulatorServer
@@ -291,9 +293,12 @@ class LiveSession:
         """Shared claims in the team's ``hitl-claims`` bucket (live sessions on a
         ``nats://`` feed, or with ``[team] nats``); None: the platform arbitrates alone."""
         self._chat_claimed_at: dict[str, float] = {}
-        bus = team_bus(config, named) if self.mode == "live" and config.team.claims else None
-        if bus is not None:
-            url, token = bus
+        self.history: TeamHistory | None = None
+        """The team's history stream (made at :meth:`start`, same bus as the claims); None: none."""
+        self._history_cache: HistoryCache | None = None
+        self._bus = team_bus(config, named) if self.mode == "live" else None
+        if self._bus is not None and config.team.claims:
+            url, token = self._bus
             store = ClaimStore(url, token, console=console_name(), ttl_s=config.team.claim_ttl_s)
             self.claims = ClaimKeeper(store, agent, on_lost=self._claim_lost, still_wanted=self._claim_wanted, adopt=self._chats_held)
 
@@ -412,6 +417,8 @@ class LiveSession:
         loop = asyncio.get_running_loop()
         if self.claims is not None:
             self.claims.start()
+        if self._bus is not None and self.config.team.history:
+            self._start_history(*self._bus)
         self._hub_task = loop.create_task(self._run_hub(), name="hitl-hub")
         self._pump_task = loop.create_task(self._pump(), name="hitl-session-pump")
         self._mark_dirty()
@@ -479,6 +486,11 @@ class LiveSession:
                 await self.claims.close()
             except Exception:
                 log.exception("closing the claims bucket")
+        if self.history is not None:
+            try:
+                await self.history.close()
+            except Exception:
+                log.exception("closing the team history")
         self._flush()
         if self._server is not None:
             try:
@@ -626,6 +638,9 @@ class LiveSession:
         self._pending.new_alerts.append(alert)
         if journal:
             self._journal_call(self.journal.record_alert, alert)
+        if self.history is not None:
+            self.history.publish("alert", self.agent, alert.ts, level=alert.level, alert_kind=alert.kind, key=alert.key,
+                                 text=alert.text, conversation_id=alert.conversation_id)
         self._post_webhook(alert, figures)
         self._mark_dirty()
 
@@ -949,6 +964,8 @@ class LiveSession:
             log.exception("sending %s to %s", command.op, feed)
             result = CommandResult(request_id, ok=False, error=f"{type(error).__name__}: {error}", sent=False)
         self._journal_call(self.journal.record_result, result)
+        if self.history is not None:
+            self.history.publish("command", self.agent, time.time(), **command_record(result, command, feed))
         if not result.ok:
             log.info("%s %s by %s: %s", command.op, conversation_id, self.agent, result.describe())
         return result
@@ -1040,7 +1057,49 @@ class LiveSession:
             feed = self.specs[0].name if len(self.specs) == 1 else ""
             wire_id = conversation_id
             log.warning("takeover verdict for %r, which is no longer in memory: stored under feed %r", conversation_id, feed)
-        return self.reviews.record_takeover_verdict(wire_id, self.agent, bool(escalation_needed), note, feed=feed)
+        verdict = self.reviews.record_takeover_verdict(wire_id, self.agent, bool(escalation_needed), note, feed=feed)
+        if self.history is not None:
+            self.history.publish("takeover_verdict", self.agent, verdict.ts, conversation_id=wire_id, feed=feed,
+                                 escalation_needed=verdict.escalation_needed, note=note)
+        return verdict
+
+    def record_review_verdict(self, item_id: str, verdict: Verdict | str, note: str | None = None) -> ReviewVerdict:
+        """A reviewer's verdict on an item this reviewer holds (``ReviewStore.record_verdict``:
+        :class:`~hitl_console.store.reviews.ClaimError` when they do not), published to the team."""
+        stored = self.reviews.record_verdict(item_id, self.agent, verdict, note)
+        if self.history is not None:
+            self.history.publish("review_verdict", self.agent, stored.ts, item_id=item_id, conversation_id=stored.conversation_id,
+                                 queue=stored.queue, feed=stored.feed, verdict=stored.verdict.value, note=stored.note)
+        return stored
+
+    def _start_history(self, url: str, token: str | None) -> None:
+        """Read the team's history after this journal's cursor and publish ours; a
+        journal that cannot hold the cache leaves the console without team history."""
+        try:
+            cache = HistoryCache(self.journal)
+            origin, cursor = cache.origin, cache.cursor()
+        except JournalError as error:
+            log.error("team history disabled: %s", error)
+            return
+        self._history_cache = cache
+        self.history = TeamHistory(url, token, origin=origin)
+        self.history.start(cursor, self._on_history)
+
+    def _on_history(self, stream_seq: int, record: dict[str, Any]) -> None:
+        """One record of the team's history: into the local cache (other consoles' verdicts into the review store)."""
+        cache = self._history_cache
+        if cache is None:
+            return
+        applied = self._journal_call(cache.apply, stream_seq, record, self.reviews)
+        if applied and record.get("origin") != cache.origin and record.get("kind") in ("takeover_verdict", "review_verdict"):
+            self._pending.statuses_changed = True  # the figures changed
+            self._mark_dirty()
+
+    def team_history(self, kind: str | None = None) -> list[Any]:
+        """The team's records this console has cached (empty without team history)."""
+        if self._history_cache is None:
+            return []
+        return self._history_cache.records(kind)
 
     def escalation_verdicts(self, since: float | None = None) -> dict[ConversationKey, bool]:
         """(feed, conversation id) -> "a human was needed" (takeover and reviewer verdicts);

@@ -295,6 +295,9 @@ class FakeSession:
     async def review_done(self, item_id: str) -> None:
         return None
 
+    def record_review_verdict(self, item_id: str, verdict, note: str | None = None):
+        return self.reviews.record_verdict(item_id, self.agent, verdict, note)
+
     def acknowledge(self, alert_id: int) -> bool:
         for alert in self.alerts:
             if alert.id == alert_id:

@@ -410,7 +410,7 @@ class ReviewActions:
                     self.run_worker(self.session.release_review(item.item_id), group="review-release")
                 self.reviews_changed()
                 return
-            ok, _ = self._store_call("Verdict", self.store.record_verdict, item.item_id, self.reviewer, verdict, note or None)
+            ok, _ = self._store_call("Verdict", self.session.record_review_verdict, item.item_id, verdict, note or None)
             if ok:
                 self.app.notify(f"Recorded: {words} ({one_line(item.conversation_id, 40)}).", timeout=3, markup=False)
                 self.run_worker(self.session.review_done(item.item_id), group="review-release")
