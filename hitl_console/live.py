@@ -72,7 +72,7 @@ from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.protocol.events import AnyCommand, Approve, Deny, End, Outcome, Release, Send, Takeover
 from hitl_console.store.history import HistoryCache
 from hitl_console.store.journal import Journal, JournalError
-from hitl_console.store.reviews import ConversationKey, ReviewStore, ReviewVerdict, TakeoverVerdict, Verdict
+from hitl_console.store.reviews import ClaimError, ConversationKey, ReviewStore, ReviewVerdict, TakeoverVerdict, Verdict
 
 if TYPE_CHECKING:
     from hitl_console.sim.server import SimulatorServer
@@ -1066,6 +1066,8 @@ class LiveSession:
     def record_review_verdict(self, item_id: str, verdict: Verdict | str, note: str | None = None) -> ReviewVerdict:
         """A reviewer's verdict on an item this reviewer holds (``ReviewStore.record_verdict``:
         :class:`~hitl_console.store.reviews.ClaimError` when they do not), published to the team."""
+        if self.claims is not None and not self.claims.holds("review", item_id):
+            raise ClaimError(f"{self.agent} does not hold {item_id} in the team's claims (claim it first)")
         stored = self.reviews.record_verdict(item_id, self.agent, verdict, note)
         if self.history is not None:
             self.history.publish("review_verdict", self.agent, stored.ts, item_id=item_id, conversation_id=stored.conversation_id,

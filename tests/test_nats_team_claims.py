@@ -117,7 +117,7 @@ async def test_a_restarted_console_claims_again_the_chats_the_feed_shows_it_hold
 
 
 async def test_review_items_are_claimed_across_consoles_and_a_reviewed_one_stays_taken(nats_server, tmp_path):
-    from hitl_console.store.reviews import NewItem
+    from hitl_console.store.reviews import ClaimError, NewItem
 
     target = await floor_stream(nats_server.url)
     ann, bob = console(target, "ann", tmp_path), console(target, "bob", tmp_path)
@@ -133,7 +133,12 @@ async def test_review_items_are_claimed_across_consoles_and_a_reviewed_one_stays
         assert lost.holder == winner.agent and lost.error == f"held by {winner.agent}"
         assert winner.reviews.item(item.item_id).claimed_by == winner.agent
         assert loser.reviews.item(item.item_id).claimed_by is None  # refused before its own store was touched
-        winner.reviews.record_verdict(item.item_id, winner.agent, "ai_right")
+        # Holding it in one's own file is not enough: the team's claim decides.
+        assert loser.reviews.claim(item.item_id, loser.agent)
+        with pytest.raises(ClaimError, match="team's claims"):
+            loser.record_review_verdict(item.item_id, "ai_wrong")
+        assert loser.reviews.release(item.item_id, loser.agent)
+        winner.record_review_verdict(item.item_id, "ai_right")
         await winner.review_done(item.item_id)
         done = await loser.claim_review(item.item_id)
         assert not done.ok and done.done and done.holder == winner.agent

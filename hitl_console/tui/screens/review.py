@@ -395,7 +395,7 @@ class ReviewActions:
         verdict, _, words = VERDICTS[key]
         now = self.now()
         held_before = item.claimed_by == self.reviewer and item.claimed(now)
-        if not held_before and not await self.claim(item, quiet=True):
+        if not await self.claim(item, quiet=True):  # held already: renewed (and the team's claim checked)
             return
         dialog = NoteDialog(
             "Record a verdict",
