@@ -65,7 +65,7 @@ async def test_two_consoles_race_for_one_chat_exactly_one_holds_it_and_the_other
             await bob.stop()
 
 
-async def test_a_claim_is_renewed_while_held_and_expires_when_its_console_dies(nats_server, tmp_path):
+async def test_a_claim_is_renewed_while_held(nats_server, tmp_path):
     target = await floor_stream(nats_server.url)
     async with lenient_platform(nats_server.url):
         ann, bob = console(target, "ann", tmp_path, ttl=2), console(target, "bob", tmp_path, ttl=2)
@@ -77,17 +77,63 @@ async def test_a_claim_is_renewed_while_held_and_expires_when_its_console_dies(n
             await asyncio.sleep(2.6)  # longer than the TTL: only renewals keep it
             refused = await bob.takeover("c-1")
             assert refused.error == "held by ann (team claim)"
-            await ann.stop()  # ann's console is gone: nothing renews (and stopping releases nothing)
+            assert ann.claims is not None and ann.claims.holds("chat", "c-1")
+        finally:
+            await ann.stop()
+            await bob.stop()
+
+
+HOLDER_SCRIPT = """
+import asyncio, sys
+sys.path.insert(0, sys.argv[3])
+from natsserver import team_console
+from pathlib import Path
+
+async def main():
+    ann = team_console(sys.argv[1], "ann", Path(sys.argv[2]), ttl=2)
+    await ann.start()
+    while "c-1" not in ann.engine.conversations:
+        await asyncio.sleep(0.02)
+    result = await ann.takeover("c-1")
+    print("held" if result.ok else result.describe(), flush=True)
+    await asyncio.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_console_process_killed_while_holding_a_chat_frees_it_after_the_ttl(nats_server, tmp_path):
+    import os
+    import signal
+    import sys
+    from pathlib import Path
+
+    target = await floor_stream(nats_server.url)
+    async with lenient_platform(nats_server.url):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", HOLDER_SCRIPT, target, str(tmp_path), str(Path(__file__).parent),
+            stdout=asyncio.subprocess.PIPE, env={**os.environ, "HITL_CONSOLE_DATA_DIR": str(tmp_path / "ann-data")},
+        )
+        bob = console(target, "bob", tmp_path, ttl=2)
+        try:
+            line = await asyncio.wait_for(proc.stdout.readline(), 20)
+            assert line.strip() == b"held", line
+            await bob.start()
+            await wait_until(lambda: "c-1" in bob.engine.conversations, 10, "the floor on bob's console")
+            assert (await bob.takeover("c-1")).error == "held by ann (team claim)"
+            proc.send_signal(signal.SIGKILL)  # no goodbye: nothing released
+            await asyncio.wait_for(proc.wait(), 5)
+            assert (await bob.takeover("c-1")).error == "held by ann (team claim)"
             for _ in range(80):  # bounded: the TTL is 2 s
                 result = await bob.takeover("c-1")
                 if result.ok:
                     break
-                assert result.error == "held by ann (team claim)"
                 await asyncio.sleep(0.1)
             assert result.ok, result.describe()
-            assert await bob.chat_holder("c-1") == "bob"
         finally:
-            await ann.stop()
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
             await bob.stop()
 
 
