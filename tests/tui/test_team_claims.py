@@ -79,3 +79,30 @@ async def test_a_reviewer_in_the_app_is_told_who_on_another_console_has_the_item
             assert not (await bob.claim_review(item.item_id)).ok
     finally:
         await bob.stop()
+
+
+async def test_the_metrics_screen_counts_a_verdict_given_on_another_console(nats_server, tmp_path) -> None:
+    from textual.widgets import Static
+
+    from hitl_console.tui.screens.metrics import MetricsScreen
+
+    target = await floor_stream(nats_server.url)
+    async with lenient_platform(nats_server.url):
+        bob = console(target, "bob", tmp_path)
+        await bob.start()
+        try:
+            ann = console(target, "ann", tmp_path)
+            app = HitlApp(ann, watch_terminal=False, key_guard=False)
+            async with app.run_test(size=(100, 30)) as pilot:
+                await wait_until(pilot, lambda: "c-1" in ann.engine.conversations and "c-1" in bob.engine.conversations, "the floor on both")
+                assert (await bob.takeover("c-1")).ok
+                await wait_until(pilot, lambda: ann.engine.conversations["c-1"].escalated, "c-1 escalated on ann's console")
+                await pilot.press("M")
+                await wait_until(pilot, lambda: isinstance(app.screen, MetricsScreen) and app.screen.is_mounted, "the metrics screen")
+                accuracy = app.screen.query_one("#fig-accuracy", Static)
+                assert "no verdicts yet" in str(accuracy.render())
+                bob.record_takeover_verdict("c-1", True)  # on bob's console only
+                await wait_until(pilot, lambda: "1 verdict" in str(accuracy.render()), "bob's verdict on ann's metrics", timeout=15)
+                assert ann.reviews.takeover_verdicts()[0].agent == "bob"
+        finally:
+            await bob.stop()
