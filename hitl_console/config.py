@@ -195,6 +195,46 @@ class ReviewConfig(_Section):
     """How long a reviewer's claim on a review item holds before others may take it."""
 
 
+class TeamConfig(_Section):
+    """A floor of consoles sharing one NATS JetStream (``docs/deployment.md``).
+
+    Without ``nats`` the console's first ``nats://`` feed is the team's bus;
+    a console on WebSocket or HTTP feeds names one here to share claims."""
+
+    nats: str | None = None
+    """``nats://host:4222[,host2:4222...]``: where the ``hitl-claims`` bucket lives."""
+    token_env: str | None = None
+    """Name of the environment variable with the NATS token (else ``HITL_NATS_TOKEN``)."""
+    claims: bool = True
+    """Claim takeovers and review items in the bucket; ``false``: the platform arbitrates alone."""
+    claim_ttl_s: float = Field(default=30.0, ge=2, le=3600)
+    """A claim lasts this long unless renewed (every third of it while held):
+    a console that died frees its chats after at most this many seconds."""
+    history: bool = True
+    """Publish commands, verdicts and alerts to the team's history stream and read
+    the team's back (metrics count the whole team); ``false``: this console's only."""
+
+    @field_validator("nats")
+    @classmethod
+    def _is_nats(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        from hitl_console.redaction import safe_url
+
+        if not url.lower().startswith(("nats://", "tls://")):
+            raise ValueError(f"{safe_url(url)} is not a nats:// URL")
+        return url
+
+    def resolve_token(self) -> str | None:
+        return os.environ.get(self.token_env) or None if self.token_env else None
+
+    def __repr__(self) -> str:
+        return (f"TeamConfig(claims={self.claims!r}, claim_ttl_s={self.claim_ttl_s!r}, history={self.history!r}, "
+                f"token_env={self.token_env!r})")
+
+    __str__ = __repr__
+
+
 class SignalsConfig(_Section):
     """Which scorer produces each signal (``hitl_console.engine.scorers``)."""
 
@@ -252,6 +292,7 @@ class Config(_Section):
     alerts: AlertConfig = Field(default_factory=AlertConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     signals: SignalsConfig = Field(default_factory=SignalsConfig)
+    team: TeamConfig = Field(default_factory=TeamConfig)
     ack_timeout_s: float = Field(default=5.0, gt=0)
 
     def agent_name(self, override: str | None = None) -> str:

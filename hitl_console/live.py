@@ -65,11 +65,14 @@ from hitl_console.engine.alerts import Alert, Condition, Level
 from hitl_console.engine.engine import SignalEngine, tune_gc
 from hitl_console.engine.state import ConversationState, EngineUpdate, TriggerHit
 from hitl_console.feeds.base import CommandResult, FeedOutput, FeedStatus
+from hitl_console.feeds.claims import Claim, ClaimKeeper, ClaimStore
+from hitl_console.feeds.history import TeamHistory, command_record
 from hitl_console.feeds.hub import FeedHub, FeedSpec, default_name
 from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.protocol.events import AnyCommand, Approve, Deny, End, Fingerprint, Outcome, Release, Send, Takeover
+from hitl_console.store.history import HistoryCache
 from hitl_console.store.journal import Journal, JournalError
-from hitl_console.store.reviews import ConversationKey, ReviewStore, TakeoverVerdict
+from hitl_console.store.reviews import ClaimError, ConversationKey, ReviewStore, ReviewVerdict, TakeoverVerdict, Verdict
 
 if TYPE_CHECKING:
     from hitl_console.sim.server import SimulatorServer
@@ -316,6 +319,19 @@ class LiveSession:
             history=lambda feed: _JournalHistory(journal, feed),
         )
 
+        self.claims: ClaimKeeper | None = None
+        """Shared claims in the team's ``hitl-claims`` bucket (live sessions on a
+        ``nats://`` feed, or with ``[team] nats``); None: the platform arbitrates alone."""
+        self._chat_claimed_at: dict[str, float] = {}
+        self.history: TeamHistory | None = None
+        """The team's history stream (made at :meth:`start`, same bus as the claims); None: none."""
+        self._history_cache: HistoryCache | None = None
+        self._bus = team_bus(config, named) if self.mode == "live" else None
+        if self._bus is not None and config.team.claims:
+            url, token = self._bus
+            store = ClaimStore(url, token, console=console_name(), ttl_s=config.team.claim_ttl_s)
+            self.claims = ClaimKeeper(store, agent, on_lost=self._claim_lost, still_wanted=self._claim_wanted, adopt=self._chats_held)
+
         self._listeners: list[Callable[[SessionChange], None]] = []
         self.trends = TrendAlerts(TrendWatcher(config.alerts))
         """The trend rules, plugged in as a watcher (see :class:`TrendAlerts`)."""
@@ -431,6 +447,10 @@ class LiveSession:
             self._restore()
         tune_gc()  # after start-up and restore: see its docstring (the collector took about a tenth of ingest time)
         loop = asyncio.get_running_loop()
+        if self.claims is not None:
+            self.claims.start()
+        if self._bus is not None and self.config.team.history:
+            self._start_history(*self._bus)
         self._hub_task = loop.create_task(self._run_hub(), name="hitl-hub")
         self._pump_task = loop.create_task(self._pump(), name="hitl-session-pump")
         self._mark_dirty()
@@ -493,6 +513,16 @@ class LiveSession:
                     log.warning("session task %s did not stop within 5s", task.get_name())
                 except Exception:
                     log.exception("session task %s ended with an error", task.get_name())
+        if self.claims is not None:
+            try:
+                await self.claims.close()
+            except Exception:
+                log.exception("closing the claims bucket")
+        if self.history is not None:
+            try:
+                await self.history.close()
+            except Exception:
+                log.exception("closing the team history")
         self._flush()
         if self._server is not None:
             try:
@@ -730,6 +760,9 @@ class LiveSession:
         self._pending.new_alerts.append(alert)
         if journal:
             self._journal_call(self.journal.record_alert, alert)
+        if self.history is not None:
+            self.history.publish("alert", self.agent, alert.ts, level=alert.level, alert_kind=alert.kind, key=alert.key,
+                                 text=alert.text, conversation_id=alert.conversation_id)
         self._post_webhook(alert, figures)
         self._mark_dirty()
 
@@ -879,16 +912,38 @@ class LiveSession:
     # ------------------------------------------------------------ commands
 
     async def takeover(self, conversation_id: str) -> CommandResult:
-        """Claim the conversation; refused (with the holder named) if another agent has it."""
-        return await self._command(Takeover, conversation_id)
+        """Take the conversation over; refused (with the holder named) if another agent has it.
+
+        With shared claims the chat is claimed in the team's bucket first: a
+        claim held by another supervisor refuses the takeover before any
+        command is sent (``sent=False``, the holder in ``error``). A takeover
+        the platform refuses gives a fresh claim back at once."""
+        claims = self.claims
+        wire = self._chat_claim_id(conversation_id)
+        fresh = False
+        if claims is not None:
+            fresh = not claims.holds("chat", wire)
+            claim = await claims.acquire("chat", wire)
+            if not claim.ok:
+                error = f"held by {claim.holder} (team claim)" if claim.holder else f"not claimed: {claim.error}"
+                log.info("takeover %s by %s: %s", conversation_id, self.agent, error)
+                return CommandResult(uuid.uuid4().hex, ok=False, error=error, sent=False)
+            self._chat_claimed_at[wire] = time.monotonic()
+        result = await self._command(Takeover, conversation_id)
+        if claims is not None and fresh and not result.ok and not result.timed_out:
+            await claims.release("chat", wire)  # refused or never sent: nobody holds it through us
+        return result
 
     async def send(self, conversation_id: str, text: str) -> CommandResult:
         """Send ``text`` to the customer as this agent."""
         return await self._command(Send, conversation_id, text=text)
 
     async def release(self, conversation_id: str, note: str | None = None) -> CommandResult:
-        """Hand the conversation back to the AI."""
-        return await self._command(Release, conversation_id, note=note)
+        """Hand the conversation back to the AI (and its team claim, once acknowledged)."""
+        result = await self._command(Release, conversation_id, note=note)
+        if result.ok:
+            await self._release_chat(conversation_id)
+        return result
 
     async def approve(self, conversation_id: str, approval_id: str, note: str | None = None) -> CommandResult:
         return await self._command(Approve, conversation_id, approval_id=approval_id, note=note)
@@ -897,7 +952,108 @@ class LiveSession:
         return await self._command(Deny, conversation_id, approval_id=approval_id, note=note)
 
     async def end(self, conversation_id: str, outcome: Outcome) -> CommandResult:
-        return await self._command(End, conversation_id, outcome=outcome)
+        result = await self._command(End, conversation_id, outcome=outcome)
+        if result.ok:
+            await self._release_chat(conversation_id)
+        return result
+
+    # ------------------------------------------------------------ shared claims
+
+    def _chat_claim_id(self, conversation_id: str) -> str:
+        """A chat's name in the bucket: its id on the wire (what every console of the stream sees)."""
+        state = self.engine.conversations.get(conversation_id)
+        return state.feed_id if state is not None else conversation_id
+
+    async def _release_chat(self, conversation_id: str) -> None:
+        if self.claims is not None:
+            wire = self._chat_claim_id(conversation_id)
+            self._chat_claimed_at.pop(wire, None)
+            await self.claims.release("chat", wire)
+
+    async def chat_holder(self, conversation_id: str) -> str | None:
+        """Who holds the chat's team claim now (None: nobody, no shared claims, or the bucket is unreachable)."""
+        if self.claims is None:
+            return None
+        return await self.claims.holder_of("chat", self._chat_claim_id(conversation_id))
+
+    def _claim_wanted(self, kind: str, item: str) -> bool:
+        """Whether a held claim is still needed; asked before each renewal.
+
+        A chat: until it ends, or until it is plainly not ours (another agent
+        holds it, or no human does) once the platform has had time to say so.
+        A review item: while this reviewer holds it, open, in the local store."""
+        if kind == "chat":
+            state = next((c for c in self.engine.conversations.values() if c.feed_id == item), None)
+            if state is not None and state.ended:
+                return False
+            if state is not None and state.holder == "human" and state.agent == self.agent:
+                return True
+            claimed = self._chat_claimed_at.get(item)
+            grace = max(CLAIM_GRACE_S, 2 * self.config.ack_timeout_s)
+            return claimed is not None and time.monotonic() - claimed < grace
+        try:
+            reviewed = self.reviews.item(item)
+        except JournalError:
+            return True  # cannot tell: keep it, it expires if this console goes
+        return reviewed is not None and reviewed.status == "open" and reviewed.claimed_by == self.agent and reviewed.claimed()
+
+    def _chats_held(self) -> list[tuple[str, str]]:
+        """Chats the feed shows this agent holding (claimed again after a console restart)."""
+        return [("chat", c.feed_id) for c in self.engine.conversations.values()
+                if not c.ended and c.holder == "human" and c.agent == self.agent]
+
+    def _claim_lost(self, kind: str, item: str, holder: str | None) -> None:
+        """A held claim could not be renewed: the supervisor must know someone else may act on it."""
+        what = "chat" if kind == "chat" else "review item"
+        who = f"; {holder} holds it now" if holder else ""
+        self._add_alert(
+            Alert(
+                ts=time.time(),
+                level="warning",
+                kind="feed",
+                text=f"your team claim on {what} {item} lapsed{who}",
+                conversation_id=item if kind == "chat" else None,
+                key=f"claim_lost:{kind}:{item}:{time.monotonic():.0f}",
+            ),
+            figures={"kind": kind},
+        )
+
+    async def claim_review(self, item_id: str) -> Claim:
+        """Take a review item for this reviewer: in the team's bucket first (when
+        there is one; refused with the holder named), then in the local store.
+        Raises :class:`~hitl_console.store.journal.JournalError` like the store."""
+        claims = self.claims
+        fresh = False
+        if claims is not None:
+            fresh = not claims.holds("review", item_id)
+            shared = await claims.acquire("review", item_id)
+            if not shared.ok:
+                return shared
+        try:
+            ok = self.reviews.claim(item_id, self.agent)
+        except BaseException:
+            if claims is not None and fresh:
+                await claims.release("review", item_id)
+            raise
+        if ok:
+            return Claim(True, self.agent)
+        if claims is not None and fresh:
+            await claims.release("review", item_id)
+        item = self.reviews.item(item_id)
+        holder = item.claimed_by if item is not None and item.claimed() else None
+        return Claim(False, holder, error=f"held by {holder}" if holder else "not open")
+
+    async def release_review(self, item_id: str) -> bool:
+        """Give a review item back to the queue (local store and team claim)."""
+        released = self.reviews.release(item_id, self.agent)
+        if self.claims is not None:
+            await self.claims.release("review", item_id)
+        return released
+
+    async def review_done(self, item_id: str) -> None:
+        """After a verdict: the team claim becomes a *done* marker, so no other console's reviewer takes it up."""
+        if self.claims is not None:
+            await self.claims.finish("review", item_id)
 
     def feed_of(self, conversation_id: str) -> str | None:
         """The feed a conversation came from (the one its commands go to)."""
@@ -933,6 +1089,8 @@ class LiveSession:
             log.exception("sending %s to %s", command.op, feed)
             result = CommandResult(request_id, ok=False, error=f"{type(error).__name__}: {error}", sent=False)
         self._journal_call(self.journal.record_result, result)
+        if self.history is not None:
+            self.history.publish("command", self.agent, time.time(), **command_record(result, command, feed))
         if not result.ok:
             log.info("%s %s by %s: %s", command.op, conversation_id, self.agent, result.describe())
         return result
@@ -1024,7 +1182,51 @@ class LiveSession:
             feed = self.specs[0].name if len(self.specs) == 1 else ""
             wire_id = conversation_id
             log.warning("takeover verdict for %r, which is no longer in memory: stored under feed %r", conversation_id, feed)
-        return self.reviews.record_takeover_verdict(wire_id, self.agent, bool(escalation_needed), note, feed=feed)
+        verdict = self.reviews.record_takeover_verdict(wire_id, self.agent, bool(escalation_needed), note, feed=feed)
+        if self.history is not None:
+            self.history.publish("takeover_verdict", self.agent, verdict.ts, conversation_id=wire_id, feed=feed,
+                                 escalation_needed=verdict.escalation_needed, note=note)
+        return verdict
+
+    def record_review_verdict(self, item_id: str, verdict: Verdict | str, note: str | None = None) -> ReviewVerdict:
+        """A reviewer's verdict on an item this reviewer holds (``ReviewStore.record_verdict``:
+        :class:`~hitl_console.store.reviews.ClaimError` when they do not), published to the team."""
+        if self.claims is not None and not self.claims.holds("review", item_id):
+            raise ClaimError(f"{self.agent} does not hold {item_id} in the team's claims (claim it first)")
+        stored = self.reviews.record_verdict(item_id, self.agent, verdict, note)
+        if self.history is not None:
+            self.history.publish("review_verdict", self.agent, stored.ts, item_id=item_id, conversation_id=stored.conversation_id,
+                                 queue=stored.queue, feed=stored.feed, verdict=stored.verdict.value, note=stored.note)
+        return stored
+
+    def _start_history(self, url: str, token: str | None) -> None:
+        """Read the team's history after this journal's cursor and publish ours; a
+        journal that cannot hold the cache leaves the console without team history."""
+        try:
+            cache = HistoryCache(self.journal)
+            origin, cursor = cache.origin, cache.cursor()
+        except JournalError as error:
+            log.error("team history disabled: %s", error)
+            return
+        self._history_cache = cache
+        self.history = TeamHistory(url, token, origin=origin)
+        self.history.start(cursor, self._on_history)
+
+    def _on_history(self, stream_seq: int, record: dict[str, Any]) -> None:
+        """One record of the team's history: into the local cache (other consoles' verdicts into the review store)."""
+        cache = self._history_cache
+        if cache is None:
+            return
+        applied = self._journal_call(cache.apply, stream_seq, record, self.reviews)
+        if applied and record.get("origin") != cache.origin and record.get("kind") in ("takeover_verdict", "review_verdict"):
+            self._pending.statuses_changed = True  # the figures changed
+            self._mark_dirty()
+
+    def team_history(self, kind: str | None = None) -> list[Any]:
+        """The team's records this console has cached (empty without team history)."""
+        if self._history_cache is None:
+            return []
+        return self._history_cache.records(kind)
 
     def escalation_verdicts(self, since: float | None = None) -> dict[ConversationKey, bool]:
         """(feed, conversation id) -> "a human was needed" (takeover and reviewer verdicts);
@@ -1179,6 +1381,30 @@ class TrendAlerts:
 
     def __repr__(self) -> str:
         return f"TrendAlerts(latched={sorted(self._opened)})"
+
+
+CLAIM_GRACE_S = 15.0
+"""How long a fresh chat claim is kept before the feed shows this agent holding
+the chat (``human.joined`` may lag the ack, or the takeover's ack timed out)."""
+
+
+def team_bus(config: Config, specs: list[FeedSpec]) -> tuple[str, str | None] | None:
+    """Where the team's claims live: ``[team] nats`` (token from ``[team] token_env``),
+    else the first ``nats://`` feed (its token); None for a console on its own."""
+    if config.team.nats:
+        return config.team.nats, config.team.resolve_token()
+    for spec in specs:
+        if spec.url.lower().startswith("nats://"):
+            return spec.url, spec.token
+    return None
+
+
+def console_name() -> str:
+    """This console in a claim's value (``host:pid``): for people reading the bucket."""
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _named(specs: list[FeedSpec]) -> list[FeedSpec]:

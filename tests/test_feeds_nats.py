@@ -6,9 +6,7 @@ import asyncio
 import json
 import random
 
-import nats
 import pytest
-from nats.js.api import StreamConfig
 
 from feedserver import Collector, make_events, running
 from hitl_console.feeds.base import ConnectionState
@@ -16,26 +14,9 @@ from hitl_console.feeds.client import FeedClient
 from hitl_console.feeds.hub import FeedSpec, default_name, open_source
 from hitl_console.feeds.jetstream import JetStreamSource, NatsAddress
 from hitl_console.protocol.events import Takeover
+from natsserver import make_stream, publish, responder
 
 pytestmark = pytest.mark.slow
-
-
-async def make_stream(url: str, name: str = "HITL", subjects: list[str] | None = None) -> None:
-    nc = await nats.connect(url)
-    try:
-        await nc.jetstream().add_stream(StreamConfig(name=name, subjects=subjects or ["hitl.events.>"]))
-    finally:
-        await nc.close()
-
-
-async def publish(url: str, events: list[dict], subject: str = "hitl.events.a", feed: str = "a") -> None:
-    nc = await nats.connect(url)
-    try:
-        js = nc.jetstream()
-        for event in events:
-            await js.publish(subject, json.dumps(event).encode(), headers={"Nats-Msg-Id": f"{feed}:{event['seq']}", "Hitl-Feed": feed})
-    finally:
-        await nc.close()
 
 
 def js_client(url: str, **kwargs) -> FeedClient:
@@ -103,23 +84,6 @@ async def test_missing_stream_is_retried_until_it_exists_and_since_resumes(nats_
         await got.wait(lambda: len(got.events) >= 2)
         await asyncio.sleep(0.1)
     assert got.seqs == [5, 6]
-
-
-async def responder(url: str, subject: str, answer) -> tuple[object, list[dict]]:
-    """A platform stand-in answering commands on ``subject`` with ``answer(command)`` (None: silent)."""
-    nc = await nats.connect(url)
-    seen: list[dict] = []
-
-    async def on_request(msg) -> None:
-        command = json.loads(msg.data)
-        seen.append(command)
-        ack = answer(command)
-        if ack is not None:
-            await msg.respond(json.dumps(ack).encode())
-
-    await nc.subscribe(subject, cb=on_request)
-    await nc.flush()
-    return nc, seen
 
 
 async def test_commands_by_request_reply_ack_refusal_timeout_and_no_responder(nats_server):

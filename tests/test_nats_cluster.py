@@ -12,21 +12,14 @@ from feedserver import Collector, make_events, running
 from hitl_console.feeds.base import ConnectionState
 from hitl_console.feeds.client import FeedClient
 from hitl_console.feeds.jetstream import JetStreamPublisher, JetStreamSource
-from natsserver import NatsServer, free_port
+import natsserver
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def cluster(tmp_path):
-    client_ports = [free_port() for _ in range(3)]
-    route_ports = [free_port() for _ in range(3)]
-    routes = ",".join(f"nats://127.0.0.1:{p}" for p in route_ports)
-    nodes = [
-        NatsServer(tmp_path / f"n{i}", port=client_ports[i], name=f"n{i}",
-                   extra=["--cluster_name", "hitl", "--cluster", f"nats://127.0.0.1:{route_ports[i]}", "--routes", routes])
-        for i in range(3)
-    ]
+    nodes = natsserver.cluster(tmp_path)
     try:
         for node in nodes:
             node.start()

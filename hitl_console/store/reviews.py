@@ -664,6 +664,33 @@ class ReviewStore:
             ).lastrowid
         return ReviewVerdict(int(vid or 0), item_id, conversation_id, queue, reviewer, verdict, note, now, feed)
 
+    def import_verdict(
+        self,
+        item_id: str,
+        conversation_id: str,
+        queue: str,
+        reviewer: str,
+        verdict: Verdict | str,
+        note: str | None,
+        *,
+        ts: float,
+        feed: str,
+    ) -> None:
+        """Another console's verdict (the team's history): stored as it was given,
+        and this file's open item for it, if any, is closed (no claim needed: the
+        team's claims bucket kept the two reviewers apart)."""
+        verdict = Verdict(verdict)
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO review_verdicts (item_id, conversation_id, queue, reviewer, verdict, note, ts, feed) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (item_id, conversation_id, queue, reviewer, verdict.value, note, ts, feed),
+            )
+            conn.execute(
+                "UPDATE review_items SET status = 'done', done_ts = ?, claim_expires = NULL WHERE item_id = ? AND status = 'open'",
+                (ts, item_id),
+            )
+
     def add_correction(
         self,
         conversation_id: str,

@@ -283,6 +283,21 @@ class FakeSession:
     def record_takeover_verdict(self, cid: str, escalation_needed: bool, note: str | None = None) -> None:
         self.verdicts.append((cid, escalation_needed, note))
 
+    async def claim_review(self, item_id: str):
+        from hitl_console.feeds.claims import Claim
+
+        ok = self.reviews.claim(item_id, self.agent)
+        return Claim(ok, self.agent if ok else None, error=None if ok else "not claimed")
+
+    async def release_review(self, item_id: str) -> bool:
+        return self.reviews.release(item_id, self.agent)
+
+    async def review_done(self, item_id: str) -> None:
+        return None
+
+    def record_review_verdict(self, item_id: str, verdict, note: str | None = None):
+        return self.reviews.record_verdict(item_id, self.agent, verdict, note)
+
     def acknowledge(self, alert_id: int) -> bool:
         for alert in self.alerts:
             if alert.id == alert_id:

@@ -7,7 +7,10 @@ store (:class:`~hitl_console.store.reviews.ReviewStore`, in the journal's
 file) with a snapshot of their transcript. The store, not this screen, is
 the source of truth: another reviewer's console sees the same items, and
 the claim (``c``) is one SQLite statement, so two reviewers never hold one
-item; a refusal names who does.
+item; a refusal names who does. On a team's NATS (``[team]``, or a
+``nats://`` feed) the item is claimed in the shared ``hitl-claims`` bucket
+first (``LiveSession.claim_review``), so reviewers on other machines are
+kept apart too; this screen only shows the answer.
 
 What a reviewer concludes goes back into the store: a verdict (``1``-``4``,
 with an optional note) closes the item; a corrected AI answer (``x`` on an
@@ -325,14 +328,17 @@ class ReviewActions:
             self.app.notify(f"{what} failed: {error}", severity="error", timeout=10, markup=False)
         return False, None
 
-    def claim(self, item: ReviewItem, *, quiet: bool = False) -> bool:
-        """Claim ``item`` for this reviewer; on refusal, say who holds it."""
-        ok, claimed = self._store_call("Claim", self.store.claim, item.item_id, self.reviewer)
-        if not ok:
+    async def claim(self, item: ReviewItem, *, quiet: bool = False) -> bool:
+        """Claim ``item`` for this reviewer (``session.claim_review``: the team's
+        bucket first when there is one, then the store); on refusal, say who holds it."""
+        try:
+            claim = await self.session.claim_review(item.item_id)
+        except (JournalError, ValueError) as error:
+            log.error("Claim failed: %s", error)
+            self.app.notify(f"Claim failed: {error}", severity="error", timeout=10, markup=False)
             return False
-        if not claimed:
-            fresh = self._store_call("Claim", self.store.item, item.item_id)[1]
-            self.app.notify(refusal(fresh, self.now()), title="Not claimed", severity="warning", timeout=8, markup=False)
+        if not claim.ok:
+            self.app.notify(self._refusal(item, claim), title="Not claimed", severity="warning", timeout=8, markup=False)
             self.reviews_changed()
             return False
         if not quiet:
@@ -345,30 +351,51 @@ class ReviewActions:
         self.reviews_changed()
         return True
 
+    def _refusal(self, item: ReviewItem, claim: Any) -> str:
+        """Why a claim was refused: by this file's store (:func:`refusal`) or by the team's bucket."""
+        name = one_line(item.conversation_id, 40)
+        holder = one_line(claim.holder or "?", 32)
+        if claim.done:
+            return f"{holder} has already reviewed {name} (team claim)."
+        fresh = self._store_call("Claim", self.store.item, item.item_id)[1]
+        now = self.now()
+        if fresh is None or fresh.status == "done" or (fresh.claimed(now) and fresh.claimed_by != self.reviewer):
+            return refusal(fresh, now)
+        if claim.holder:
+            return f"{holder} is reviewing {name} (team claim)."
+        return f"Could not claim {name}: {one_line(claim.error or 'try again', 120)}."
+
     def action_claim(self) -> None:
         item = self.current_item()
         if item is not None:
-            self.claim(item)
+            self.run_worker(self.claim(item), group="review-claim", exclusive=True)
 
     def action_unclaim(self) -> None:
         item = self.current_item()
-        if item is None:
+        if item is not None:
+            self.run_worker(self._unclaim(item), group="review-claim", exclusive=True)
+
+    async def _unclaim(self, item: ReviewItem) -> None:
+        try:
+            released = await self.session.release_review(item.item_id)
+        except (JournalError, ValueError) as error:
+            log.error("Release failed: %s", error)
+            self.app.notify(f"Release failed: {error}", severity="error", timeout=10, markup=False)
             return
-        ok, released = self._store_call("Release", self.store.release, item.item_id, self.reviewer)
-        if ok:
-            message = "Back in the queue." if released else "You did not hold that item."
-            self.app.notify(message, timeout=3, markup=False)
-            self.reviews_changed()
+        self.app.notify("Back in the queue." if released else "You did not hold that item.", timeout=3, markup=False)
+        self.reviews_changed()
 
     def action_verdict(self, key: str) -> None:
         """Claim if needed, ask for a note, record the verdict (which closes the item)."""
         item = self.current_item()
-        if item is None or key not in VERDICTS:
-            return
+        if item is not None and key in VERDICTS:
+            self.run_worker(self._verdict(item, key), group="review-claim", exclusive=True)
+
+    async def _verdict(self, item: ReviewItem, key: str) -> None:
         verdict, _, words = VERDICTS[key]
         now = self.now()
         held_before = item.claimed_by == self.reviewer and item.claimed(now)
-        if not held_before and not self.claim(item, quiet=True):
+        if not await self.claim(item, quiet=True):  # held already: renewed (and the team's claim checked)
             return
         dialog = NoteDialog(
             "Record a verdict",
@@ -380,12 +407,13 @@ class ReviewActions:
         def answered(note: str | None) -> None:
             if note is None:
                 if not held_before:  # the claim was only for this verdict: give it back
-                    self._store_call("Release", self.store.release, item.item_id, self.reviewer)
+                    self.run_worker(self.session.release_review(item.item_id), group="review-release")
                 self.reviews_changed()
                 return
-            ok, _ = self._store_call("Verdict", self.store.record_verdict, item.item_id, self.reviewer, verdict, note or None)
+            ok, _ = self._store_call("Verdict", self.session.record_review_verdict, item.item_id, verdict, note or None)
             if ok:
                 self.app.notify(f"Recorded: {words} ({one_line(item.conversation_id, 40)}).", timeout=3, markup=False)
+                self.run_worker(self.session.review_done(item.item_id), group="review-release")
             self.reviews_changed()
 
         self.app.push_screen(dialog, answered)
