@@ -209,7 +209,9 @@ class HitlApp(App[None]):
         self.push_screen(FloorScreen())
         self.set_interval(FIGURES_REFRESH_S, self._mark_figures, name="figures")
         self.set_interval(GC_FREEZE_S, self.settle_memory, name="gc-freeze")
-        if self._watch_terminal and not self.is_headless:
+        if self._watch_terminal and not self.is_headless and not self.is_web:
+            # In a browser (``hitl-console serve``) there is no TTY to lose:
+            # the page's WebSocket closing ends the process (textual-serve).
             self.set_interval(TTY_CHECK_S, self._check_terminal, name="tty-watch")
             self._install_hangup_handler()
         for alert in list(self.session.alerts)[-20:]:
