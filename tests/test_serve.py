@@ -225,3 +225,54 @@ def test_served_console_on_a_token_feed(tmp_path: Path) -> None:
             served.stop()
         sim.terminate()
         sim.wait(timeout=10)
+
+
+def _read_until(tab, pattern: str, timeout: float) -> str:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not re.search(pattern, _screen_text(seen)):
+        try:
+            message = tab.recv(timeout=1)
+        except TimeoutError:
+            continue
+        seen += message if isinstance(message, bytes) else message.encode()
+    return _screen_text(seen)
+
+
+@pytest.mark.slow
+def test_a_tab_whose_console_cannot_start_says_why(tmp_path: Path) -> None:
+    """The second console on a journal (another tab, another terminal) is
+    refused; in a browser the reason is shown in the tab, not only in the
+    server's log, and ``q`` closes it."""
+    import json
+
+    from hitl_console.store.journal import Journal
+
+    journal = tmp_path / "floor.sqlite3"
+    holder = Journal(str(journal), lock=True)  # the console already running on this journal
+    served = Served(["--journal", str(journal)], free_port(WEB_PORTS), tmp_path / "data")
+    try:
+        served.wait_listening()
+        with connect(f"ws://127.0.0.1:{served.port}/ws?width=100&height=30", origin=served.url.rstrip("/"), open_timeout=10) as tab:
+            text = _read_until(tab, r"--no-journal", 30)  # one word: the message wraps where its path length says
+            assert "cannot start" in text and "journal" in text and "--no-journal" in text, text[-600:]
+            tab.send(json.dumps(["stdin", "q"]))
+            deadline = time.monotonic() + 15
+            while served.consoles() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert served.consoles() == []
+    finally:
+        served.stop()
+        holder.close()
+
+
+async def test_notice_shows_the_message_as_text_and_q_closes() -> None:
+    from hitl_console.tui.notice import NoticeApp
+
+    app = NoticeApp("journal: [bold]/tmp/x[/bold] is in use")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "[bold]/tmp/x[/bold]" in app.export_screenshot().replace("&#160;", " ")  # never markup
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 2

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from textual_serve.server import Server
 
 log = logging.getLogger("hitl_console.web")
@@ -69,6 +69,16 @@ class ConsoleServer(Server):
         super().__init__(command, host=host, port=port, title="hitl-console", public_url=public_url.rstrip("/"))
         self.allowed_origins = frozenset(origin.lower() for origin in allowed_origins)
         self.banner = banner
+        self._sockets: set[web.WebSocketResponse] = set()  # the open tabs
+
+    async def _process_messages(self, websocket: web.WebSocketResponse, app_service: Any) -> None:
+        # textual-serve 1.1.3 (pinned) relays a tab's keys here for as long as
+        # the tab is open: the one place that sees each tab's socket.
+        self._sockets.add(websocket)
+        try:
+            await super()._process_messages(websocket, app_service)
+        finally:
+            self._sockets.discard(websocket)
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -84,6 +94,18 @@ class ConsoleServer(Server):
         # textual-serve prints the command line here, which may name a feed
         # with credentials in its URL; say where to point the browser instead.
         print(self.banner, flush=True)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        # aiohttp waits for open WebSockets before it stops (60 s by default)
+        # and textual-serve closes none: close each tab's socket, which quits
+        # its console, so that Ctrl-C or SIGTERM ends the server and every
+        # console it started within seconds.
+        sockets = list(self._sockets)
+        for socket in sockets:
+            try:
+                await socket.close(code=WSCloseCode.GOING_AWAY, message=b"hitl-console serve is stopping")
+            except Exception:
+                log.exception("closing a console's WebSocket")
 
     async def handle_websocket(self, request: web.Request) -> Any:
         origin = (request.headers.get("Origin") or "").rstrip("/").lower()
