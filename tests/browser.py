@@ -159,6 +159,7 @@ class Chromium:
         self.send("Page.enable")
         self.send("Runtime.enable")
         self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        self.send("Emulation.setFocusEmulationEnabled", {"enabled": True})  # a headless page never has window focus
         self.send("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_TERMINAL})
 
     def navigate(self, url: str) -> None:
@@ -187,15 +188,29 @@ class Chromium:
             time.sleep(0.2)
         raise BrowserError(f"{needle!r} never appeared on the page in {timeout:g} s; the screen read: {text!r}")
 
-    def press(self, key: str, text: str | None = None, code: str | None = None) -> None:
-        """A key press as the keyboard makes it (keyDown with its text, then keyUp)."""
+    def press(self, key: str, text: str | None = None, code: str | None = None, key_code: int | None = None, ctrl: bool = False) -> None:
+        """A key press as the keyboard makes it (keyDown with its text, then keyUp).
+
+        ``ctrl``: with Control held (xterm.js reads ``keyCode`` for those:
+        pass ``key_code``, e.g. 89 for ctrl+y)."""
         down: dict[str, Any] = {"type": "keyDown", "key": key}
-        if text is not None:
+        if text is not None and not ctrl:
             down["text"] = text
         if code is not None:
             down["code"] = code
+        if key_code is not None:
+            down["windowsVirtualKeyCode"] = down["nativeVirtualKeyCode"] = key_code
+        if ctrl:
+            down["modifiers"] = 2
         self.send("Input.dispatchKeyEvent", down)
-        self.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": key})
+        up = {k: v for k, v in down.items() if k != "text"}
+        up["type"] = "keyUp"
+        self.send("Input.dispatchKeyEvent", up)
+
+    def type_text(self, text: str) -> None:
+        """Characters as typed, one key each."""
+        for char in text:
+            self.press(char, text=char)
 
     def screenshot(self, path: Path) -> Path:
         data = self.send("Page.captureScreenshot", {"format": "png"})["data"]

@@ -186,9 +186,10 @@ def test_served_console_on_a_token_feed(tmp_path: Path) -> None:
 
         page = httpx.get(served.url, timeout=10)
         assert page.status_code == 200
-        assert "<title>" not in page.text or token not in page.text
         assert token not in page.text and ws_url not in page.text and "hitl-console" in page.text
         assert f"ws://127.0.0.1:{port}/ws" in page.text
+        assert "fonts.googleapis.com" not in page.text  # nothing fetched from elsewhere
+        assert ".xterm-helper-textarea" in page.text and "focus()" in page.text  # keys go to the console at once
         assert page.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
 

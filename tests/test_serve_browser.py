@@ -2,8 +2,9 @@
 
 ``hitl-console serve`` on 127.0.0.1 (the demo), Chromium driven over the
 DevTools protocol (tests/browser.py) to the page; the floor must render in
-xterm.js (read from the terminal's buffer, as the supervisor sees it), a key
-typed in the page must reach the console, and a screenshot is taken
+xterm.js (read from the terminal's buffer, as the supervisor sees it), a
+screenshot is taken, and keys typed in the page, with no click first, take
+over a conversation (``t``, ``ctrl+y``) and write to the customer
 (scripts/screenshots.py takes the README's, docs/images/browser-floor.png,
 the same way).
 
@@ -40,7 +41,7 @@ def chromium() -> str:
 
 
 def test_the_floor_renders_in_chromium(chromium: str, tmp_path: Path) -> None:
-    served = Served(["--no-journal"], free_port(WEB_PORTS), tmp_path / "data")
+    served = Served(["--no-journal", "--agent", "alice"], free_port(WEB_PORTS), tmp_path / "data")
     browser = None
     try:
         browser = Chromium(chromium, tmp_path / "profile")  # both start at once: seconds saved
@@ -52,16 +53,22 @@ def test_the_floor_renders_in_chromium(chromium: str, tmp_path: Path) -> None:
         screen = browser.wait_for_text("c-10", timeout=20)  # and conversations on it
         assert re.search(r"c-1\d{3}\s+(WAITING|AI)", screen), screen
         assert "q Quit" in screen  # the footer, at the bottom of the page's terminal
-
-        browser.press("?", text="?")  # a key typed in the page reaches the console
-        helped = browser.wait_for_text("Help", timeout=20)
-        assert "Take over" in helped or "take over" in helped, helped
-
-        browser.press("Escape", code="Escape")
-        browser.wait_for_text("q Quit", timeout=10)
         shot = browser.screenshot(tmp_path / "browser-floor.png")
         data = shot.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, f"screenshot of {len(data)} bytes"
+
+        # The keyboard is in the console without a click: take over the top
+        # conversation, confirm with ctrl+y, write to the customer.
+        browser.press("t", text="t")
+        browser.wait_for_text("Handoff summary", timeout=20)
+        browser.press("y", code="KeyY", key_code=89, ctrl=True)
+        held = browser.wait_for_text("held by YOU", timeout=20)
+        assert "alice joined" in held, held
+        browser.type_text("Hello from the browser")
+        browser.press("Enter", text="\r", code="Enter", key_code=13)
+        sent = browser.wait_for_text("Agent alice", timeout=20)  # the feed echoed it into the transcript
+        assert "Hello from the browser" in sent, sent
+
         consoles = served.consoles()
         assert consoles, "no console behind the page"
         # SIGTERM to the server with the page still open ends the tab's console too

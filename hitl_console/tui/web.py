@@ -13,8 +13,10 @@ supervisor, so this server adds what a page on loopback still needs:
 * **No framing** (``frame-ancestors 'none'``, ``X-Frame-Options: DENY``), so
   no other page can overlay the console and steer the supervisor's clicks
   and keys; a Content-Security-Policy that lets the page load only from
-  itself (textual-serve's page also names a web font, which the browser
-  then does not fetch: it uses a local monospace font).
+  itself (textual-serve's page also names a web font on a font CDN: the
+  link is taken out, and the browser uses a local monospace font).
+* **The keyboard in the console** as soon as the page loads, so that a
+  keyboard-only supervisor need not click first.
 * **Nothing secret in the page**: the title is ``hitl-console``, not the
   command line (which may name a feed URL), and the feed token stays in the
   server's environment, handed to each console process, never to the browser.
@@ -25,6 +27,7 @@ Import only when serving: it needs the ``web`` extra (textual-serve, aiohttp).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,6 +48,12 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+WEB_FONT = re.compile(r"<link[^>]*fonts\.googleapis\.com[^>]*>\s*", re.S)
+FOCUS_TERMINAL = (
+    "<script>window.addEventListener('load', () => setTimeout(() => {"
+    " const keys = document.querySelector('.xterm-helper-textarea'); if (keys) { keys.focus(); } }, 0));</script>\n"
+)
 
 
 def origin_of(url: str) -> str:
@@ -89,6 +98,16 @@ class ConsoleServer(Server):
     async def _secure_headers(request: web.Request, response: web.StreamResponse) -> None:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
+        # textual-serve's page, with the keyboard in the console from the
+        # start (xterm.js waits for a click otherwise: an operator who only
+        # types would type into nothing) and without its web-font link.
+        response = await super().handle_index(request)
+        if isinstance(response, web.Response) and response.text:
+            page = WEB_FONT.sub("", response.text)
+            response.text = page.replace("</body>", FOCUS_TERMINAL + "</body>", 1)
+        return response
 
     async def on_startup(self, app: web.Application) -> None:
         # textual-serve prints the command line here, which may name a feed
