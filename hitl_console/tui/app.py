@@ -320,6 +320,8 @@ class HitlApp(App[None]):
 
     def _scheduled_refresh(self) -> None:
         self._refresh_pending = False
+        if not self.is_running:  # shutting down: the screens' widgets are being removed
+            return
         self._refresh()
 
     def visible_live_screens(self) -> list[LiveScreen]:
