@@ -293,7 +293,7 @@ class Served:
                 todo.append(child)
         return found
 
-    def stop(self, timeout: float = 15.0) -> int | None:
+    def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM, as a service manager stops it; SIGKILL the group if it does not go."""
         if self.process.poll() is None:
             self.process.terminate()

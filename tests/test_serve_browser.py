@@ -50,7 +50,7 @@ def test_the_floor_renders_in_chromium(chromium: str, tmp_path: Path) -> None:
         browser.navigate(served.url)
         screen = browser.wait_for_text("Conv.", timeout=40)  # the floor's column headers
         assert "DEMO" in screen and "Risk" in screen and "Holder" in screen, screen
-        screen = browser.wait_for_text("c-10", timeout=20)  # and conversations on it
+        screen = browser.wait_for_text("c-10", timeout=30)  # and conversations on it
         assert re.search(r"c-1\d{3}\s+(WAITING|AI)", screen), screen
         assert "q Quit" in screen  # the footer, at the bottom of the page's terminal
         shot = browser.screenshot(tmp_path / "browser-floor.png")
@@ -60,13 +60,13 @@ def test_the_floor_renders_in_chromium(chromium: str, tmp_path: Path) -> None:
         # The keyboard is in the console without a click: take over the top
         # conversation, confirm with ctrl+y, write to the customer.
         browser.press("t", text="t")
-        browser.wait_for_text("Handoff summary", timeout=20)
+        browser.wait_for_text("Handoff summary", timeout=30)
         browser.press("y", code="KeyY", key_code=89, ctrl=True)
-        held = browser.wait_for_text("held by YOU", timeout=20)
+        held = browser.wait_for_text("held by YOU", timeout=30)
         assert "alice joined" in held, held
         browser.type_text("Hello from the browser")
         browser.press("Enter", text="\r", code="Enter", key_code=13)
-        sent = browser.wait_for_text("Agent alice", timeout=20)  # the feed echoed it into the transcript
+        sent = browser.wait_for_text("Agent alice", timeout=30)  # the feed echoed it into the transcript
         assert "Hello from the browser" in sent, sent
 
         consoles = served.consoles()
