@@ -108,6 +108,27 @@ def build_parser() -> argparse.ArgumentParser:
     _speed(p, 1.0)
     p.add_argument("--fast", action="store_true", help="as fast as possible")
 
+    p = sub.add_parser("serve", help="the console as a web page (textual-serve), on 127.0.0.1 unless told otherwise")
+    _common(p)
+    _console_options(p)
+    p.add_argument(
+        "--feed", action="append", default=argparse.SUPPRESS, metavar="URL", help="as for the console; none: the demo (or the config's feeds)"
+    )
+    p.add_argument("--token-env", metavar="VAR", default=argparse.SUPPRESS, help="as for the console; the token stays on the server")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1; others need --allow-remote)")
+    p.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address browsers use, behind a reverse proxy (https://console.example.com): "
+        "the page connects there, and only pages from there may drive the console",
+    )
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="bind a non-loopback --host: anyone who reaches it acts as you; put a reverse proxy with login and TLS in front",
+    )
+
     p = sub.add_parser("schema", help="print the JSON Schema of events and commands")
     p.add_argument("--part", choices=["all", "events", "commands"], default="all")
 
@@ -197,6 +218,7 @@ COMMANDS = {
     "record": "record",
     "check-feed": "check_feed",
     "simulate": "simulate",
+    "serve": "serve",
     "bridge": "bridge",
     "report": "report",
     "calibrate": "calibrate",

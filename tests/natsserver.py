@@ -40,12 +40,12 @@ def server_binary() -> str | None:
     return shutil.which("nats-server")
 
 
-def free_port() -> int:
-    """A port of the range that nobody listens on (offset per xdist worker)."""
+def free_port(ports: range = PORT_RANGE) -> int:
+    """A port of ``ports`` that nobody listens on (offset per xdist worker)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     offset = int(worker[2:]) * 37 if worker[2:].isdigit() else 0
-    for i in range(len(PORT_RANGE)):
-        port = PORT_RANGE[(offset + i + int(time.time() * 1000) % 7) % len(PORT_RANGE)]
+    for i in range(len(ports)):
+        port = ports[(offset + i + int(time.time() * 1000) % 7) % len(ports)]
         if port in _taken:
             continue
         with socket.socket() as sock:
@@ -55,7 +55,7 @@ def free_port() -> int:
                 continue
         _taken.add(port)
         return port
-    raise RuntimeError("no free port in 19400-19499")
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 def _listening(port: int) -> bool:

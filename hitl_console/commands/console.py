@@ -157,28 +157,64 @@ def _on_a_terminal() -> bool:
         return False
 
 
-def run(args: argparse.Namespace) -> int:
-    """Build the session and run the app; returns the exit status."""
+def in_browser() -> bool:
+    """Run by ``hitl-console serve`` for a browser tab: textual-serve starts
+    each tab's console with Textual's web driver, on pipes, not a terminal."""
+    return "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A console session as the command line and the config describe it, checked."""
+
+    config: Config
+    plan: Plan
+    journal_path: str
+    agent: str
+
+
+def prepare(args: argparse.Namespace) -> Prepared:
+    """Check everything that can be wrong before anything starts (the app, or
+    ``serve``'s web server); raises :class:`UsageError` with the message."""
     config = config_or_exit(args)
-    try:
-        plan = plan_feeds(args, config)
-        journal_path = journal_for(plan, args, config)
-    except UsageError as error:
-        return fail(str(error), EXIT_USAGE)
+    plan = plan_feeds(args, config)
+    journal_path = journal_for(plan, args, config)
     if config.ui.keymap:
         from hitl_console.tui.keymap import keymap_problems
 
         problems = keymap_problems(config.ui.keymap)
         if problems:
-            return fail("; ".join(problems), EXIT_USAGE)
+            raise UsageError("; ".join(problems))
     override = getattr(args, "agent", None)
     agent = config.agent_name(override)
     if (override is not None and not override.strip()) or not agent.strip():
-        return fail("--agent must name someone: it is who the platform is told holds a chat", EXIT_USAGE)
-    if not _on_a_terminal():
+        raise UsageError("--agent must name someone: it is who the platform is told holds a chat")
+    return Prepared(config, plan, journal_path, agent)
+
+
+def _refuse(message: str) -> int:
+    """Exit 2 with ``message``; in a browser tab also show it there, because
+    the tab's stderr only reaches the server's log."""
+    status = fail(message, EXIT_USAGE)
+    if in_browser():
+        from hitl_console.tui.notice import NoticeApp
+
+        NoticeApp(message).run()
+    return status
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the session and run the app; returns the exit status."""
+    try:
+        prepared = prepare(args)
+    except UsageError as error:
+        return _refuse(str(error))
+    config, plan, journal_path, agent = prepared.config, prepared.plan, prepared.journal_path, prepared.agent
+    if not (_on_a_terminal() or in_browser()):
         return fail(
             "the console needs a terminal: it draws on stderr, which is redirected or not a TTY "
-            f"(its own log is {log_path()}; for headless use see 'hitl-console analyze' and 'record')",
+            f"(its own log is {log_path()}; for headless use see 'hitl-console analyze' and 'record'; "
+            "for a browser, 'hitl-console serve')",
             EXIT_USAGE,
         )
     setup_logging()
@@ -190,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
         # lock: one console writes a journal (a second one would journal every alert twice)
         journal = Journal(journal_path, retention_days=config.journal.retention_days, lock=journal_path != ":memory:")
     except JournalError as error:
-        return fail(f"journal: {error} (use --no-journal to run without one)", EXIT_USAGE)
+        return _refuse(f"journal: {error} (use --no-journal to run without one)")
 
     connect: Callable[[], Awaitable[LiveSession]]
     if plan.mode == "demo":

@@ -209,7 +209,9 @@ class HitlApp(App[None]):
         self.push_screen(FloorScreen())
         self.set_interval(FIGURES_REFRESH_S, self._mark_figures, name="figures")
         self.set_interval(GC_FREEZE_S, self.settle_memory, name="gc-freeze")
-        if self._watch_terminal and not self.is_headless:
+        if self._watch_terminal and not self.is_headless and not self.is_web:
+            # In a browser (``hitl-console serve``) there is no TTY to lose:
+            # the page's WebSocket closing ends the process (textual-serve).
             self.set_interval(TTY_CHECK_S, self._check_terminal, name="tty-watch")
             self._install_hangup_handler()
         for alert in list(self.session.alerts)[-20:]:
@@ -318,6 +320,8 @@ class HitlApp(App[None]):
 
     def _scheduled_refresh(self) -> None:
         self._refresh_pending = False
+        if not self.is_running:  # shutting down: the screens' widgets are being removed
+            return
         self._refresh()
 
     def visible_live_screens(self) -> list[LiveScreen]:
