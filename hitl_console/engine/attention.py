@@ -32,6 +32,7 @@ __all__ = [
     "urgency",
     "floor_key",
     "reasons",
+    "phrase",
     "why_lines",
 ]
 
@@ -100,8 +101,8 @@ def _label(reason: str) -> str:
     return _SHORT_LABELS.get(head.lower(), head)
 
 
-def _phrase(state: ConversationState, kind: str) -> str:
-    """A few words for one reason kind, from the state."""
+def phrase(state: ConversationState, kind: str) -> str:
+    """A few words for one reason kind (a trigger kind or ``routing``), from the state."""
     if kind == "high_stakes":
         hit = _last_hit(state, kind)
         label = _label(hit.reason) if hit is not None else ""
@@ -130,7 +131,7 @@ def _kinds(state: ConversationState) -> list[str]:
 
 def reasons(state: ConversationState) -> tuple[tuple[str, str], ...]:
     """The active reasons as ``(kind, a few words)``, strongest first; empty when none holds."""
-    return tuple((kind, _phrase(state, kind)) for kind in _kinds(state))
+    return tuple((kind, phrase(state, kind)) for kind in _kinds(state))
 
 
 def _evidence(hit: TriggerHit | None, limit: int = 90) -> str:
@@ -174,13 +175,21 @@ def why_lines(state: ConversationState, now: float | None = None) -> list[tuple[
         elif kind == "sentiment":
             value = state.last_sentiment
             mood = f" (sentiment {value:+.2f})" if value is not None else ""
-            text = f"The customer is upset{mood}" + (f": {quote}" if quote else ".")
+            text = f"The customer is upset{mood}."  # the need and the transcript quote them
         elif kind == "loop":
             text = "Going in circles: " + one_line(state.loop_warning or "the conversation is not moving on", 120)
         else:  # low_confidence
             confidence = state.last_confidence
             text = "The AI is unsure of its answers" + (f" (confidence {confidence:.2f})." if confidence is not None else ".")
         lines.append((kind, text))
+    earlier: list[str] = []
+    for kind in STRENGTH:
+        if kind != "routing" and kind not in state.active and _last_hit(state, kind) is not None:
+            words = "AI unsure" if kind == "low_confidence" else phrase(state, kind)  # not today's confidence
+            if words not in earlier:
+                earlier.append(words)
+    if earlier:
+        lines.append(("earlier", f"Earlier, cleared since: {', '.join(earlier)}."))
     wait = waited(state, now) if now is not None else None
     if wait is not None:
         lines.append(("waiting", f"Waiting for a human for {duration(wait)}."))
