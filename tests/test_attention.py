@@ -56,33 +56,36 @@ def test_a_legal_complaint_held_by_the_ai_is_a_routing_breach_until_it_escalates
     assert not any("AI AI" in w or "_" in w or " seq " in w for w in why)
 
 
-def test_waiting_customers_rank_first_by_wait_weighted_by_risk() -> None:
+def _waiting(engine: SignalEngine, cid: str, since: float, *, risky: bool) -> Feed:
+    f = Feed(engine, cid=cid, ts=since - 2.0)
+    f.start()
+    if risky:
+        f.customer("There's a charge of $4,000 on my card I never made!!", sentiment=-0.8)
+    else:
+        f.customer("Can I change the delivery address of my order?", sentiment=0.1)
+    f.send("ai.escalation_requested", reason="needs a person")
+    return f
+
+
+def test_waiting_customers_rank_first_by_wait_and_risk() -> None:
     engine = SignalEngine()
     hot_ai = Feed(engine, cid="hot-ai")
     hot_ai.start()
     hot_ai.customer("I'm calling my lawyer, this is an absolute disgrace!!", sentiment=-0.9)
-    long_wait = Feed(engine, cid="long-wait", ts=1_000.0)
-    long_wait.start()
-    long_wait.send("ai.escalation_requested", reason="refund question")
-    risky_wait = Feed(engine, cid="risky-wait", ts=1_060.0)
-    risky_wait.start()
-    risky_wait.customer("There's a charge of $4,000 on my card I never made!!", sentiment=-0.8)
-    risky_wait.send("ai.escalation_requested", reason="possible unauthorised charge")
     breach = Feed(engine, cid="breach", ts=1_100.0)
     breach.start(customer={"id": "u-9", "tier": "platinum"})
     calm = Feed(engine, cid="calm", ts=1_100.0)
     calm.start()
-    now = 1_200.0
-    states = [engine.conversations[c] for c in ("calm", "hot-ai", "breach", "long-wait", "risky-wait")]
+    now = 1_300.0
+    fresh_risky = _waiting(engine, "fresh-risky", now - 5, risky=True)
+    routine = _waiting(engine, "routine", now - 20, risky=False)
+    long_routine = _waiting(engine, "long-routine", now - 300, risky=False)
     if engine.conversations["hot-ai"].holder == "waiting":
         engine.conversations["hot-ai"].holder = "ai"  # keep one risky AI-held row for the comparison
+    assert fresh_risky.state.risk > engine.conversations["hot-ai"].risk * 0.5 and fresh_risky.state.risk > 0.3 + routine.state.risk
+    states = list(engine.conversations.values())
     ordered = [s.conversation_id for s in sorted(states, key=lambda s: attention.floor_key(s, now))]
-    assert set(ordered[:2]) == {"risky-wait", "long-wait"}
-    assert ordered[2:] == ["breach", "hot-ai", "calm"]
-    long_state, risky_state = engine.conversations["long-wait"], engine.conversations["risky-wait"]
-    assert risky_state.risk > long_state.risk
-    # the riskier customer waited less: it leads while its weighted wait is larger
-    lead = attention.urgency(risky_state, now) > attention.urgency(long_state, now)
-    assert (ordered[0] == "risky-wait") == lead
-    later = now + 3_600.0  # an hour on, the long wait and the risky one keep their 60 s gap
-    assert attention.urgency(risky_state, later) > attention.urgency(long_state, later)
+    # five minutes of waiting beats risk; a risky customer who just began waiting beats a routine 20 s wait;
+    # every waiting customer above the AI's conversations; a routing breach above the rest
+    assert ordered == ["long-routine", "fresh-risky", "routine", "breach", "hot-ai", "calm"]
+    assert attention.urgency(engine.conversations["calm"], now) == 0.0

@@ -6,7 +6,7 @@ only render:
 
 * **order** (:func:`floor_key`): customers *waiting* for a human come first,
   the one whose wait counts most at the top (:func:`urgency`: time waited,
-  weighted by risk); then conversations the routing rules send to a human
+  with a head start for risk); then conversations the routing rules send to a human
   first but the AI still holds (:func:`routing_breach`); then the rest by risk;
 * **why** (:func:`reasons`): the active reasons as short phrases a supervisor
   reads at a glance ("legal threat", "asked for a person", "human first:
@@ -25,7 +25,7 @@ from hitl_console.engine.state import ConversationState, TriggerHit
 from hitl_console.text import one_line
 
 __all__ = [
-    "URGENCY_RISK_WEIGHT",
+    "URGENCY_RISK_SECONDS",
     "STRENGTH",
     "waited",
     "routing_breach",
@@ -36,10 +36,13 @@ __all__ = [
     "why_lines",
 ]
 
-URGENCY_RISK_WEIGHT = 2.0
-"""A waiting customer's wait counts ``1 + URGENCY_RISK_WEIGHT × risk`` times:
-at risk 0.9 one minute of waiting ranks above two minutes at risk 0.1
-(60 × 2.8 = 168 against 120 × 1.2 = 144)."""
+URGENCY_RISK_SECONDS = 120.0
+"""Risk counts as waiting time: a waiting customer at risk 1.0 ranks as if
+they had waited two minutes more than they have. So a legal threat that has
+just started waiting (risk 0.6: 72 s) goes above a routine question waiting
+for 30 s (risk 0.3: 30 + 36 = 66 s), and a calm customer who has waited five
+minutes goes above both. Two minutes: customers give up after a few minutes
+of waiting (the simulator's patience is 90-300 s)."""
 
 STRENGTH: tuple[str, ...] = ("high_stakes", "human_request", "ai_request", "routing", "sentiment", "loop", "low_confidence")
 """Reason kinds, strongest first: what a person must handle (money, the law,
@@ -71,11 +74,11 @@ def routing_breach(state: ConversationState) -> bool:
 
 
 def urgency(state: ConversationState, now: float) -> float:
-    """How much a waiting customer's wait counts (see :data:`URGENCY_RISK_WEIGHT`); 0 for everyone else."""
-    wait = waited(state, now)
-    if wait is None:
+    """A waiting customer's wait in seconds plus the risk's head start (see
+    :data:`URGENCY_RISK_SECONDS`); 0 for everyone else."""
+    if state.holder != "waiting":
         return 0.0
-    return wait * (1.0 + URGENCY_RISK_WEIGHT * state.risk)
+    return (waited(state, now) or 0.0) + URGENCY_RISK_SECONDS * state.risk
 
 
 def floor_key(state: ConversationState, now: float) -> tuple:

@@ -81,8 +81,9 @@ class RoutingMatcher:
     def broken(
         self, customer: CustomerProfile, contact_reason: str | None, handled_by: str
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The broken rules twice, in the same order: a few words each for the
-        floor's row (``platinum tier``, ``complaint``), and the full reason."""
+        """The broken rules twice, in the same order: a word or two each for the
+        floor's row (``platinum``, ``3 complaints``, ``cancellation``, ``high
+        value``), and the full reason."""
         if handled_by != "ai":
             return (), ()
         tier = self._tier_matches(customer)
@@ -98,16 +99,16 @@ class RoutingMatcher:
         names: list[str] = []
         flags: list[str] = []
         if tier:
-            names.append(f"{customer.tier} tier")
+            names.append(str(customer.tier))
             flags.append(f"{customer.tier} customer routed to AI (tier goes to a human first)")
         if too_many:
-            names.append(f"{complaints} open complaints")
+            names.append(f"{complaints} complaints")
             flags.append(f"{complaints} open complaints (more than {limit}) routed to AI")
         if reason:
             names.append(str(contact_reason))
             flags.append(f"contact reason '{contact_reason}' goes to a human first")
         if valuable:
-            names.append("high lifetime value")
+            names.append("high value")
             flags.append(f"lifetime value {value:,.0f} (at least {floor:,.0f}) routed to AI")
         return tuple(names), tuple(flags)
 

@@ -158,7 +158,7 @@ class ConversationState:
     routing_flags: tuple[str, ...] = ()
     """Reasons the routing rules say a human should have had it first."""
     routing_names: tuple[str, ...] = ()
-    """The same broken rules in a few words each (``platinum tier``,
+    """The same broken rules in a word or two each (``platinum``,
     ``complaint``), for the floor's row; one per ``routing_flags`` entry."""
     loop_warning: str | None = None
 

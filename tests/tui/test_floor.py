@@ -427,7 +427,7 @@ async def test_waiting_customers_come_first_with_their_wait_and_reason_in_words(
     states = floor_states()
     by_id = {s.conversation_id: s for s in states}
     calm_wait = make_state("c-6001", name="Grace Larsen", tier="platinum", risk=0.15, holder="waiting", active={"human_request"})
-    calm_wait.waiting_since = NOW - 400  # waited longest: 400 × 1.3 = 520 beats c-1042's 134 × 2.72 = 364
+    calm_wait.waiting_since = NOW - 400  # waited longest: 400 + 120 × 0.15 beats c-1042's 134 + 120 × 0.86
     by_id["c-2077"].holder, by_id["c-2077"].agent = "ai", None  # a riskier conversation the AI still handles
     session = FakeSession([*states, calm_wait])
     for size in ((80, 24), (200, 50)):
@@ -449,14 +449,14 @@ async def test_a_routing_breach_is_flagged_on_the_floor() -> None:
     states = floor_states()
     breach = make_state("c-7100", name="Mia Costa", tier="vip", risk=0.3, holder="ai", active=set())
     breach.routing_flags = ("vip customer routed to AI (tier goes to a human first)",)
-    breach.routing_names = ("vip tier",)
+    breach.routing_names = ("vip",)
     app = make_app(FakeSession([*states, breach]))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         table = app.screen.query_one(ConversationTable)
         assert table.row_ids.index("c-7100") == 1  # after the one waiting customer, above riskier AI-held rows
         row = next(line for line in screen_text(app).splitlines() if "c-7100" in line)
-        assert "AI ⚠ rules" in row and "human first: vip tier" in row
+        assert "AI ⚠ rules" in row and "human first: vip" in row
 
 
 async def test_wait_on_the_row_counts_up_by_the_second() -> None:

@@ -82,7 +82,7 @@ async def test_legal_threat_why_reads_as_sentences() -> None:
     text, _ = await _summary(legal_threat(), (80, 24))
     assert "• Legal threat: “…today I'm contacting my lawyer.”" in text
     assert "• The AI asked for a human." in text  # its reason was the legal threat: not said twice
-    assert "• Routing rules want a human first: platinum tier, complaint." in text
+    assert "• Routing rules want a human first: platinum, complaint." in text
     assert "escalated after 1 turn," in text
     assert "AI AI" not in text and "asked for a human: customer asked" not in text
 
