@@ -89,3 +89,17 @@ def test_waiting_customers_rank_first_by_wait_and_risk() -> None:
     # every waiting customer above the AI's conversations; a routing breach above the rest
     assert ordered == ["long-routine", "fresh-risky", "routine", "breach", "hot-ai", "calm"]
     assert attention.urgency(engine.conversations["calm"], now) == 0.0
+
+
+def test_the_ai_reason_is_not_repeated_when_it_restates_the_customer() -> None:
+    f = Feed(SignalEngine())
+    f.start()
+    f.customer("I want to speak to a human", sentiment=-0.1)
+    f.send("ai.escalation_requested", reason="customer asked for a human")
+    why = [text for _, text in attention.why_lines(f.state)]
+    assert why[0].startswith("The customer asked for a person")
+    assert "The AI asked for a human." in why and not any("customer asked for a human" in w for w in why)
+    g = Feed(SignalEngine(), cid="c-2")
+    g.start()
+    g.send("ai.escalation_requested", reason="policy exception needs sign-off")
+    assert [text for _, text in attention.why_lines(g.state)] == ["The AI asked for a human: policy exception needs sign-off."]

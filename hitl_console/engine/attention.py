@@ -168,10 +168,11 @@ def why_lines(state: ConversationState, now: float | None = None) -> list[tuple[
             said.append(label.lower())
             text = f"{label[:1].upper()}{label[1:]}" + (f": {quote}" if quote else ".")
         elif kind == "human_request":
+            said += ["asked for a person", "asked for a human", "wants a person", "wants a human"]
             text = "The customer asked for a person" + (f": {quote}" if quote else ".")
         elif kind == "ai_request":
             why = one_line(hit.evidence, 90) if hit is not None and hit.evidence else ""
-            if why and why.lower() not in said:
+            if why and not any(words in why.lower() for words in said):  # the AI's reason adds something
                 text = f"The AI asked for a human: {why}."
             else:
                 text = "The AI asked for a human."

@@ -19,6 +19,7 @@ import logging
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalGroup, Vertical, VerticalScroll
+from textual.events import Resize
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
@@ -188,8 +189,10 @@ class HandoffScreen(ModalScreen[bool]):
     Joining moves ownership of a customer, so ``enter`` (which a stray
     sentence ends with) only says which key joins."""
 
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
-    """A short terminal gives the summary the whole screen (80x24 is the aim; app.tcss)."""
+    SHORT_BELOW = 32
+    """Terminals shorter than this give the summary the whole screen (80x24 is
+    the aim; ``-short`` in app.tcss). Set on mount and on resize: a pushed
+    modal does not always get the first Resize that breakpoints rely on."""
 
     BINDINGS = [
         confirm_binding("Join"),
@@ -238,7 +241,14 @@ class HandoffScreen(ModalScreen[bool]):
             yield Label(keys, id="dialog-keys", classes="dialog-keys")
 
     def on_mount(self) -> None:
+        self._fit(self.app.size.height)
         self.query_one("#handoff-body").focus()
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit(event.size.height)
+
+    def _fit(self, height: int) -> None:
+        self.set_class(height < self.SHORT_BELOW, "-short")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("confirm", "explain"):
