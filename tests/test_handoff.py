@@ -88,3 +88,16 @@ def test_extract_entities():
     assert "#A-12345" in e["references"] and "invoice INV-2024-77" in e["references"] and "order 998877" in e["references"]
     assert e["amounts"] == ["2,000.00 GBP", "30.00 EUR"]
     assert e["phones"] == []
+
+
+def test_why_comes_in_plain_words_and_about_has_no_ids():
+    f = escalated_conversation()
+    f.customer("get me a human", intent="request_human")
+    h = build_handoff(f.state, now=f.ts + 30)
+    kinds = [w["kind"] for w in h.why]
+    assert kinds[0] == "high_stakes" and "human_request" in kinds and kinds[-1] == "waiting"
+    assert all(w["text"][0].isupper() for w in h.why)  # sentences, not ids
+    assert h.about == ["billing", "billing dispute"]  # request_human only repeats the why
+    md = h.to_markdown()
+    assert md.index("### Why it needs a person") < md.index("### What the customer wants")
+    assert "**human_request**" not in md and "- About: billing, billing dispute" in md

@@ -45,7 +45,9 @@ joining, or the risk (``hitl_console.engine.risk``) reaching
 ``escalation_risk``. ``escalation_turns`` is the number of customer+AI turns
 up to and including the escalating event. ``holder`` is ``ai``, ``waiting``
 (escalated, or routed to humans by the platform, and no human yet),
-``human`` (after ``human.joined``) or ``ended``.
+``human`` (after ``human.joined``) or ``ended``; ``waiting_since`` says
+since when a waiting customer waits. A conversation closed as abandoned keeps
+its ``waiting_since``, so a reopen restores the wait with the holder.
 """
 
 from __future__ import annotations
@@ -529,6 +531,7 @@ class SignalEngine:
         update.escalated_now = True
         if state.holder == "ai":
             state.holder = "waiting"
+            state.waiting_since = ts
         state.timeline.append(Notice(seq, ts, f"escalated: {cause}", "escalation"))
 
     def _rescore(self, state: ConversationState, track: _Track, seq: int, ts: float, update: EngineUpdate) -> None:
@@ -586,8 +589,10 @@ class SignalEngine:
             self._open[state.conversation_id] = state
         if state.holder == "ai" and handled_by == "human" and state.agent is None:
             state.holder = "waiting"
+            state.waiting_since = state.started_ts
         routing = self._routing
-        state.routing_flags = flags = routing.flags(customer, ev.contact_reason, handled_by)
+        state.routing_names, state.routing_flags = routing.broken(customer, ev.contact_reason, handled_by)
+        flags = state.routing_flags
         track.profile_keep = profile_keep(len(flags), routing.is_valuable(customer))
         track.dirty = True
         where = f"{ev.channel}, queue {ev.queue}" if ev.queue else ev.channel
@@ -777,6 +782,7 @@ class SignalEngine:
     def _human_joined(self, state: ConversationState, track: _Track, ev: HumanJoined, update: EngineUpdate) -> None:
         state.holder = "human"
         state.agent = ev.agent
+        state.waiting_since = None
         state.timeline.append(Notice(ev.seq, ev.ts, f"{ev.agent} joined", "human_joined"))
         self._escalate(state, update, ev.seq, ev.ts, f"{ev.agent} joined")
         self._clear(state, track, "human_request")
@@ -789,6 +795,7 @@ class SignalEngine:
         if state.agent in (None, ev.agent):
             state.agent = None
             state.holder = "ai" if ev.back_to_ai else "waiting"
+            state.waiting_since = None if ev.back_to_ai else ev.ts
         track.progress_ts = ev.ts
 
     def _ended_event(self, state: ConversationState, track: _Track, ev: ConversationEnded, update: EngineUpdate) -> None:
@@ -799,6 +806,7 @@ class SignalEngine:
         if ev.csat is not None:
             state.csat = ev.csat
         state.holder = "ended"
+        state.waiting_since = None
         by = f" by {ev.resolved_by}" if ev.resolved_by else ""
         csat = f", CSAT {ev.csat}" if ev.csat is not None else ""
         state.timeline.append(_new(Notice, (ev.seq, ev.ts, f"ended: {ev.outcome}{by}{csat}", "ended")))

@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from hitl_console.engine import attention
 from hitl_console.engine.highstakes import parse_amounts
 from hitl_console.engine.state import ConversationState
 from hitl_console.text import one_line
@@ -63,6 +64,12 @@ class HandoffSummary:
     headline: str
     need: str | None
     """The customer's first statement of the need (raw text)."""
+    why: list[dict[str, str]] = field(default_factory=list)
+    """Why it needs a person, strongest first, each reason once, in plain words:
+    ``{"kind": ..., "text": ...}`` (``hitl_console.engine.attention.why_lines``)."""
+    about: list[str] = field(default_factory=list)
+    """The intents and topics in words (``billing dispute``), without those that
+    only repeat the why (an intent of asking for a human)."""
     intents: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     entities: dict[str, list[str]] = field(default_factory=dict)
@@ -93,12 +100,18 @@ class HandoffSummary:
     def to_markdown(self) -> str:
         """A Markdown brief; untrusted text is one-lined, shortened and escaped."""
         lines = [f"## Handoff: {_md(self.conversation_id, 80)}", "", f"**{_md(self.headline, 200)}**", ""]
-        lines.append("### What the customer wants")
+        lines.append("### Why it needs a person")
+        if not self.why:
+            lines.append("- No trigger fired")
+        for reason in self.why:
+            lines.append(f"- {_md(reason['text'], 240)}")
+        if self.escalated_at_seq is not None:
+            when = f", {self.time_to_escalation_s:.0f} s in" if self.time_to_escalation_s is not None else ""
+            lines.append(f"- Escalated after {self.escalation_turns} turns{when}")
+        lines += ["", "### What the customer wants"]
         lines.append(f"- Need: {_md(self.need, NEED_CHARS) if self.need else '(not stated yet)'}")
-        if self.intents:
-            lines.append(f"- Intent: {', '.join(_md(i, 40) for i in self.intents)}")
-        if self.topics:
-            lines.append(f"- Topics: {', '.join(_md(t, 40) for t in self.topics)}")
+        if self.about:
+            lines.append(f"- About: {', '.join(_md(a, 40) for a in self.about)}")
         for kind, values in self.entities.items():
             if values:
                 lines.append(f"- {kind.capitalize()}: {', '.join(_md(v, 60) for v in values)}")
@@ -112,19 +125,6 @@ class HandoffSummary:
         for ans in self.answers:
             conf = f" (confidence {ans['confidence']:.2f})" if ans.get("confidence") is not None else ""
             lines.append(f"- Said{conf}: {_md(ans['text'], ANSWER_CHARS)}")
-        lines += ["", "### Why it needs a person"]
-        if not self.triggers and not self.routing_flags:
-            lines.append("- No trigger fired")
-        for t in self.triggers:
-            state = "active" if t["active"] else "cleared"
-            lines.append(f"- **{t['kind']}** at seq {t['seq']} ({state}): {_md(t['reason'], 200)}")
-        for flag in self.routing_flags:
-            lines.append(f"- Routing: {_md(flag, 120)}")
-        if self.loop_warning:
-            lines.append(f"- Loop: {_md(self.loop_warning, 160)}")
-        if self.escalated_at_seq is not None:
-            when = f", {self.time_to_escalation_s:.0f} s in" if self.time_to_escalation_s is not None else ""
-            lines.append(f"- Escalated at seq {self.escalated_at_seq} after {self.escalation_turns} turns{when}")
         s = self.sentiment
         lines += ["", "### Sentiment"]
         if s.get("start") is None:
@@ -222,8 +222,25 @@ def _trend(start: float, lowest: float, now: float) -> str:
     return "steady"
 
 
-def build_handoff(state: ConversationState) -> HandoffSummary:
-    """The summary of one conversation as it stands now."""
+_REPEATS_THE_WHY = re.compile(r"human|agent|person|operator|representative|escalat", re.IGNORECASE)
+
+
+def _about(state: ConversationState) -> list[str]:
+    """Topics and intents as words, each once; intents that only say the
+    customer wants a person are left out (the why says so)."""
+    words: list[str] = []
+    for raw in (*state.topics, *state.intents):
+        if raw in state.intents and raw not in state.topics and _REPEATS_THE_WHY.search(raw):
+            continue
+        word = " ".join(one_line(raw, 60).replace("_", " ").replace("-", " ").split())
+        if word and word.lower() not in (w.lower() for w in words):
+            words.append(word)
+    return words
+
+
+def build_handoff(state: ConversationState, now: float | None = None) -> HandoffSummary:
+    """The summary of one conversation as it stands now (``now`` adds how long
+    a waiting customer has waited to the why)."""
     customer_turns = [t for t in state.turns if t.role == "customer"]
     need = None
     for t in customer_turns:
@@ -300,6 +317,8 @@ def build_handoff(state: ConversationState) -> HandoffSummary:
         agent=state.agent,
         headline=_headline(state, need, triggers, sentiment, pending),
         need=need,
+        why=[{"kind": kind, "text": text} for kind, text in attention.why_lines(state, now)],
+        about=_about(state),
         intents=list(state.intents),
         topics=list(state.topics),
         entities=entities,
@@ -321,16 +340,6 @@ def build_handoff(state: ConversationState) -> HandoffSummary:
     )
 
 
-_KIND_WORDS = {
-    "high_stakes": "high stakes",
-    "human_request": "asked for a person",
-    "ai_request": "AI asked for help",
-    "sentiment": "upset",
-    "loop": "going in circles",
-    "low_confidence": "AI unsure",
-}
-
-
 def _headline(
     state: ConversationState,
     need: str | None,
@@ -343,7 +352,7 @@ def _headline(
     what = one_line(need, 80) if need else "no request yet"
     kinds: list[str] = []
     for t in triggers:
-        word = _KIND_WORDS.get(t["kind"], t["kind"])
+        word = attention.phrase(state, str(t["kind"]))
         if word not in kinds:
             kinds.append(word)
     why = "; ".join(kinds) if kinds else "no triggers"

@@ -76,8 +76,16 @@ class RoutingMatcher:
 
         Empty when a human handles it or no rule applies.
         """
+        return self.broken(customer, contact_reason, handled_by)[1]
+
+    def broken(
+        self, customer: CustomerProfile, contact_reason: str | None, handled_by: str
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The broken rules twice, in the same order: a word or two each for the
+        floor's row (``platinum``, ``3 complaints``, ``cancellation``, ``high
+        value``), and the full reason."""
         if handled_by != "ai":
-            return ()
+            return (), ()
         tier = self._tier_matches(customer)
         limit = self._max_complaints
         complaints = customer.open_complaints
@@ -87,17 +95,22 @@ class RoutingMatcher:
         value = customer.lifetime_value
         valuable = floor is not None and value is not None and value >= floor
         if not (tier or too_many or reason or valuable):
-            return ()
+            return (), ()
+        names: list[str] = []
         flags: list[str] = []
         if tier:
+            names.append(str(customer.tier))
             flags.append(f"{customer.tier} customer routed to AI (tier goes to a human first)")
         if too_many:
+            names.append(f"{complaints} complaints")
             flags.append(f"{complaints} open complaints (more than {limit}) routed to AI")
         if reason:
+            names.append(str(contact_reason))
             flags.append(f"contact reason '{contact_reason}' goes to a human first")
         if valuable:
+            names.append("high value")
             flags.append(f"lifetime value {value:,.0f} (at least {floor:,.0f}) routed to AI")
-        return tuple(flags)
+        return tuple(names), tuple(flags)
 
 
 def routing_flags(

@@ -157,6 +157,9 @@ class ConversationState:
     """Trigger kinds that are true right now."""
     routing_flags: tuple[str, ...] = ()
     """Reasons the routing rules say a human should have had it first."""
+    routing_names: tuple[str, ...] = ()
+    """The same broken rules in a word or two each (``platinum``,
+    ``complaint``), for the floor's row; one per ``routing_flags`` entry."""
     loop_warning: str | None = None
 
     risk: float = 0.0
@@ -165,6 +168,10 @@ class ConversationState:
     holder: Holder = "ai"
     agent: str | None = None
     """The human holding the conversation, if any."""
+    waiting_since: float | None = None
+    """When the customer began waiting for a human (``holder == "waiting"``):
+    the escalation, a human leaving without handing back, or the start of a
+    conversation the platform routed to humans. None when nobody waits."""
     escalated_at_seq: int | None = None
     escalated_ts: float | None = None
     escalation_turns: int | None = None

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import time
 
+from hitl_console.durations import DASH, duration  # noqa: F401 (duration is re-exported: screens read it here)
 from hitl_console.protocol.events import TS_MAX, TS_MIN
 from hitl_console.text import one_line
-
-DASH = "\N{EN DASH}"
 
 
 ESCALATION_READING: dict[str, tuple[str, str]] = {
@@ -29,19 +28,6 @@ floor's header and the metrics screen say the same thing about the same rate."""
 ESCALATION_WORD_WIDTH = max(len(word) for word, _ in ESCALATION_READING.values())
 """The header keeps this much room for the word, so it does not jump a line when the word changes."""
 
-
-def duration(seconds: float | None) -> str:
-    """A compact, human duration: ``45s``, ``3m05s``, ``1h05m``, ``2d03h``."""
-    if seconds is None:
-        return DASH
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
 
 
 def age(seconds: float | None) -> str:

@@ -6,29 +6,27 @@ screen and its tests: sort orders, the ``/`` filter and the queue filter.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from hitl_console.engine.attention import floor_key
 from hitl_console.engine.state import ConversationState
 
-SortKey = Callable[[ConversationState], tuple]
+SortKey = Callable[[ConversationState, float], tuple]
+"""A sort key of a conversation at a moment (the default order depends on how long customers have waited)."""
 
 
-def _risk(s: ConversationState) -> tuple:
-    # Waiting for a human first at equal risk: someone is being kept waiting.
-    return (-s.risk, s.holder != "waiting", s.started_ts, s.conversation_id)
-
-
-def _age(s: ConversationState) -> tuple:
+def _age(s: ConversationState, now: float) -> tuple:
     return (s.started_ts, s.conversation_id)
 
 
-def _sentiment(s: ConversationState) -> tuple:
+def _sentiment(s: ConversationState, now: float) -> tuple:
     last = s.last_sentiment
     return (2.0 if last is None else last, -s.risk, s.conversation_id)
 
 
-def _turns(s: ConversationState) -> tuple:
+def _turns(s: ConversationState, now: float) -> tuple:
     return (-s.turn_count, -s.risk, s.conversation_id)
 
 
@@ -40,7 +38,7 @@ class SortOrder:
 
 
 SORT_ORDERS: tuple[SortOrder, ...] = (
-    SortOrder("risk", "highest risk first", _risk),
+    SortOrder("risk", "waiting, then risk", floor_key),
     SortOrder("age", "oldest first", _age),
     SortOrder("sentiment", "unhappiest first", _sentiment),
     SortOrder("turns", "longest first", _turns),
@@ -92,15 +90,18 @@ def select(
     needle: str = "",
     queue: str | None = None,
     order: str = "risk",
+    now: float | None = None,
 ) -> list[ConversationState]:
-    """Active conversations that pass the filters, in the chosen order."""
+    """Active conversations that pass the filters, in the chosen order at ``now`` (default: the wall clock)."""
     needle = needle.strip().lower()
     chosen = [
         s
         for s in states
         if not s.ended and (queue is None or s.queue == queue) and (not needle or matches(s, needle))
     ]
-    chosen.sort(key=sort_order(order).key)
+    at = time.time() if now is None else now
+    key = sort_order(order).key
+    chosen.sort(key=lambda s: key(s, at))
     return chosen
 
 

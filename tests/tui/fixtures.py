@@ -144,6 +144,7 @@ def add_approval(
 def floor_states() -> list[ConversationState]:
     """Six conversations covering every holder, badge and column."""
     a = make_state("c-1042", risk=0.86, holder="waiting", active={"sentiment", "human_request", "low_confidence"})
+    a.waiting_since = NOW - 134
     add_trigger(a, "low_confidence", "AI confidence 0.41 is under 0.55", "I can see one charge of $84.20")
     add_trigger(a, "human_request", "the customer asked for a person", "I want a person. Now.")
     add_approval(a, "ap-1")

@@ -101,7 +101,7 @@ async def test_takeover_flow_join_send_release() -> None:
         await pilot.pause()
         assert type(app.screen).__name__ == "HandoffScreen"
         summary = screen_text(app)
-        assert "Handoff summary" in summary and "What the customer wants" in summary
+        assert "Handoff" in summary and "Why it needs a person" in summary and "What the customer wants" in summary
         assert "I was charged twice for order 5531" in summary
         await pilot.press("enter")  # enter does not join: ownership needs ctrl+y
         await pilot.pause()

@@ -24,8 +24,10 @@ async def test_floor_ranks_by_risk_and_shows_the_figures() -> None:
         assert table.row_ids == ["c-1042", "c-2077", "c-3001", "c-3555", "c-4100", "c-5200"]
         assert table.shown_columns[:3] == ["id", "holder", "risk"]
         text = screen_text(app)
-        assert "WAITING" in text and "alice" in text and "▶ you" in text
-        assert "LC SE HR" in text and "0.41" in text
+        assert "WAITING 2m14s" in text and "alice" in text and "▶ you" in text
+        assert "asked for a person" in text and "going in circles" in text
+        assert "Sam Ortiz·platinum" in text  # not cut at 14 characters
+        assert "LC" not in text and "HR" not in text  # words, not two-letter badges, at 80 columns
         assert "Active" in text and "14%" in text and "typ 10%-20%" in text
         assert "Approvals" in text
 
@@ -48,7 +50,7 @@ async def test_cursor_stays_on_its_conversation_when_the_order_changes() -> None
         await pilot.press("down", "down")  # c-3001
         assert table.current_id == "c-3001"
         hot = session.engine.conversations["c-5200"]
-        hot.risk = 0.99
+        hot.risk, hot.holder, hot.waiting_since = 0.99, "waiting", NOW - 600  # now the customer who waited longest
         hot.version += 1
         session.emit({"c-5200"})
         await settle(pilot)
@@ -64,13 +66,13 @@ async def test_untouched_cursor_stays_on_the_riskiest_row() -> None:
         await settle(pilot)
         table = app.screen.query_one(ConversationTable)
         hot = session.engine.conversations["c-5200"]
-        hot.risk, hot.version = 0.99, hot.version + 1
+        hot.risk, hot.holder, hot.waiting_since, hot.version = 0.99, "waiting", NOW - 600, hot.version + 1
         session.emit({"c-5200"})
         await settle(pilot)
         assert table.current_id == "c-5200" and table.cursor_row == 0
         await pilot.press("down", "home")  # home: back to "the top, whatever it is"
         warm = session.engine.conversations["c-3555"]
-        warm.risk, warm.version = 1.0, warm.version + 1
+        warm.risk, warm.holder, warm.waiting_since, warm.version = 1.0, "waiting", NOW - 900, warm.version + 1
         session.emit({"c-3555"})
         await settle(pilot)
         assert table.current_id == "c-3555"
@@ -92,15 +94,15 @@ async def test_only_changed_cells_are_updated() -> None:
         table._set_cell = spy  # type: ignore[method-assign]
         rows_before = table.rows_rendered
         state = session.engine.conversations["c-3555"]
-        state.active |= {"sentiment"}
+        state.active |= {"loop"}
         state.version += 1
         unchanged = session.engine.conversations["c-4100"]
         unchanged.version += 1  # a new version whose cells look the same
         session.emit({"c-3555", "c-4100"})
         await settle(pilot)
-        assert calls == [("c-3555", "triggers")]
+        assert calls == [("c-3555", "reason")]
         assert table.rows_rendered - rows_before == 1  # only that row was drawn again
-        assert "SE" in table.cell_text("c-3555", "triggers")
+        assert table.cell_text("c-3555", "reason") == "going in circles"
 
 
 async def test_new_and_ended_conversations_come_and_go() -> None:
@@ -416,3 +418,66 @@ async def test_theme_switch_restyles_and_broken_theme_is_reported(tmp_path) -> N
         assert app.palette.error.color is not None and app.palette.error.color.number == 1
         table = app.screen.query_one(ConversationTable)
         assert len(table.row_ids) == 6
+
+
+async def test_waiting_customers_come_first_with_their_wait_and_reason_in_words() -> None:
+    """A customer waiting for a person ranks above a riskier conversation the AI
+    handles; among the waiting, the longer (risk-weighted) wait leads; the wait
+    and the reason are on the row, in words, at 80 columns and at 200."""
+    states = floor_states()
+    by_id = {s.conversation_id: s for s in states}
+    calm_wait = make_state("c-6001", name="Grace Larsen", tier="platinum", risk=0.15, holder="waiting", active={"human_request"})
+    calm_wait.waiting_since = NOW - 400  # waited longest: 400 + 120 × 0.15 beats c-1042's 134 + 120 × 0.86
+    by_id["c-2077"].holder, by_id["c-2077"].agent = "ai", None  # a riskier conversation the AI still handles
+    session = FakeSession([*states, calm_wait])
+    for size in ((80, 24), (200, 50)):
+        app = make_app(session)
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            table = app.screen.query_one(ConversationTable)
+            assert table.row_ids[:3] == ["c-6001", "c-1042", "c-2077"]
+            lines = screen_text(app).splitlines()
+            first = next(line for line in lines if "c-6001" in line)
+            second = next(line for line in lines if "c-1042" in line)
+            assert "WAITING 6m40s" in first and "asked for a person" in first and "Grace Larsen·platinum" in first
+            assert "WAITING 2m14s" in second
+            assert "Why" in screen_text(app) and "Triggers" not in screen_text(app)
+
+
+async def test_a_routing_breach_is_flagged_on_the_floor() -> None:
+    """The rules send this customer to a person first and the AI still has it: the row says so."""
+    states = floor_states()
+    breach = make_state("c-7100", name="Mia Costa", tier="vip", risk=0.3, holder="ai", active=set())
+    breach.routing_flags = ("vip customer routed to AI (tier goes to a human first)",)
+    breach.routing_names = ("vip",)
+    app = make_app(FakeSession([*states, breach]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ConversationTable)
+        assert table.row_ids.index("c-7100") == 1  # after the one waiting customer, above riskier AI-held rows
+        row = next(line for line in screen_text(app).splitlines() if "c-7100" in line)
+        assert "AI ⚠ rules" in row and "human first: vip" in row
+
+
+async def test_wait_on_the_row_counts_up_by_the_second() -> None:
+    clock = {"now": NOW}
+    session = FakeSession(floor_states())
+    app = make_app(session, clock=lambda: clock["now"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ConversationTable)
+        assert table.cell_text("c-1042", "holder") == "WAITING 2m14s"
+        clock["now"] = NOW + 2
+        app.screen._refresh_waits()
+        await settle(pilot)
+        assert table.cell_text("c-1042", "holder") == "WAITING 2m16s"
+        assert "WAITING 2m16s" in screen_text(app)
+
+
+async def test_very_narrow_floor_keeps_the_badges() -> None:
+    app = make_app()
+    async with app.run_test(size=(50, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ConversationTable)
+        assert "reason" not in table.shown_columns and "triggers" in table.shown_columns
+        assert "LC SE HR" in screen_text(app)

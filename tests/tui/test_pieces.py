@@ -59,20 +59,21 @@ def test_columns_give_way_from_the_least_important() -> None:
     assert wide == list(COLUMN_PRIORITY)
     at_80 = columns_for_width(79)
     assert at_80[:3] == ["id", "holder", "risk"]
-    assert "triggers" in at_80 and "sentiment" in at_80 and "confidence" in at_80
-    assert "channel" not in at_80 and "loop" not in at_80
-    # Narrowing never brings back a column that gave way.
+    assert at_80 == ["id", "holder", "risk", "reason", "customer"]  # the why in words and the name, at 80
+    assert "triggers" not in wide  # badges only where words do not fit
+    assert columns_for_width(50) == ["id", "holder", "risk", "triggers"]
+    # Narrowing never brings back a column that gave way (the badges stand in for the words).
     previous = wide
     for width in range(400, 10, -1):
         now = columns_for_width(width)
-        assert now == previous[: len(now)]
-        previous = now
+        assert [("reason" if k == "triggers" else k) for k in now] == previous[: len(now)]
+        previous = [("reason" if k == "triggers" else k) for k in now]
     assert columns_for_width(5) == ["id", "holder", "risk"]
 
 
 def test_ranking_sorts_filters_and_cycles_queues() -> None:
     states = floor_states()
-    by_risk = [s.conversation_id for s in ranking.select(states)]
+    by_risk = [s.conversation_id for s in ranking.select(states, now=NOW)]
     assert by_risk[0] == "c-1042" and by_risk[-1] == "c-5200"
     by_age = ranking.select(states, order="age")
     assert by_age[0].conversation_id == "c-3001"  # started 90 minutes ago
@@ -218,3 +219,15 @@ def test_the_header_keeps_its_height_whatever_the_escalation_reading_says(width:
         assert word in text
         heights.add(text.count("\n"))
     assert len(heights) == 1
+
+
+def test_reasons_that_do_not_fit_give_way_whole() -> None:
+    from hitl_console.tui.widgets.conversation_table import _reason_fit
+
+    text = Text("legal threat · human first: complaint · customer upset")
+    assert _reason_fit(text, 60).plain == text.plain
+    assert _reason_fit(text.copy(), 40).plain == "legal threat · human first: complaint +1"
+    assert _reason_fit(text.copy(), 22).plain == "legal threat +2"
+    assert _reason_fit(Text("possible unauthorised charge"), 12).plain == "possible un…"
+    cut = _reason_fit(Text("possible unauthorised charge · customer upset"), 14).plain
+    assert cut.endswith("… +1") and len(cut) == 14

@@ -29,6 +29,9 @@ from hitl_console.tui.widgets.status_line import StatusLine
 
 AGE_REFRESH_S = 15.0
 """Ages are shown to the minute; checking four times a minute is plenty."""
+WAIT_REFRESH_S = 1.0
+"""How long a customer has waited for a person is shown to the second: the
+holder cells of waiting rows (only those) are redrawn once a second."""
 FIGURES_MIN_INTERVAL_S = 0.5
 """The header's figures walk every conversation; twice a second is as fast as
 anyone reads them, however fast the rows redraw."""
@@ -80,6 +83,7 @@ class FloorScreen(LiveScreen):
         table.cell_context = self._cell_context()
         self.alert_log.palette = self.hitl.palette
         self.set_interval(AGE_REFRESH_S, self._refresh_ages)
+        self.set_interval(WAIT_REFRESH_S, self._refresh_waits)
         table.focus()
 
     @property
@@ -140,13 +144,13 @@ class FloorScreen(LiveScreen):
             for s in active
             if (self.queue is None or s.queue == self.queue) and (not needle or self._matches(s, needle))
         ]
+        key = ranking.sort_order(self.sort).key
+        now = self.hitl.clock()
+        rows.sort(key=lambda s: key(s, now))
         if self.frozen:
             # Keep the order on screen; newcomers go to the end in rank order.
             position = {cid: i for i, cid in enumerate(self.table.row_ids)}
-            rows.sort(key=ranking.sort_order(self.sort).key)
             rows.sort(key=lambda s: position.get(s.conversation_id, len(position)))
-        else:
-            rows.sort(key=ranking.sort_order(self.sort).key)
         self._shown = len(rows)
         if len(self._match_cache) > 4 * max(1, len(active)):
             live = {s.conversation_id for s in active}
@@ -199,6 +203,23 @@ class FloorScreen(LiveScreen):
         states = [self.hitl.session.engine.conversations.get(cid) for cid in table.row_ids]
         with self.hitl.batch_update():
             table.refresh_column("age", [s for s in states if s is not None])
+
+    def _refresh_waits(self) -> None:
+        """Waits grow by the second; with two or more customers waiting their
+        order may change too (a riskier wait counts more), so re-rank then."""
+        if not self.is_current:
+            return
+        table = self.table
+        conversations = self.hitl.session.engine.conversations
+        waiting = [s for s in (conversations.get(cid) for cid in table.row_ids) if s is not None and s.holder == "waiting"]
+        if not waiting:
+            return
+        table.cell_context = self._cell_context()
+        with self.hitl.batch_update():
+            changed = table.refresh_column("holder", waiting)
+        if changed and len(waiting) > 1 and self.sort == "risk" and not self.frozen:
+            self.dirty_all = True
+            self.flush()
 
     def _show_status(self) -> None:
         order = ranking.sort_order(self.sort)

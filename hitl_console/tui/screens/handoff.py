@@ -1,7 +1,9 @@
 """The handoff summary: what a supervisor reads in the seconds before joining.
 
-What the customer wants, what the AI tried, why it escalates, how the
-customer's mood went, and who they are. The summary comes from
+Why it needs a person first (in plain words, strongest reason first), then
+what the customer wants, what the AI tried, how the customer's mood went, and
+who they are: at 80x24 the whole summary of a typical escalation fits
+without scrolling. The summary comes from
 ``hitl_console.engine.handoff.build_handoff`` (the same one ``analyze``
 prints); it is rendered field by field as plain ``Content``, because every
 value in it may quote the customer.
@@ -16,7 +18,8 @@ import logging
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import HorizontalGroup, Vertical, VerticalScroll
+from textual.events import Resize
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
@@ -32,44 +35,99 @@ log = logging.getLogger(__name__)
 
 Line = str | tuple[str, str]
 
+ANSWERS_SHOWN = 2
+"""The AI's last answers in the summary (the transcript behind has them all):
+with the why first, a typical escalation then fits 80x24 without scrolling."""
+ANSWER_CHARS = 150
+"""An answer is cut to about two lines at 80 columns."""
 
-def _section(title: str) -> Content:
-    return Content.styled(title, "bold $text-primary")
+Row = tuple[str, Content]
+"""A line of the summary: ``("section" | "bullet" | "line" | "gap", content)``.
+A bullet's text wraps under itself, not under its bullet."""
 
 
-def _item(*parts: Line | Content) -> Content:
-    return Content.assemble("  • ", *parts)
+def _section(title: str, note: str = "") -> Row:
+    return ("section", Content.assemble((title, "bold $text-primary"), (note, "dim")))
 
 
-def render_handoff(state: ConversationState, summary: HandoffSummary, me: str, now: float) -> Content:
-    """The summary as Content. Every string from the summary is feed text or
-    derived from it, so it goes in as plain text (``one_line``), never markup."""
+def _item(*parts: Line | Content) -> Row:
+    return ("bullet", Content.assemble(*parts))
+
+
+_GAP: Row = ("gap", Content(""))
+
+WHY_STYLE = {
+    "high_stakes": "$text-error",
+    "human_request": "$text-error",
+    "ai_request": "$text-accent",
+    "routing": "$text-warning",
+    "sentiment": "$text-warning",
+    "loop": "$text-warning",
+    "low_confidence": "$text-warning",
+    "earlier": "dim",
+    "waiting": "$text-error",
+}
+
+
+def title_content(state: ConversationState, summary: HandoffSummary, me: str, now: float, *, join: bool) -> Content:
+    """One line: which conversation, whose, who holds it (and how long the customer has waited)."""
     c = summary.customer
-    blocks: list[Content] = [
-        Content.assemble(
-            (one_line(summary.conversation_id, 40), "bold"),
-            "  ",
-            one_line(c.get("name") or c.get("id") or "?", 40),
-            (f" ({one_line(c['tier'], 16)})" if c.get("tier") else "", "$text-accent"),
-            "  ",
-            holder_content(state, me),
-        ),
-        Content.styled(one_line(summary.headline, 300), "bold"),
-        Content(""),
-        _section("What the customer wants"),
-        _item(("“" + one_line(summary.need, 400) + "”", "italic")) if summary.need else _item(("not stated yet", "dim")),
-    ]
-    if summary.intents:
-        blocks.append(_item(("intent ", "dim"), one_line(", ".join(summary.intents), 120)))
-    if summary.topics:
-        blocks.append(_item(("topics ", "dim"), one_line(", ".join(summary.topics), 120)))
+    return Content.assemble(
+        ("Handoff" if join else "Summary", "bold $text-primary"),
+        ("  ", ""),
+        (one_line(summary.conversation_id, 40), "bold"),
+        "  ",
+        one_line(c.get("name") or c.get("id") or "?", 40),
+        (f" ({one_line(c['tier'], 16)})" if c.get("tier") else "", "$text-accent"),
+        "  ",
+        holder_content(state, me, now),
+    )
+
+
+def render_handoff(state: ConversationState, summary: HandoffSummary, me: str, now: float) -> list[Row]:
+    """The summary as rows, the why first. Every string from the summary is
+    feed text or derived from it, so it goes in as plain text (``one_line``),
+    never markup."""
+    c = summary.customer
+    meta = [f"risk {summary.risk:.2f}"]
+    if summary.escalated_at_seq is not None:
+        when = f", {formatting.duration(summary.time_to_escalation_s)} in" if summary.time_to_escalation_s is not None else ""
+        turns = summary.escalation_turns
+        meta.insert(0, f"escalated after {turns} turn{'' if turns == 1 else 's'}{when}")
+    rows: list[Row] = [_section("Why it needs a person", "  " + " · ".join(meta))]
+    why = [w for w in summary.why if w.get("kind") != "waiting"]  # the title line says who waits, and since when
+    if not why and not summary.pending_approvals:
+        rows.append(_item(("no trigger fired", "dim")))
+    for reason in why:
+        rows.append(_item((one_line(str(reason.get("text") or ""), 300), WHY_STYLE.get(str(reason.get("kind")), ""))))
+    for approval in summary.pending_approvals:
+        expires = approval.get("expires_ts")
+        left = formatting.time_left(None if expires is None else expires - now)
+        parts: list[Line] = [("Approval waiting: ", "$text-warning bold"), (one_line(approval.get("action") or "?", 60), "bold")]
+        money = formatting.money(approval.get("amount"), approval.get("currency"))
+        if money:
+            parts += [" ", (money, "$text-accent bold")]
+        parts += [(f" ({left} left)" if expires is not None and left != "expired" else f" ({left})", "dim")]
+        if approval.get("rationale"):
+            parts += [": ", one_line(approval["rationale"], 160)]
+        rows.append(_item(*parts))
+
+    rows += [_GAP, _section("What the customer wants")]
+    rows.append(_item(("“" + one_line(summary.need, 400) + "”", "italic")) if summary.need else _item(("not stated yet", "dim")))
+    facts: list[Line] = []
+    if summary.about:
+        facts += [("about ", "dim"), one_line(", ".join(summary.about), 120)]
     for kind, values in summary.entities.items():
         if values:
-            blocks.append(_item((f"{kind} ", "dim"), one_line(", ".join(values), 160)))
+            facts += [("  " if facts else "", ""), (f"{kind} ", "dim"), one_line(", ".join(values), 160)]
+    if facts:
+        rows.append(_item(*facts))
 
-    blocks += [Content(""), _section("What the AI tried")]
+    answers = summary.answers[-ANSWERS_SHOWN:]
+    left_out = len(summary.answers) - len(answers)
+    rows += [_GAP, _section("What the AI tried", f"  (the last {len(answers)}; the transcript has all)" if left_out else "")]
     if not summary.actions and not summary.answers:
-        blocks.append(_item(("nothing yet", "dim")))
+        rows.append(_item(("nothing yet", "dim")))
     for action in summary.actions:
         style = {"ok": "$text-success", "failed": "$text-error bold", "pending": "$text-warning"}.get(action.get("status"), "")
         parts: list[Line] = [("⚙ ", "dim"), (one_line(action.get("name") or "?", 60), "bold"), " ", (str(action.get("status")), style)]
@@ -77,87 +135,52 @@ def render_handoff(state: ConversationState, summary: HandoffSummary, me: str, n
         if money:
             parts += ["  ", (money, "$text-accent")]
         if action.get("detail"):
-            parts += [("  " + one_line(action["detail"], 160), "dim")]
-        blocks.append(_item(*parts))
-    for answer in summary.answers:
+            parts += [("  " + one_line(action["detail"], 120), "dim")]
+        rows.append(_item(*parts))
+    for answer in answers:
         confidence = answer.get("confidence")
         parts = [("said", "dim")]
         if confidence is not None:
             low = confidence < 0.55
             parts += [(" (confidence ", "dim"), (f"{confidence:.2f}", "$text-error bold" if low else ""), (")", "dim")]
-        parts += [": ", one_line(answer.get("text") or "", 200)]
-        blocks.append(_item(*parts))
+        parts += [": ", one_line(answer.get("text") or "", ANSWER_CHARS)]
+        rows.append(_item(*parts))
 
-    blocks += [Content(""), _section("Why it needs a person")]
-    if not summary.triggers and not summary.routing_flags and not summary.loop_warning:
-        blocks.append(_item(("no trigger fired", "dim")))
-    for trigger in summary.triggers:
-        kind = str(trigger.get("kind"))
-        parts = [
-            (glyphs.BADGES.get(kind, "??"), "reverse bold $text-warning" if trigger.get("active") else "reverse dim"),
-            " ",
-            (glyphs.TRIGGER_NAMES.get(kind, kind), "bold"),
-            ("" if trigger.get("active") else " (cleared)", "dim"),
-            ": ",
-            one_line(formatting.reason_after_name(glyphs.TRIGGER_NAMES.get(kind, kind), str(trigger.get("reason") or "")), 240),
-        ]
-        evidence = formatting.extra_evidence(str(trigger.get("reason") or ""), trigger.get("evidence"))
-        if evidence:
-            parts += [("  “" + evidence + "”", "italic dim")]
-        blocks.append(_item(*parts))
-    for flag in summary.routing_flags:
-        blocks.append(_item(("routing ", "$text-warning"), one_line(flag, 160)))
-    if summary.loop_warning:
-        blocks.append(_item(("loop ", "$text-warning"), one_line(summary.loop_warning, 200)))
-    if summary.escalated_at_seq is not None:
-        when = f", {formatting.duration(summary.time_to_escalation_s)} in" if summary.time_to_escalation_s is not None else ""
-        blocks.append(_item(("escalated ", "dim"), f"after {summary.escalation_turns} turns{when}"))
-
-    blocks += [Content(""), _section("Sentiment")]
+    rows.append(_GAP)
     s = summary.sentiment
     if s.get("start") is None:
-        blocks.append(_item(("no customer sentiment yet", "dim")))
+        rows.append(("line", Content.assemble(("Mood ", "bold $text-primary"), ("no customer sentiment yet", "dim"))))
     else:
         trend_style = {"worsening": "$text-error bold", "improving": "$text-success", "recovering": "$text-success"}.get(s.get("trend"), "")
-        blocks.append(
-            _item(
-                (glyphs.sparkline(state.sentiments(), width=min(16, max(1, len(state.sentiments())))), "bold"),
-                "  ",
-                f"{s['start']:+.2f} → lowest {s['lowest']:+.2f} → now {s['now']:+.2f}  ",
-                (str(s.get("trend")), trend_style),
-                (" (estimated)" if s.get("estimated") else "", "dim"),
+        rows.append(
+            (
+                "line",
+                Content.assemble(
+                    ("Mood ", "bold $text-primary"),
+                    (glyphs.sparkline(state.sentiments(), width=min(16, max(1, len(state.sentiments())))), "bold"),
+                    "  ",
+                    f"{s['start']:+.2f} → lowest {s['lowest']:+.2f} → now {s['now']:+.2f}  ",
+                    (str(s.get("trend")), trend_style),
+                    (" (estimated)" if s.get("estimated") else "", "dim"),
+                ),
             )
         )
-
-    blocks += [Content(""), _section("Customer")]
+    complaints = c.get("open_complaints")
     profile = [
-        f"id {one_line(c.get('id') or '?', 40)}",
-        f"tier {one_line(c['tier'], 20)}" if c.get("tier") else "",
+        f"{one_line(c['tier'], 20)} tier" if c.get("tier") else "",
         f"lifetime value {c['lifetime_value']:,.0f}" if c.get("lifetime_value") is not None else "",
-        f"{c['open_complaints']} open complaints" if c.get("open_complaints") is not None else "",
-        f"locale {one_line(c['locale'], 12)}" if c.get("locale") else "",
+        f"{complaints} open complaint{'' if complaints == 1 else 's'}" if complaints is not None else "",
+        one_line(c["locale"], 12) if c.get("locale") else "",
+        f"id {one_line(c.get('id') or '?', 40)}" if not c.get("name") else "",  # the title names them
     ]
-    blocks.append(_item(", ".join(p for p in profile if p)))
+    rows.append(("line", Content.assemble(("Customer ", "bold $text-primary"), " · ".join(p for p in profile if p))))
 
-    if summary.pending_approvals:
-        blocks += [Content(""), _section("Pending approvals")]
-        for approval in summary.pending_approvals:
-            expires = approval.get("expires_ts")
-            left = formatting.time_left(None if expires is None else expires - now)
-            parts = [(one_line(approval.get("action") or "?", 60), "bold")]
-            money = formatting.money(approval.get("amount"), approval.get("currency"))
-            if money:
-                parts += ["  ", (money, "$text-accent bold")]
-            parts += [(f"  {left}", "dim")]
-            if approval.get("rationale"):
-                parts += [("  " + one_line(approval["rationale"], 160), "dim")]
-            blocks.append(_item(*parts))
+    return rows
 
-    blocks += [
-        Content(""),
-        Content.styled(f"Risk {summary.risk:.2f} (peak {summary.peak_risk:.2f}) · {summary.turns} turns · {summary.channel}", "dim"),
-    ]
-    return Content("\n").join(blocks)
+
+def plain_text(rows: list[Row]) -> str:
+    """The rows as plain text, one per line (logs and tests)."""
+    return "\n".join(("  • " if kind == "bullet" else "") + content.plain for kind, content in rows)
 
 
 class HandoffScreen(ModalScreen[bool]):
@@ -165,6 +188,11 @@ class HandoffScreen(ModalScreen[bool]):
 
     Joining moves ownership of a customer, so ``enter`` (which a stray
     sentence ends with) only says which key joins."""
+
+    SHORT_BELOW = 32
+    """Terminals shorter than this give the summary the whole screen (80x24 is
+    the aim; ``-short`` in app.tcss). Set on mount and on resize: a pushed
+    modal does not always get the first Resize that breakpoints rely on."""
 
     BINDINGS = [
         confirm_binding("Join"),
@@ -181,17 +209,31 @@ class HandoffScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         try:
-            body = render_handoff(self.state, build_handoff(self.state), self.me, self.now)
+            summary = build_handoff(self.state, self.now)
+            title = title_content(self.state, summary, self.me, self.now, join=self.join)
+            rows = render_handoff(self.state, summary, self.me, self.now)
         except Exception:  # the modal must open even if the summary cannot be built
             log.exception("building the handoff summary of %s", self.state.conversation_id)
-            body = Content.assemble(
-                ("The summary could not be built (see the log). ", "$text-error"),
-                "The transcript behind this window has everything.",
-            )
+            title = Content("Handoff summary" if self.join else "Summary")
+            rows = [
+                (
+                    "line",
+                    Content.assemble(
+                        ("The summary could not be built (see the log). ", "$text-error"),
+                        "The transcript behind this window has everything.",
+                    ),
+                )
+            ]
         with Vertical(classes="dialog-box handoff-box"):
-            yield Label(Content("Handoff summary" if self.join else "Summary"), classes="dialog-title")
+            yield Label(title, markup=False, classes="dialog-title", id="handoff-title")
             with VerticalScroll(id="handoff-body"):
-                yield Static(body, markup=False, id="handoff-text")
+                for kind, content in rows:
+                    if kind == "bullet":
+                        with HorizontalGroup(classes="handoff-bullet"):
+                            yield Static("  • ", markup=False, classes="handoff-mark")
+                            yield Static(content, markup=False, classes="handoff-item")
+                    else:
+                        yield Static(content, markup=False, classes=f"handoff-{kind}")
             if self.join:
                 keys = deliberate_keys("join and reply", ("↑↓", "scroll"))
             else:
@@ -199,7 +241,14 @@ class HandoffScreen(ModalScreen[bool]):
             yield Label(keys, id="dialog-keys", classes="dialog-keys")
 
     def on_mount(self) -> None:
+        self._fit(self.app.size.height)
         self.query_one("#handoff-body").focus()
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit(event.size.height)
+
+    def _fit(self, height: int) -> None:
+        self.set_class(height < self.SHORT_BELOW, "-short")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("confirm", "explain"):

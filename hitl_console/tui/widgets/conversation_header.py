@@ -6,17 +6,21 @@ from collections.abc import Sequence
 
 from textual.content import Content
 
+from hitl_console.engine import attention
 from hitl_console.engine.state import ConversationState
 from hitl_console.text import one_line
 from hitl_console.tui import formatting, glyphs
 from hitl_console.tui.widgets.status_line import StatusLine
 
 
-def holder_content(state: ConversationState, me: str) -> Content:
+def holder_content(state: ConversationState, me: str, now: float | None = None) -> Content:
+    """Who holds the conversation; with ``now``, how long a waiting customer has waited."""
     if state.ended:
         return Content.styled(f"ENDED ({state.outcome or 'unknown'})", "bold dim")
     if state.holder == "waiting":
-        return Content.styled("WAITING for a human", "bold $text-error")
+        waited = attention.waited(state, now) if now is not None else None
+        since = f" for {formatting.duration(waited)}" if waited is not None else ""
+        return Content.styled(f"WAITING for a human{since}", "bold $text-error")
     if state.holder == "human":
         if state.agent == me:
             return Content.styled("held by YOU", "bold $text-success")

@@ -19,6 +19,10 @@ on screen, which at 2,000 rows and 500 events/s cost most of a frame. Here:
 
 Columns give way as the terminal narrows, in the reverse of
 :data:`COLUMN_PRIORITY` (channel goes first, the id never goes).
+
+What a cell says comes from the engine (``hitl_console.engine.attention``:
+how long a customer has waited, the reasons in words, a routing breach);
+the cells only choose colours and shapes.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from hitl_console.engine import attention
 from hitl_console.engine.state import ConversationState
 from hitl_console.text import one_line
 from hitl_console.tui import formatting, glyphs
@@ -62,6 +67,8 @@ class Column:
     """A cheap, hashable summary of what the cell shows: equal models, no redraw."""
     render: Callable[[Hashable, CellContext], Text]
     justify: str = "left"
+    fit: Callable[[Text, int], Text] | None = None
+    """How a cell too wide for its column is cut (default: an ellipsis at the end)."""
 
 
 def _style_of(text: Text) -> Style:
@@ -87,20 +94,29 @@ def _id_render(m: Hashable, ctx: CellContext) -> Text:
 
 
 def _holder_model(s: ConversationState, ctx: CellContext) -> Hashable:
-    return (s.holder, s.agent if s.holder == "human" else None)
+    waited = attention.waited(s, ctx.now)
+    return (
+        s.holder,
+        s.agent if s.holder == "human" else None,
+        None if waited is None else formatting.duration(waited),
+        attention.routing_breach(s),
+    )
 
 
 def _holder_render(m: Hashable, ctx: CellContext) -> Text:
-    holder, agent = m  # type: ignore[misc]
+    holder, agent, waited, breach = m  # type: ignore[misc]
     p = ctx.palette
     if holder == "waiting":
-        return _text("WAITING", p.error + p.strong)
+        return _text("WAITING" + (f" {waited}" if waited else ""), p.error + p.strong)
     if holder == "human":
         if agent and agent == ctx.me:
             return _text("▶ you", p.success + p.strong)
         return _text(one_line(agent or "human"), p.success)
     if holder == "ended":
         return _text("ended", p.muted)
+    if breach:
+        # the routing rules want a person here; the Why column says which rule
+        return _text("AI ⚠ rules", p.warning + p.strong)
     return _text("AI", p.muted)
 
 
@@ -121,6 +137,54 @@ def _triggers_render(m: Hashable, ctx: CellContext) -> Text:
     codes = set(m)  # type: ignore[arg-type]
     kinds = [kind for kind, code in glyphs.BADGES.items() if code in codes]
     return glyphs.badges_text(kinds, ctx.palette)
+
+
+REASON_LEVEL: dict[str, str] = {**glyphs.BADGE_LEVEL, "routing": "warning"}
+"""Colour of each reason kind on the row (the engine's kinds, see ``attention.STRENGTH``)."""
+
+
+def _reason_model(s: ConversationState, ctx: CellContext) -> Hashable:
+    return attention.reasons(s)
+
+
+def _reason_render(m: Hashable, ctx: CellContext) -> Text:
+    """The reasons in words, strongest first and in its colour; the rest plain.
+    What does not fit is cut with an ellipsis (the strongest one always shows)."""
+    text = _text("")
+    for i, (kind, words) in enumerate(m):  # type: ignore[misc, arg-type]
+        if i:
+            text.append(REASON_SEPARATOR, ctx.palette.muted)
+        style = getattr(ctx.palette, REASON_LEVEL.get(kind, "warning"))
+        text.append(one_line(words), style + ctx.palette.strong if i == 0 else style)
+    return text
+
+
+REASON_SEPARATOR = " · "
+
+
+def _reason_fit(text: Text, width: int) -> Text:
+    """Whole reasons only: drop the weaker ones that do not fit, and say how
+    many were left out (``+2``); only a single reason too long is cut short."""
+    if text.cell_len <= width:
+        return text
+    plain = text.plain
+    count = plain.count(REASON_SEPARATOR) + 1
+    end = len(plain)
+    kept = count
+    while kept > 1:
+        end = plain.rfind(REASON_SEPARATOR, 0, end)
+        kept -= 1
+        more = f" +{count - kept}"
+        if text[:end].cell_len + len(more) <= width:
+            cut = text[:end]
+            cut.append(more, "dim")
+            return cut
+    cut = text[:end] if kept == 1 and end < len(plain) else text.copy()
+    more = f" +{count - 1}" if count > 1 else ""
+    cut.truncate(max(1, width - len(more)), overflow="ellipsis")
+    if more:
+        cut.append(more, "dim")
+    return cut
 
 
 def _sentiment_model(s: ConversationState, ctx: CellContext) -> Hashable:
@@ -201,33 +265,42 @@ def _channel_render(m: Hashable, ctx: CellContext) -> Text:
 COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
-        Column("id", "Conv.", 10, _id_model, _id_render),
-        Column("holder", "Holder", 8, _holder_model, _holder_render),
+        Column("id", "Conv.", 8, _id_model, _id_render),
+        Column("holder", "Holder", 14, _holder_model, _holder_render),
         Column("risk", "Risk", 4, _risk_model, _risk_render, "right"),
-        Column("triggers", "Triggers", 11, _triggers_model, _triggers_render),
+        Column("reason", "Why", 22, _reason_model, _reason_render, fit=_reason_fit),
+        Column("customer", "Customer", 16, _customer_model, _customer_render),
         Column("sentiment", "Sentiment", 9, _sentiment_model, _sentiment_render),
         Column("confidence", "AI conf.", 9, _confidence_model, _confidence_render),
-        Column("customer", "Customer", 14, _customer_model, _customer_render),
         Column("age", "Age", 5, _age_model, _age_render, "right"),
         Column("queue", "Queue/topic", 18, _queue_model, _queue_render),
         Column("turns", "Turns", 5, _turns_model, _turns_render, "right"),
         Column("loop", "Loop", 6, _loop_model, _loop_render),
         Column("channel", "Chan.", 5, _channel_model, _channel_render),
+        Column("triggers", "Triggers", 11, _triggers_model, _triggers_render),
     )
 }
 
-COLUMN_PRIORITY: tuple[str, ...] = tuple(COLUMNS)
+COLUMN_PRIORITY: tuple[str, ...] = tuple(k for k in COLUMNS if k != "triggers")
 """Most important first. As the terminal narrows, columns give way from the
-end: channel, then the loop flag (the LP badge says it too), turns,
-queue/topic, age, customer, confidence, sentiment, triggers; the id, holder
-and risk always stay. At 80 columns: id, holder, risk, triggers, sentiment,
-confidence and customer."""
+end: channel, then the loop flag (the Why column says it too), turns,
+queue/topic, age, confidence, sentiment, customer, the reasons in words; the
+id, holder (with the wait) and risk always stay. At 80 columns: id, holder,
+risk, why and customer."""
+
+NARROW_FALLBACK: dict[str, str] = {"reason": "triggers"}
+"""A column too wide for a very narrow terminal gives way to a compact one that
+says the same: the reasons in words to their two-letter badges (LC, HS, ...)."""
 
 VIRTUAL_STEP = 64
 ALWAYS_SHOWN = 3
 CELL_PADDING = 1
-STRETCH: tuple[tuple[str, int], ...] = (("customer", 14), ("queue", 16), ("id", 6), ("triggers", 6))
-"""Where spare width goes on wide terminals (column, at most this much more)."""
+STRETCH: tuple[tuple[str, int], ...] = (
+    ("customer", 5), ("id", 4), ("reason", 20), ("queue", 16), ("customer", 8), ("id", 2), ("triggers", 6)
+)
+"""Where spare width goes on wide terminals (column, at most this much more, in
+turn): first enough for a full name and tier and a longer id, then the
+reasons, then the rest."""
 
 
 def columns_for_width(width: int, padding: int = CELL_PADDING) -> list[str]:
@@ -237,6 +310,9 @@ def columns_for_width(width: int, padding: int = CELL_PADDING) -> list[str]:
     for index, key in enumerate(COLUMN_PRIORITY):
         need = COLUMNS[key].width + 2 * padding
         if index >= ALWAYS_SHOWN and used + need > width:
+            fallback = NARROW_FALLBACK.get(key)
+            if fallback is not None and used + COLUMNS[fallback].width + 2 * padding <= width:
+                chosen.append(fallback)
             break
         chosen.append(key)
         used += need
@@ -644,6 +720,12 @@ class ConversationTable(ScrollView, can_focus=True):
             column_width = self._widths.get(key, COLUMNS[key].width)
             cell = cells.get(key)
             text = cell.copy() if cell is not None else Text("")
+            if text.cell_len > column_width:
+                fit = COLUMNS[key].fit
+                if fit is not None:
+                    text = fit(text, column_width)
+                else:
+                    text.truncate(column_width, overflow="ellipsis")  # a cut cell says so
             text.align(COLUMNS[key].justify, column_width)  # type: ignore[arg-type]
             # Text.render applies the spans but not the Text's own style.
             cell_base = base + _style_of(text)
