@@ -202,7 +202,7 @@ def test_served_console_on_a_token_feed(tmp_path: Path) -> None:
         seen = b""
         with connect(socket_url, origin=f"http://127.0.0.1:{port}", open_timeout=10, max_size=None) as tab:
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not re.search(r"c-1\d{3}", _screen_text(seen)):
+            while time.monotonic() < deadline and not (re.search(r"c-1\d{3}", _screen_text(seen)) and "live" in _screen_text(seen)):
                 try:
                     message = tab.recv(timeout=1)
                 except TimeoutError:
