@@ -23,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from rich.text import Text
 from textual import events, work
@@ -391,6 +391,17 @@ class HitlApp(App[None]):
 
         chatting = any(isinstance(s, ConversationScreen) and s.held_by_me() for s in self.visible_live_screens())
         return isinstance(self.screen, ModalScreen) or chatting
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        """As Textual's; a dialog (or a chat) opening also takes down the toasts
+        already up, which would otherwise sit over its key line for seconds
+        (the alerts stay in the alert strip and ``L``)."""
+        result = super().push_screen(screen, *args, **kwargs)
+        from hitl_console.tui.screens.conversation import ConversationScreen
+
+        if self.config.ui.alert_toasts == "auto" and isinstance(screen, (ModalScreen, ConversationScreen)):
+            self.clear_notifications()
+        return result
 
     def quiet_alert_chip(self) -> list[tuple[str, str]]:
         """Status-line parts counting held-back alerts ("3 new alerts · L"), or none."""

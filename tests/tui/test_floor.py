@@ -481,3 +481,19 @@ async def test_very_narrow_floor_keeps_the_badges() -> None:
         table = app.screen.query_one(ConversationTable)
         assert "reason" not in table.shown_columns and "triggers" in table.shown_columns
         assert "LC SE HR" in screen_text(app)
+
+
+async def test_a_toast_already_up_is_taken_down_when_a_dialog_opens() -> None:
+    """In tmux a floor toast stayed over the handoff's "ctrl+y join" line for seconds."""
+    session = FakeSession(floor_states())
+    app = make_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        session.emit({"c-1042"}, alerts=[Alert(ts=NOW, level="critical", kind="trigger", text="c-3 fraud reported")])
+        await settle(pilot)
+        assert app._notifications  # on the floor, with nothing held, it toasts
+        await pilot.press("t")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "HandoffScreen"
+        assert not app._notifications
+        assert "ctrl+y" in screen_text(app)
