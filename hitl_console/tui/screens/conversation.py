@@ -251,7 +251,8 @@ class ConversationScreen(LiveScreen):
         result = await self.hitl.session.takeover(cid)
         if result.ok:
             self._joined = True
-            self.notify(f"You hold {one_line(cid, 40)}. Type to the customer; enter sends.", title="Joined", markup=False)
+            # No toast: at 80x24 it covered the message box; the header says
+            # "held by YOU", the transcript "joined", the box has the focus.
             self.flush()
             self.action_focus_input()
             return

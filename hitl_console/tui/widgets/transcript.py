@@ -80,8 +80,7 @@ def _action(action: ActionRecord) -> tuple[Content, str]:
 def _trigger(hit: TriggerHit) -> tuple[Content, str]:
     parts: list[str | tuple[str, str]] = [
         ("⚑ ", "$text-warning bold"),
-        (glyphs.BADGES.get(hit.kind, "??"), "reverse $text-warning bold"),
-        " ",
+        # The name in words, not badge + name ("AI AI ASKED FOR A HUMAN").
         (glyphs.TRIGGER_NAMES.get(hit.kind, hit.kind).upper(), "$text-warning bold"),
         "  ",
         one_line(formatting.reason_after_name(glyphs.TRIGGER_NAMES.get(hit.kind, hit.kind), hit.reason), 300),
