@@ -319,3 +319,13 @@ def test_a_terminal_echoing_the_console_back_is_not_read_as_keys(tmp_path: Path)
                 proc.kill()
                 proc.wait(5)
             os.close(master)
+
+
+def test_a_shutdown_stuck_after_a_hangup_is_ended(tmp_path: Path) -> None:
+    """Seen in tmux: after kill-session the session stopped cleanly but Textual's
+    driver blocked writing to the vanished terminal, and the console lived on
+    holding the journal lock. The hang-up watchdog ends such a process."""
+    code = "from hitl_console.tui.app import _exit_if_stuck; import time; _exit_if_stuck(0.3); time.sleep(30)"
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], timeout=20, env=dict(os.environ, HITL_CONSOLE_DATA_DIR=str(tmp_path)))
+    assert done.returncode == 0 and time.monotonic() - started < 15

@@ -250,6 +250,9 @@ class HitlApp(App[None]):
             self._hangup = True
             log.warning("terminal hung up or terminated: exiting")
             self.exit()
+            _exit_if_stuck(HANGUP_EXIT_S)
+
+
 
     async def on_event(self, event: events.Event) -> None:
         """Drop keys that come faster than anyone types (:mod:`keyguard`)."""
@@ -665,3 +668,29 @@ class HitlApp(App[None]):
 
             key = binding.key_display or binding.key
             yield SystemCommand(f"{binding.description} ({key})", binding.tooltip or binding.description, run)
+
+
+HANGUP_EXIT_S = 12.0
+"""After a hang-up, how long the console may take to shut down before it is ended."""
+
+
+def _exit_if_stuck(after_s: float) -> None:
+    """End the process if a shutdown after a hang-up has not finished in ``after_s``.
+
+    Seen in tmux: after ``kill-session`` the session stopped cleanly (journal
+    closed, feeds closed), then Textual's driver blocked for good handing its
+    last writes to a terminal that no longer exists, and the console lived
+    on, holding the journal's writer lock. The timer is a daemon thread: a
+    normal exit never waits for it.
+    """
+    import os
+    import threading
+
+    def force() -> None:
+        log.error("shutdown still running %.0fs after the terminal hung up: exiting now", after_s)
+        logging.shutdown()
+        os._exit(0)
+
+    timer = threading.Timer(after_s, force)
+    timer.daemon = True
+    timer.start()

@@ -64,15 +64,15 @@ class EscalationVerdictDialog(ModalScreen[EscalationAnswer | None]):
         self._warned = False
 
     def compose(self) -> ComposeResult:
-        what = "handed back to the AI" if self.ended_by == "release" else "ended"
+        after = " back to the AI" if self.ended_by == "release" else ""
         with Vertical(classes="dialog-box"):
             yield Label(Content("Was this escalation needed?"), classes="dialog-title")
             yield Static(
                 Content.assemble(
                     "You ",
-                    what,
-                    " ",
+                    "handed " if self.ended_by == "release" else "ended ",
                     (one_line(self.conversation_id, 40), "bold"),
+                    after,
                     ". Did it really need a person, or could the AI have handled it? "
                     "Your answer feeds escalation accuracy on the metrics screen.",
                 ),
