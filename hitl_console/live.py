@@ -96,6 +96,9 @@ MAX_ENDED_KEPT = 2000
 """Ended conversations kept in memory (older ones stay in the journal): bounds a
 console that runs for weeks, while keeping far more than a window's worth."""
 FORGET_INTERVAL = 60.0
+RESTORE_KEEP_S = 86400.0
+"""A restart rebuilds the conversations of the last day (the metrics screen's
+longest rolling window) and the open ones; older history stays in the journal."""
 MAX_REJECTED = 200
 TREND_INTERVAL = 5.0
 """Seconds between two runs of the trend rules. They scan every turn of every
@@ -459,12 +462,19 @@ class LiveSession:
         """Rebuild engine state from the journaled events of this session's feeds.
 
         Restored triggers do not raise alerts: they are history, and an alert
-        storm at every restart would train supervisors to ignore alerts.
+        storm at every restart would train supervisors to ignore alerts. Only
+        what the floor and its figures need is rebuilt (:data:`RESTORE_KEEP_S`,
+        ``Journal.restore_events``); ``report --journal`` reads the rest.
         """
         names = [spec.name for spec in self.specs]
         count = 0
         started = time.perf_counter()
-        for feed, event in self.journal.iter_events(feeds=names):
+        alerts = self.config.alerts
+        keep_s = max(RESTORE_KEEP_S, alerts.window_s + alerts.baseline_s)
+        events = self.journal.restore_events(
+            names, keep_s=keep_s, open_for_s=self.config.thresholds.abandoned_after_seconds
+        )
+        for feed, event in events:
             try:
                 update = self.engine.apply(event, feed=feed)
             except Exception:

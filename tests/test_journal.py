@@ -374,3 +374,37 @@ def test_iter_events_pages_through_large_journals(tmp_path: Path, monkeypatch: p
         j.append_events("a", events)
         assert [e.seq for _, e in j.iter_events()] == list(range(1, 31))
         assert [e.seq for _, e in j.iter_events(conversation_ids=["c-4"])] == list(range(25, 31))
+
+
+def test_a_restart_reads_the_last_day_and_the_open_conversations_only(tmp_path: Path) -> None:
+    """A month of journal must not be replayed to rebuild a floor (issue 11, restart)."""
+    from hitl_console.protocol.events import event_adapter
+
+    journal = Journal(tmp_path / "j.sqlite3")
+    day = 86400.0
+    now = 1_796_400_000.0
+    seq = iter(range(1, 1000))
+
+    def conversation(cid: str, start: float, ended: bool) -> list:
+        rows = [
+            {"v": 1, "type": "conversation.started", "seq": next(seq), "ts": start, "conversation_id": cid, "channel": "chat", "queue": "billing", "customer": {"id": "u-1"}, "handled_by": "ai"},
+            {"v": 1, "type": "message", "seq": next(seq), "ts": start + 5, "conversation_id": cid, "role": "customer", "text": "hello"},
+        ]
+        if ended:
+            rows.append({"v": 1, "type": "conversation.ended", "seq": next(seq), "ts": start + 60, "conversation_id": cid, "outcome": "resolved", "resolved_by": "ai"})
+        return [event_adapter.validate_python(r) for r in rows]
+
+    events = (
+        conversation("old-ended", now - 10 * day, True)
+        + conversation("old-open", now - 10 * day, False)  # silent for 10 days: abandoned anyway
+        + conversation("recent-open", now - 1800, False)
+        + conversation("yesterday-ended", now - 0.5 * day, True)
+        + conversation("today", now - 100, True)
+    )
+    journal.append_events("prod", events)
+    restored = {e.conversation_id for _, e in journal.restore_events(["prod"], keep_s=day, open_for_s=3600)}
+    assert restored == {"recent-open", "yesterday-ended", "today"}
+    everything = {e.conversation_id for _, e in journal.restore_events(["prod"], keep_s=day, open_for_s=None)}
+    assert everything == restored | {"old-open"}  # no abandonment: open ones of any age come back
+    assert list(journal.restore_events(["other"], keep_s=day, open_for_s=None)) == []
+    journal.close()

@@ -70,6 +70,7 @@ import errno
 import fcntl
 import json
 import logging
+import math
 import os
 import sqlite3
 import time
@@ -817,6 +818,67 @@ class Journal:
             if len(rows) < ITER_PAGE:
                 return
             last_id = rows[-1][0]
+
+    def restore_events(
+        self,
+        feeds: Iterable[str],
+        *,
+        keep_s: float,
+        open_for_s: float | None,
+    ) -> Iterator[tuple[str, Event]]:
+        """The events a restarted console needs, in insertion order: every
+        conversation with an event in the last ``keep_s`` seconds (of the
+        feeds' own clock, counted back from their latest event), and every one
+        that never ended whose last event is within ``open_for_s`` (None: any
+        age; a conversation silent longer is closed as abandoned anyway).
+
+        A month of journal is tens of millions of events; replaying them all
+        made a restart take minutes to rebuild figures nobody looks at. The
+        conversations are chosen once into a temporary table, then read in
+        pages like :meth:`iter_events`.
+        """
+        names = list(feeds)
+        if not names:
+            return
+        marks = ",".join("?" * len(names))
+        with self._guard():
+            latest = self._conn.execute(f"SELECT MAX(ts) FROM events WHERE feed IN ({marks})", names).fetchone()[0]
+        if latest is None:
+            return
+        keep_after = latest - keep_s
+        open_after = -math.inf if open_for_s is None else latest - open_for_s
+        with self._guard():
+            self._conn.execute("DROP TABLE IF EXISTS temp.restore_keys")
+            self._conn.execute(
+                "CREATE TEMP TABLE restore_keys AS SELECT feed, conversation_id FROM events "
+                f"WHERE feed IN ({marks}) GROUP BY feed, conversation_id "
+                "HAVING MAX(ts) >= ? OR (MAX(type = 'conversation.ended') = 0 AND MAX(ts) >= ?)",
+                (*names, keep_after, open_after),
+            )
+            self._conn.execute("CREATE UNIQUE INDEX temp.restore_keys_i ON restore_keys (feed, conversation_id)")
+        sql = (
+            "SELECT e.id, e.feed, e.body FROM events e WHERE e.id > ? AND EXISTS "
+            "(SELECT 1 FROM temp.restore_keys k WHERE k.feed = e.feed AND k.conversation_id = e.conversation_id) "
+            f"ORDER BY e.id LIMIT {ITER_PAGE}"
+        )
+        last_id = 0
+        try:
+            while True:
+                with self._guard():
+                    rows = self._conn.execute(sql, (last_id,)).fetchall()
+                for row_id, feed, body in rows:
+                    try:
+                        event = event_adapter.validate_json(body)
+                    except ValueError as error:
+                        log.warning("journal: event row %d does not validate, skipped: %s", row_id, error)
+                        continue
+                    yield feed, event
+                if len(rows) < ITER_PAGE:
+                    return
+                last_id = rows[-1][0]
+        finally:
+            with self._guard():
+                self._conn.execute("DROP TABLE IF EXISTS temp.restore_keys")
 
     def conversation_ids(self, since_ts: float | None = None) -> list[str]:
         """Conversations with events at or after ``since_ts``, in order of first appearance."""
