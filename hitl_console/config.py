@@ -230,6 +230,56 @@ class SignalsConfig(_Section):
         return path
 
 
+class RiskConfig(_Section):
+    """Weights of the risk score (``hitl_console.engine.risk``): the log-odds of a
+    bad ending are ``bias`` plus each weight times its feature. Defaults are set
+    from first principles (``docs/triggers.md``, "Risk score"); ``hitl-console
+    calibrate`` fits them to a deployment's outcomes and prints this section."""
+
+    bias: float = Field(default=-3.4, ge=-20, le=20)
+    """A calm, fresh conversation: about 3% (logit -3.4), the share of
+    AI-handled chats that end badly with nothing visibly wrong."""
+    high_stakes: float = Field(default=1.8, ge=-20, le=20)
+    """Money, fraud, legal, safety: a mistake is costly; alone it takes a calm
+    conversation to about a quarter, short of escalation by itself."""
+    human_request: float = Field(default=1.8, ge=-20, le=20)
+    """A customer who asked for a person and does not get one ends badly often."""
+    ai_request: float = Field(default=1.8, ge=-20, le=20)
+    """The AI says it cannot finish: as strong as the customer asking."""
+    loop: float = Field(default=1.2, ge=-20, le=20)
+    """Repeats and stalls: the conversation is going nowhere."""
+    stuck: float = Field(default=0.5, ge=-20, le=20)
+    """Per ``no_progress_turns`` turns without progress: the trend towards a loop."""
+    negativity: float = Field(default=1.8, ge=-20, le=20)
+    """A furious customer (-1) weighs as much as a high-stakes topic."""
+    sentiment_drop: float = Field(default=0.6, ge=-20, le=20)
+    """Per unit the last sentiment fell below the customer's own average."""
+    low_point: float = Field(default=0.5, ge=-20, le=20)
+    """The lowest sentiment so far: anger that has passed still leaves a mark."""
+    confidence_gap: float = Field(default=1.2, ge=-20, le=20)
+    """An AI at confidence 0 is guessing; at 0.4 this adds about half."""
+    customer_turns: float = Field(default=0.15, ge=-20, le=20)
+    """Per unit of ln(1 + customer turns): long conversations go wrong more."""
+    message_length: float = Field(default=0.15, ge=-20, le=20)
+    """Per unit of ln(1 + mean words): customers who write a lot have a harder problem."""
+    wait: float = Field(default=0.35, ge=-20, le=20)
+    """Per unit of ln(1 + minutes unanswered): 5 minutes adds 0.6, 30 minutes 1.2."""
+    routing_flags: float = Field(default=0.5, ge=-20, le=20)
+    """Per broken routing rule (at most two): a person should have had it."""
+    valuable: float = Field(default=0.3, ge=-20, le=20)
+    """A top-tier or high-value customer: losing them costs more."""
+    pending_approval: float = Field(default=0.3, ge=-20, le=20)
+    """An approval waits for a person: the customer waits with it."""
+    large_approval: float = Field(default=0.8, ge=-20, le=20)
+    """A pending approval above ``high_stakes_amount``."""
+
+    def model(self) -> Any:
+        """The engine's ``RiskModel`` of these weights."""
+        from hitl_console.engine.risk import FEATURES, RiskModel
+
+        return RiskModel(self.bias, [getattr(self, name) for name in FEATURES])
+
+
 class Config(_Section):
     agent: Annotated[str, Field(min_length=1, pattern=r"\S")] | None = None
     feeds: list[FeedConfig] = Field(default_factory=list)
@@ -241,6 +291,7 @@ class Config(_Section):
     alerts: AlertConfig = Field(default_factory=AlertConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     signals: SignalsConfig = Field(default_factory=SignalsConfig)
+    risk: RiskConfig = Field(default_factory=RiskConfig)
     ack_timeout_s: float = Field(default=5.0, gt=0)
 
     def agent_name(self, override: str | None = None) -> str:
