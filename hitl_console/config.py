@@ -270,8 +270,8 @@ class RiskConfig(_Section):
     """A top-tier or high-value customer: losing them costs more."""
     pending_approval: float = Field(default=0.3, ge=-20, le=20)
     """An approval waits for a person: the customer waits with it."""
-    large_approval: float = Field(default=0.8, ge=-20, le=20)
-    """A pending approval above ``high_stakes_amount``."""
+    large_approval: float = Field(default=0.5, ge=-20, le=20)
+    """A pending approval above ``high_stakes_amount`` (its sum is often the high-stakes evidence already: kept small so the two do not escalate alone)."""
 
     def model(self) -> Any:
         """The engine's ``RiskModel`` of these weights."""
