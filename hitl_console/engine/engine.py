@@ -355,12 +355,18 @@ class SignalEngine:
         if track.stalled is None and state.holder in ("ai", "waiting") and now - track.progress_ts >= self._no_progress_s:
             update = update or EngineUpdate(conversation_id=cid)
             self._check_stalled_time(state, track, state.last_seq, now, update)
-        if track.wait_next <= now:
-            update = update or EngineUpdate(conversation_id=cid)
-            waited = now - track.wait_since
-            track.wait_next = track.wait_since + (2.0 * waited if waited > WAIT_FIRST_S else 2.0 * WAIT_FIRST_S)
         if update is not None:
             self._rescore(state, track, state.last_seq, now, update)
+        if track.wait_next <= now:
+            # the unanswered customer's wait: the risk is rescored (and may escalate);
+            # an update is returned only when that escalated it
+            waited = now - track.wait_since
+            track.wait_next = track.wait_since + (2.0 * waited if waited > WAIT_FIRST_S else 2.0 * WAIT_FIRST_S)
+            if update is None:
+                wait_update = EngineUpdate(conversation_id=cid)
+                self._rescore(state, track, state.last_seq, now, wait_update)
+                if wait_update.escalated_now:
+                    update = wait_update
         if self._abandon_s and now - state.last_ts >= self._abandon_s:
             update = update or EngineUpdate(conversation_id=cid)
             self._abandon(state, track, now, update)
