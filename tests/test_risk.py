@@ -95,7 +95,7 @@ def test_model_certainty_is_weighed() -> None:
         last_confidence=0.9, customer_turns=1, customer_words=10, wait_s=0.0, routing_flags=0,
         valuable_customer=False, pending_any=False, pending_large=False,
     )
-    model = RiskConfig().model()
+    model = RiskModel.from_config(RiskConfig())
     sure = model.score(risk_features(high_stakes_strength=1.0, **base))
     half = model.score(risk_features(high_stakes_strength=0.5, **base))
     none = model.score(risk_features(high_stakes_strength=1.0, **{**base, "active": set(), "fired": set()}))

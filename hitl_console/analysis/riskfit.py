@@ -65,6 +65,8 @@ HOLDOUT_SHARE = 0.3
 PRIOR_STRENGTH = 2.0
 """Ridge towards the current weights, in conversations' worth of evidence."""
 BINS = 10
+WEIGHT_LIMIT = 20.0
+"""The bound ``RiskConfig`` puts on every weight and the bias."""
 
 
 @dataclass(slots=True)
@@ -389,6 +391,12 @@ class RiskFit:
         }
 
 
+def _bounded(value: float) -> float:
+    """A fitted value as the config accepts it: within [-WEIGHT_LIMIT, WEIGHT_LIMIT],
+    three decimals, never -0.0."""
+    return round(max(-WEIGHT_LIMIT, min(WEIGHT_LIMIT, value)), 3) + 0.0
+
+
 def fit_risk(examples: Sequence[Example], current: RiskConfig | None = None, *, holdout: float = HOLDOUT_SHARE) -> RiskFit:
     """Fit the risk weights on the conversations not held out and score both
     sets of weights on the held-out ones (see the module docstring)."""
@@ -414,7 +422,11 @@ def fit_risk(examples: Sequence[Example], current: RiskConfig | None = None, *, 
         fit.notes.append("every conversation fell in the held-out part: too few to fit on")
         return fit
     if fit.trained_bad == 0 or fit.trained_bad == fit.trained:
-        fit.notes.append("the conversations fitted on all ended alike: the weights cannot learn what separates them")
+        # nothing to learn from: the bias alone would run off to -inf or +inf
+        fit.notes.append("the conversations fitted on all ended alike: the weights cannot learn what separates them; no [risk] recommendation")
+        if test:
+            fit.before_scores = evaluate(RiskModel.from_config(current), test)
+        return fit
     rows: list[list[float]] = []
     labels: list[float] = []
     weights: list[float] = []
@@ -426,13 +438,13 @@ def fit_risk(examples: Sequence[Example], current: RiskConfig | None = None, *, 
             weights.append(w)
     prior = [getattr(current, name) for name in FEATURES]
     bias, fitted, fixed = fit_logistic(rows, labels, weights, current.bias, prior)
-    values = {name: round(w, 3) + 0.0 for name, w in zip(FEATURES, fitted)}  # + 0.0: no -0.0
-    after = RiskConfig(bias=round(bias, 3) + 0.0, **values)
+    values = {name: _bounded(w) for name, w in zip(FEATURES, fitted)}
+    after = RiskConfig(bias=_bounded(bias), **values)
     fit.after = after
     fit.switched_off = [FEATURES[j] for j in fixed if prior[j] > 0.0]
     if test:
-        fit.before_scores = evaluate(current.model(), test)
-        fit.after_scores = evaluate(after.model(), test)
+        fit.before_scores = evaluate(RiskModel.from_config(current), test)
+        fit.after_scores = evaluate(RiskModel.from_config(after), test)
         if fit.held_out_bad in (0, fit.held_out):
             fit.notes.append("the held-out conversations all ended alike: no AUROC")
     else:
@@ -452,23 +464,24 @@ def _num(value: float | None, spec: str = ".3f") -> str:
 def render_risk_fit(fit: RiskFit) -> str:
     """The risk fit as text: data, before/after held-out figures, reliability, warnings, the snippet."""
     out = [
-        "Risk score (logistic weights over continuous evidence; see docs/triggers.md)",
+        "Risk score (logistic weights over continuous evidence; see docs/models.md)",
         f"  {fit.conversations} conversations ({fit.bad} went wrong): fitted on {fit.trained} ({fit.trained_bad} bad), "
         f"held out {fit.held_out} ({fit.held_out_bad} bad; a fixed split by a hash of the id).",
     ]
     b, a = fit.before_scores, fit.after_scores
-    if b is not None and a is not None:
+    if b is not None:
+        # "fitted" is blank when there is no recommendation (the current weights' figures still show)
         out += [
             "",
             f"  {'held out':<34} {'current':>8} {'fitted':>8}",
-            f"  {'AUROC of the peak risk (higher)':<34} {_num(b.auroc):>8} {_num(a.auroc):>8}",
-            f"  {'Brier score, every moment (lower)':<34} {_num(b.brier):>8} {_num(a.brier):>8}",
+            f"  {'AUROC of the peak risk (higher)':<34} {_num(b.auroc):>8} {_num(a.auroc if a else None):>8}",
+            f"  {'Brier score, every moment (lower)':<34} {_num(b.brier):>8} {_num(a.brier if a else None):>8}",
             "",
             "  Reliability (held out; share = conversations' worth of moments):",
             f"  {'risk':<10} {'current: share':>15} {'predicted':>9} {'observed':>8}   {'fitted: share':>14} {'predicted':>9} {'observed':>8}",
         ]
         before_bins = {round(x.low, 2): x for x in b.reliability}
-        after_bins = {round(x.low, 2): x for x in a.reliability}
+        after_bins = {round(x.low, 2): x for x in a.reliability} if a else {}
         for low in sorted(set(before_bins) | set(after_bins)):
             def cells(x: Bin | None) -> str:
                 if x is None:

@@ -240,7 +240,7 @@ class SignalEngine:
         self._sentiment_clear = t.sentiment_clear
         self._voice_weight = t.voice_tone_weight
         self._escalation_risk = t.escalation_risk
-        self._risk: RiskModel = self.config.risk.model()
+        self._risk: RiskModel = RiskModel.from_config(self.config.risk)
         self._abandon_s = t.abandoned_after_seconds or 0.0
         self._heap: list[tuple[float, int, str]] = []
         """(due, entry number, key): when a time-based rule may next apply to a

@@ -10,7 +10,7 @@ The score is a **logistic model** over continuous evidence,
 an on/off trigger; each weight ``w_i`` is the change in the log-odds of a bad
 ending per unit of it. The weights come from ``[risk]`` of the config
 (``hitl_console.config.RiskConfig``: defaults set from first principles and
-documented there and in ``docs/triggers.md``); ``hitl-console calibrate``
+documented there and in ``docs/models.md``); ``hitl-console calibrate``
 fits them to a deployment's own outcomes (``hitl_console.analysis.riskfit``)
 and prints a ``[risk]`` section to paste.
 
@@ -54,6 +54,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterable, Sequence
 
+from hitl_console.config import RiskConfig
 from hitl_console.engine.state import Approval, CustomerProfile
 
 __all__ = [
@@ -117,6 +118,12 @@ class RiskModel:
             raise ValueError(f"{len(weights)} risk weights for {len(FEATURES)} features")
         self.bias = float(bias)
         self.weights: tuple[float, ...] = tuple(float(w) for w in weights)
+
+    @classmethod
+    def from_config(cls, risk: RiskConfig) -> RiskModel:
+        """The model of a ``[risk]`` config section (the config names the weights;
+        this order is the engine's: the config never imports the engine)."""
+        return cls(risk.bias, [getattr(risk, name) for name in FEATURES])
 
     def logit(self, x: Sequence[float]) -> float:
         """The log-odds of a bad ending for a feature vector."""
