@@ -45,11 +45,17 @@ def peak_risks(files: list[str], text_only: bool, config: object | None) -> tupl
     peak: dict[str, float] = {}
     apply = engine.apply
 
+    def keep(state: object) -> None:
+        # the engine's own peak (ticks raise it too: an unanswered customer's
+        # wait), for as long as no person has joined
+        if state is not None and state.holder != "human" and state.agent is None and not state.ended:  # type: ignore[attr-defined]
+            peak[state.conversation_id] = state.peak_risk  # type: ignore[attr-defined]
+
     def watched(event: object, feed: str = "") -> object:
+        cid = getattr(event, "conversation_id", None)
+        keep(engine.conversations.get(cid) if cid else None)  # what the ticks did since its last event
         update = apply(event if not text_only else _strip(event), feed)  # type: ignore[arg-type]
-        state = engine.conversations.get(update.conversation_id)
-        if state is not None and state.holder != "human" and state.agent is None and not state.ended:
-            peak[state.conversation_id] = max(peak.get(state.conversation_id, 0.0), state.risk)
+        keep(engine.conversations.get(update.conversation_id))
         return update
 
     engine.apply = watched  # type: ignore[method-assign]
