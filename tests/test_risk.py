@@ -201,3 +201,22 @@ def test_unknown_risk_key_is_an_error() -> None:
 
     with pytest.raises(ConfigError, match="risk.negativty: unknown key"):
         parse_config({"risk": {"negativty": 1.0}})
+
+
+def test_documented_defaults_are_the_config_defaults() -> None:
+    """docs/configuration.md and docs/models.md list every [risk] key with the default the config has."""
+    import re
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    defaults = RiskConfig()
+    conf = (docs / "configuration.md").read_text(encoding="utf-8")
+    conf = conf[conf.index("## `[risk]`"):]
+    table = dict(re.findall(r"^\| `(\w+)` \| (-?[\d.]+) \|", conf, flags=re.M))
+    assert set(table) == {"bias", *FEATURES}
+    assert all(float(v) == getattr(defaults, k) for k, v in table.items()), table
+    models = (docs / "models.md").read_text(encoding="utf-8")
+    models = models[models.index("## Risk score"):]
+    rows = dict(re.findall(r"^\| `?(\w+)`? \|[^|]*\| (-?[\d.]+) \|", models, flags=re.M))
+    assert set(rows) == {"bias", *FEATURES}
+    assert all(float(v) == getattr(defaults, k) for k, v in rows.items()), rows
