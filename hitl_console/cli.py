@@ -186,9 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="WHEN", help="ISO date/time or a duration such as 24h, 7d")
     p.add_argument("--format", choices=["text", "md", "json"], default="text")
 
-    p = sub.add_parser("calibrate", help="sweep thresholds over past conversations and recommend some")
+    p = sub.add_parser("calibrate", help="recommend thresholds and fit the risk weights to past outcomes")
     _common(p)
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="*", metavar="FILE")
+    p.add_argument("--journal", nargs="?", const="", default=None, metavar="FILE", help="read the journal (default path if no FILE)")
     p.add_argument("--band", default="0.10-0.20", metavar="LO-HI", help="target escalation band")
     p.add_argument("--json", action="store_true")
 

@@ -281,6 +281,70 @@ class SignalsConfig(_Section):
         return path
 
 
+class RiskConfig(_Section):
+    """Weights of the risk score (``hitl_console.engine.risk``): the log-odds of a
+    bad ending are ``bias`` plus each weight times its feature. The defaults are
+    set from first principles, each with its reason below and in
+    ``docs/models.md`` ("Risk score"); ``hitl-console calibrate`` fits them to a
+    deployment's outcomes and prints this section.
+
+    The scale: a weight is the change in log-odds per unit of its feature, so
+    +0.7 doubles the odds of a bad ending, +1.8 multiplies them by six and takes
+    a calm conversation (3%) to about 16%. No single piece of evidence reaches
+    the default escalation threshold (0.5) alone; two strong ones do."""
+
+    bias: float = Field(default=-4.4, ge=-20, le=20)
+    """Sets a calm conversation of a few customer turns of about eight words
+    (``message_length`` and ``customer_turns`` add 0.95 to it) at about 3%
+    (logit -3.45): the share of AI-handled chats that end badly with nothing
+    visibly wrong."""
+    high_stakes: float = Field(default=1.8, ge=-20, le=20)
+    """Money, fraud, legal, safety: a mistake is costly; alone it takes a calm
+    conversation to about 16%, short of escalation by itself."""
+    human_request: float = Field(default=1.8, ge=-20, le=20)
+    """A customer who asked for a person and does not get one ends badly often;
+    with any other strong evidence it escalates."""
+    ai_request: float = Field(default=2.0, ge=-20, le=20)
+    """The AI itself says it cannot finish: the strongest single sign, since
+    nobody else will if a person does not."""
+    loop: float = Field(default=1.2, ge=-20, le=20)
+    """Repeats and stalls: the conversation is going nowhere, a weaker sign than
+    an explicit request (a loop can still resolve)."""
+    stuck: float = Field(default=0.2, ge=-20, le=20)
+    """Per ``no_progress_turns`` turns without progress: only the trend towards a
+    loop (``loop`` has the loop itself). Small, because a transcript without
+    actions never shows progress and would otherwise count length twice."""
+    negativity: float = Field(default=1.8, ge=-20, le=20)
+    """A furious customer (-1) weighs as much as a high-stakes topic: anger is
+    the most direct sign of a bad ending."""
+    sentiment_drop: float = Field(default=0.6, ge=-20, le=20)
+    """Per unit the last sentiment fell below the customer's own average: the
+    trend, a third of the level."""
+    low_point: float = Field(default=0.5, ge=-20, le=20)
+    """The lowest sentiment so far: anger that has passed still leaves a mark."""
+    confidence_gap: float = Field(default=2.0, ge=-20, le=20)
+    """An AI at confidence 0 is guessing: as strong as the AI saying it cannot
+    finish (at 0.35, half the comfort level, it adds 1.0)."""
+    customer_turns: float = Field(default=0.05, ge=-20, le=20)
+    """Per unit of ln(1 + customer turns): length alone is weak evidence (good
+    conversations run long too); the weight keeps it a tie-breaker."""
+    message_length: float = Field(default=0.4, ge=-20, le=20)
+    """Per unit of ln(1 + mean words): a customer who has to write a lot has a
+    harder problem or is explaining it again; 8 words add 0.9, 30 words 1.4."""
+    wait: float = Field(default=0.8, ge=-20, le=20)
+    """Per unit of ln(1 + minutes unanswered): 2 minutes add 0.9, 5 minutes 1.4,
+    30 minutes 2.7; an unanswered customer is the one who gives up."""
+    routing_flags: float = Field(default=0.5, ge=-20, le=20)
+    """Per broken routing rule (at most two): a person should have had it."""
+    valuable: float = Field(default=0.3, ge=-20, le=20)
+    """A top-tier or high-value customer: losing them costs more."""
+    pending_approval: float = Field(default=0.3, ge=-20, le=20)
+    """An approval waits for a person: the customer waits with it."""
+    large_approval: float = Field(default=0.5, ge=-20, le=20)
+    """A pending approval above ``high_stakes_amount`` (its sum is often the
+    high-stakes evidence already: kept small so the two do not escalate alone)."""
+
+
 class Config(_Section):
     agent: Annotated[str, Field(min_length=1, pattern=r"\S")] | None = None
     feeds: list[FeedConfig] = Field(default_factory=list)
@@ -293,6 +357,7 @@ class Config(_Section):
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     signals: SignalsConfig = Field(default_factory=SignalsConfig)
     team: TeamConfig = Field(default_factory=TeamConfig)
+    risk: RiskConfig = Field(default_factory=RiskConfig)
     ack_timeout_s: float = Field(default=5.0, gt=0)
 
     def agent_name(self, override: str | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Making untrusted text safe to put on a terminal.
+"""Making untrusted text safe to put on a terminal, and numbers safe to read.
 
 Customer and AI messages arrive from the feed and may hold terminal escape
 sequences (ESC, CSI, OSC, BEL, C1 controls). Rich and Textual do not strip
@@ -61,4 +61,14 @@ def one_line(text: str, limit: int | None = None) -> str:
     text = " ".join(printable(text, keep_newlines=False).split())
     if limit is not None and len(text) > limit:
         return text[: max(0, limit - 1)] + "\N{HORIZONTAL ELLIPSIS}"
+    return text
+
+
+def number(value: float, spec: str = ".2f") -> str:
+    """``format(value, spec)`` without a negative zero: a value that rounds to
+    zero prints as ``0.00`` (or ``+0.00`` with a ``+`` spec), never ``-0.00``,
+    which reads as a negative threshold."""
+    text = format(value, spec)
+    if text.startswith("-") and not any(ch in "123456789" for ch in text):
+        text = ("+" if "+" in spec else "") + text[1:]
     return text

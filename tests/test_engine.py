@@ -6,7 +6,6 @@ import pytest
 
 from hitl_console.config import Config, RoutingRules, Thresholds
 from hitl_console.engine.engine import SignalEngine
-from hitl_console.engine.risk import risk_score
 from hitl_console.engine.state import ActionRecord, Approval, Notice, TriggerHit, Turn
 from hitl_console.protocol.events import Heartbeat, event_adapter
 from tests.test_triggers import Feed, kinds
@@ -136,19 +135,6 @@ def test_active_ties_are_broken_by_recent_activity():
     b.start()
     assert a.state.risk == b.state.risk
     assert [s.conversation_id for s in engine.active()] == ["b", "a"]
-
-
-def test_risk_score_weights():
-    assert risk_score(set(), set(), None, None, 0, False, [], 500) == 0.0
-    one = risk_score({"high_stakes"}, {"high_stakes"}, None, None, 0, False, [], 500)
-    past = risk_score(set(), {"high_stakes"}, None, None, 0, False, [], 500)
-    assert one == pytest.approx(0.35) and past == pytest.approx(0.14)
-    big = Approval("a", "c", 1, 1.0, "refund", amount=900)
-    small = Approval("b", "c", 1, 1.0, "refund", amount=9)
-    assert risk_score(set(), set(), None, None, 0, False, [big], 500) > risk_score(set(), set(), None, None, 0, False, [small], 500) > 0
-    assert risk_score(set(), set(), -1.0, 0.0, 2, True, [], 500) < 0.6
-    everything = risk_score(set(["high_stakes", "sentiment", "loop", "human_request"]), {"high_stakes", "sentiment", "loop", "human_request"}, -1, 0, 2, True, [big], 500)
-    assert 0.8 < everything < 1.0
 
 
 def test_implicit_conversation_and_late_start():

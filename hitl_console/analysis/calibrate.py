@@ -45,12 +45,13 @@ from dataclasses import asdict, dataclass, field
 from hitl_console.analysis.metrics import Distribution, percentile
 from hitl_console.config import Thresholds
 from hitl_console.engine.state import ConversationState
+from hitl_console.text import number
 
 OTHER_TRIGGERS = frozenset({"high_stakes", "human_request", "ai_request", "loop"})
 CONFIDENCE_GRID: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(0, 20))
 """0.0 (off) to 0.95."""
-SENTIMENT_GRID: tuple[float | None, ...] = (None, *(round(-0.05 * i, 2) for i in range(19, -1, -1)))
-"""None (off), then -0.95 to 0.0."""
+SENTIMENT_GRID: tuple[float | None, ...] = (None, *(round(-0.05 * i, 2) + 0.0 for i in range(19, -1, -1)))
+"""None (off), then -0.95 to 0.0 (``+ 0.0``: a plain zero, not ``-0.0``)."""
 BAD_OUTCOMES = frozenset({"unresolved", "abandoned"})
 
 
@@ -71,7 +72,7 @@ def went_wrong(
     card = state.scorecard if isinstance(state.scorecard, dict) else None
     overall = card.get("overall") if card else None
     if isinstance(overall, (int, float)) and overall < scorecard_max:
-        reasons.append(f"scorecard {overall:.2f}")
+        reasons.append(f"scorecard {number(overall, '.2f')}")
     if verdict is True or verdict in ("escalation_needed", "ai_wrong"):
         reasons.append("verdict: human needed" if verdict in (True, "escalation_needed") else "verdict: AI wrong")
     return reasons
@@ -151,8 +152,9 @@ class Candidate:
     median_seconds_before_end: float | None
 
     def label(self) -> str:
-        sf = "off" if self.sentiment_floor is None else f"{self.sentiment_floor:+.2f}"
-        return f"low_confidence {self.low_confidence:.2f}, sentiment_floor {sf}"
+        sf = "off" if self.sentiment_floor is None else number(self.sentiment_floor, "+.2f")
+        lc = "off" if self.low_confidence <= 0.0 else number(self.low_confidence, ".2f")
+        return f"low_confidence {lc}, sentiment_floor {sf}"
 
 
 def _evaluate(profiles: Sequence[_Profile], lc: float, sf: float | None, conf_at: Sequence[int | None] | None = None, sent_at: Sequence[int | None] | None = None) -> Candidate:
@@ -226,17 +228,37 @@ class Calibration:
             "# recommended by `hitl-console calibrate` "
             f"(escalation {rec.escalation_rate:.0%}, catches {0 if rec.recall is None else rec.recall:.0%} of bad conversations)",
             "[thresholds]",
-            f"low_confidence = {rec.low_confidence:.2f}",
-            f"sentiment_floor = {floor:.2f}",
+            f"low_confidence = {number(rec.low_confidence, '.2f')}",
+            f"sentiment_floor = {number(floor, '.2f')}",
         ]
+        if rec.low_confidence <= 0.0:
+            lines[-2] += "  # WARNING: switches low_confidence off (no confidence is below 0)"
         if rec.sentiment_floor is None:
-            lines[-1] += "  # sentiment alone did not help: -1.0 fires only on the most negative turns"
+            lines[-1] += "  # WARNING: switches the sentiment floor off: -1.0 fires only on the most negative turns"
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict:
         out = asdict(self)
         out["toml"] = self.toml_snippet()
         return out
+
+
+def switch_off_warnings(rec: Candidate, current: Thresholds) -> list[str]:
+    """Warnings for a recommendation that switches a trigger's threshold rule off."""
+    out: list[str] = []
+    if rec.low_confidence <= 0.0:
+        was = "it is on now" if current.low_confidence > 0.0 else "it is off already"
+        out.append(
+            f"WARNING: the recommendation switches low_confidence off (threshold 0.00; {was}): "
+            "no AI confidence is below 0, so a guessing AI no longer fires a trigger"
+        )
+    if rec.sentiment_floor is None:
+        was = "it is on now" if current.sentiment_floor > -1.0 else "it is off already"
+        out.append(
+            "WARNING: the recommendation switches the sentiment floor off (sentiment_floor -1.00; "
+            f"{was}): only the most negative turns and the drop rule still fire sentiment"
+        )
+    return out
 
 
 def _frontier(candidates: Iterable[Candidate]) -> list[Candidate]:
@@ -337,6 +359,8 @@ def calibrate(
             f"the closest gives {rec.escalation_rate:.0%}"
             + (" (threshold-free triggers alone escalate more than the band)" if include_other_triggers and rec.escalation_rate > band[1] else "")
         )
+    if rec is not None:
+        notes.extend(switch_off_warnings(rec, current))
     if 0 < len(bad) < 10:
         notes.append(f"only {len(bad)} bad conversations: treat the recommendation as a starting point")
     return Calibration(
@@ -376,7 +400,7 @@ def _pct(value: float | None) -> str:
 
 
 def _num(value: float | None, fmt: str = ".1f") -> str:
-    return "-" if value is None else format(value, fmt)
+    return "-" if value is None else number(value, fmt)
 
 
 def render_calibration(cal: Calibration, *, color: bool = True, width: int = 80, max_rows: int = 15) -> str:
@@ -402,9 +426,9 @@ def render_calibration(cal: Calibration, *, color: bool = True, width: int = 80,
     ]
 
     def row(c: Candidate, mark: str = "") -> str:
-        sf = "off" if c.sentiment_floor is None else f"{c.sentiment_floor:+.2f}"
+        sf = "off" if c.sentiment_floor is None else number(c.sentiment_floor, "+.2f")
         return (
-            f"{c.low_confidence:>8.2f} {sf:>10} {_pct(c.escalation_rate):>9} {_pct(c.recall):>6} "
+            f"{number(c.low_confidence, '.2f'):>8} {sf:>10} {_pct(c.escalation_rate):>9} {_pct(c.recall):>6} "
             f"{_pct(c.precision):>9} {_num(c.median_turns_before_end):>11} {_num(c.median_seconds_before_end, '.0f'):>10}  {mark}"
         ).rstrip()
 
@@ -439,7 +463,7 @@ def render_calibration(cal: Calibration, *, color: bool = True, width: int = 80,
             f"escalates {_pct(rec.escalation_rate)}, catches {_pct(rec.recall)} of bad conversations "
             f"at {_pct(rec.precision)} precision, a median {_num(rec.median_turns_before_end)} turns before the end."
         )
-    out.extend(f"Note: {n}" for n in cal.notes)
+    out.extend(n if n.startswith("WARNING") else f"Note: {n}" for n in cal.notes)
     out.append("")
     out.append(cal.toml_snippet().rstrip())
     return "\n".join(out) + "\n"

@@ -1,4 +1,8 @@
-"""``hitl-console calibrate FILE... [--band LO-HI] [--json]``."""
+"""``hitl-console calibrate FILE...|--journal [FILE] [--band LO-HI] [--json]``.
+
+Two recommendations from past conversations with outcomes: the trigger
+thresholds (``analysis.calibrate``) and the risk score's weights
+(``analysis.riskfit``), each with the config section to paste."""
 
 from __future__ import annotations
 
@@ -6,13 +10,30 @@ import argparse
 import json
 import shutil
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from hitl_console.analysis.calibrate import calibrate, parse_band, render_calibration
-from hitl_console.analysis.report import load_recordings
+from hitl_console.analysis.riskfit import collect_examples, fit_risk, render_risk_fit
 from hitl_console.commands.common import config_or_exit, fail
+from hitl_console.commands.report import resolve_journal, want_color
 from hitl_console.feeds.recording import RecordingError
-from hitl_console.commands.report import want_color
+from hitl_console.protocol.events import Event
+from hitl_console.store.journal import JournalError
+
+
+def _journal_pairs(path: Path, retention_days: float) -> Iterator[tuple[str, Event]]:
+    from hitl_console.store.journal import Journal
+
+    with Journal.for_reading(path, retention_days=retention_days) as journal:
+        yield from journal.iter_events()
+
+
+def _recording_pairs(files: Iterable[str]) -> Iterator[tuple[str, Event]]:
+    from hitl_console.feeds.recording import read_events
+
+    for event in read_events(list(files)):
+        yield "", event
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,19 +42,43 @@ def run(args: argparse.Namespace) -> int:
         band = parse_band(args.band)
     except ValueError as error:
         return fail(str(error), 2)
-    for f in args.files:
-        if not Path(f).exists():
-            return fail(f"{f}: no such file")
+    files: list[str] = list(args.files or [])
+    use_journal = args.journal is not None or not files
+    wire_verdicts: dict[tuple[str, str], bool] = {}
     try:
-        conversations = load_recordings(args.files, config)
+        if use_journal:
+            path = resolve_journal(args.journal, config.journal.path)
+            if not path.exists():
+                return fail(f"no journal at {path} (give recordings, or --journal FILE)")
+            from hitl_console.store.reviews import ReviewStore
+
+            with ReviewStore.open(
+                path, claim_ttl_s=config.review.claim_ttl_s, retention_days=config.journal.retention_days, readonly=True
+            ) as store:
+                wire_verdicts = store.escalation_verdicts()
+            pairs: Iterable[tuple[str, Event]] = _journal_pairs(path, config.journal.retention_days)
+        else:
+            for f in files:
+                if not Path(f).exists():
+                    return fail(f"{f}: no such file")
+            pairs = _recording_pairs(files)
+        examples, states = collect_examples(pairs, config, wire_verdicts)
+    except JournalError as error:
+        return fail(str(error))
     except RecordingError as error:
         return fail(str(error))
     except OSError as error:
         return fail(f"cannot read: {error}")
-    result = calibrate(conversations.values(), band=band, current=config.thresholds)
+    verdicts = {cid: v for cid, s in states.items() if (v := wire_verdicts.get((s.feed, s.feed_id))) is not None}
+    result = calibrate(states.values(), band=band, current=config.thresholds, verdicts=verdicts)
+    risk = fit_risk(examples, config.risk)
     if args.json:
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+        out = result.to_dict()
+        out["risk"] = risk.to_dict()
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
     else:
         width = shutil.get_terminal_size((100, 24)).columns
         sys.stdout.write(render_calibration(result, color=want_color(), width=width))
+        sys.stdout.write("\n" + render_risk_fit(risk))
     return 0 if result.recommended is not None else 1
+

@@ -60,14 +60,7 @@ from typing import Callable
 
 from hitl_console.config import Config
 from hitl_console.engine.highstakes import TO_SPACES, Finding, HighStakesDetector
-from hitl_console.engine.risk import (
-    CONFIDENCE_COMFORT,
-    CONFIDENCE_WEIGHT,
-    SENTIMENT_WEIGHT,
-    approvals_keep,
-    profile_keep,
-    trigger_keep,
-)
+from hitl_console.engine.risk import WAIT_FIRST_S, RiskModel, pending_flags, risk_features
 from hitl_console.engine.routing import RoutingMatcher
 from hitl_console.engine.state import (
     ActionRecord,
@@ -168,14 +161,23 @@ class _Track:
     fired: tuple[str, ...] = ()
     """Kinds that ever fired, in firing order (replaced, not mutated: it changes a
     handful of times; a tuple of strings is not tracked by the collector)."""
-    # risk = 1 - product of these factors (hitl_console.engine.risk); each is
-    # recomputed only when an event changed its inputs
-    trig_keep: float = 1.0
-    trig_dirty: bool = False
-    level_keep: float = 1.0
-    level_dirty: bool = False
-    profile_keep: float = 1.0
-    pending_keep: float = 1.0
+    # the risk's evidence (hitl_console.engine.risk.risk_features) beyond the state's
+    high_stakes_strength: float = 1.0
+    human_request_strength: float = 1.0
+    """The scorers' certainty when those triggers last fired."""
+    lowest_sentiment: float | None = None
+    sentiment_drop: float = 0.0
+    """The customer's earlier average minus the last sentiment."""
+    customer_turns: int = 0
+    customer_words: int = 0
+    wait_since: float = INF
+    """When the customer's oldest unanswered message came (INF: none unanswered)."""
+    wait_next: float = INF
+    """When ``tick`` next rescores the unanswered customer (``risk.WAIT_FIRST_S``, then doubling)."""
+    routing_n: int = 0
+    valuable: bool = False
+    pending_any: bool = False
+    pending_large: bool = False
     pending_dirty: bool = False
     dirty: bool = True
     """Some input of the risk changed since it was last scored (or it never was):
@@ -240,6 +242,7 @@ class SignalEngine:
         self._sentiment_clear = t.sentiment_clear
         self._voice_weight = t.voice_tone_weight
         self._escalation_risk = t.escalation_risk
+        self._risk: RiskModel = RiskModel.from_config(self.config.risk)
         self._abandon_s = t.abandoned_after_seconds or 0.0
         self._heap: list[tuple[float, int, str]] = []
         """(due, entry number, key): when a time-based rule may next apply to a
@@ -361,6 +364,16 @@ class SignalEngine:
             self._check_stalled_time(state, track, state.last_seq, now, update)
         if update is not None:
             self._rescore(state, track, state.last_seq, now, update)
+        if track.wait_next <= now:
+            # the unanswered customer's wait: the risk is rescored (and may escalate);
+            # an update is returned only when that escalated it
+            waited = now - track.wait_since
+            track.wait_next = track.wait_since + (2.0 * waited if waited > WAIT_FIRST_S else 2.0 * WAIT_FIRST_S)
+            if update is None:
+                wait_update = EngineUpdate(conversation_id=cid)
+                self._rescore(state, track, state.last_seq, now, wait_update)
+                if wait_update.escalated_now:
+                    update = wait_update
         if self._abandon_s and now - state.last_ts >= self._abandon_s:
             update = update or EngineUpdate(conversation_id=cid)
             self._abandon(state, track, now, update)
@@ -373,6 +386,8 @@ class SignalEngine:
         that comes up early is re-checked and pushed again, so an event only
         pushes when its deadline is earlier than the live entry's."""
         due = track.expiry
+        if track.wait_next < due:
+            due = track.wait_next
         if track.stalled is None and state.holder in ("ai", "waiting"):
             stall = track.progress_ts + self._no_progress_s
             if stall < due:
@@ -479,22 +494,32 @@ class SignalEngine:
         track = self._tracks[cid] = _Track(state, progress_ts=ts)
         return track
 
-    def _fire(self, state: ConversationState, track: _Track, update: EngineUpdate, kind: str, seq: int, ts: float, reason: str, evidence: str = "") -> None:
+    def _fire(
+        self, state: ConversationState, track: _Track, update: EngineUpdate, kind: str, seq: int, ts: float,
+        reason: str, evidence: str = "", strength: float = 1.0,
+    ) -> None:
+        """Fire ``kind``; ``strength`` is the scorer's certainty (the risk weighs it)."""
         if fire(state, update, kind, seq, ts, reason, evidence, len(state.turns)) is not None:  # type: ignore[arg-type]
             if kind not in track.fired:
                 track.fired = (*track.fired, kind)
-            track.trig_dirty = track.dirty = True
+            if kind == "high_stakes":
+                track.high_stakes_strength = strength
+            elif kind == "human_request":
+                track.human_request_strength = strength
+            track.dirty = True
 
     def _clear(self, state: ConversationState, track: _Track, kind: str) -> None:
         if kind in state.active:
             clear(state, kind)
-            track.trig_dirty = track.dirty = True
+            track.dirty = True
 
     def _high_stakes(self, state: ConversationState, track: _Track, update: EngineUpdate, finding: Finding | None, seq: int, ts: float) -> None:
         if finding is not None and "high_stakes" not in state.active:
             self._fire(state, track, update, "high_stakes", seq, ts, finding.reason(), finding.evidence)
 
     def _progress(self, state: ConversationState, track: _Track, seq: int, ts: float) -> None:
+        if track.since_progress:
+            track.dirty = True
         track.since_progress = 0
         track.stalls = 0
         track.progress_ts = ts
@@ -535,28 +560,15 @@ class SignalEngine:
         state.timeline.append(Notice(seq, ts, f"escalated: {cause}", "escalation"))
 
     def _rescore(self, state: ConversationState, track: _Track, seq: int, ts: float, update: EngineUpdate) -> None:
-        """Risk from the four factors (each recomputed only when its inputs changed)
-        and escalation when it reaches the threshold."""
+        """The risk (``hitl_console.engine.risk``) at ``ts`` from the conversation's
+        evidence, and escalation when it reaches the threshold."""
         track.dirty = False
-        if track.trig_dirty:
-            track.trig_keep = trigger_keep(state.active, track.fired)
-            track.trig_dirty = False
-        if track.level_dirty:  # risk.level_keep, inline
-            keep = 1.0
-            sentiment = track.last_sentiment
-            if sentiment is not None and sentiment < 0:
-                keep *= 1.0 - SENTIMENT_WEIGHT * min(1.0, -sentiment)
-            confidence = track.last_confidence
-            if confidence is not None and confidence < CONFIDENCE_COMFORT:
-                keep *= 1.0 - CONFIDENCE_WEIGHT * (CONFIDENCE_COMFORT - confidence) / CONFIDENCE_COMFORT
-            track.level_keep = keep
-            track.level_dirty = False
         if track.pending_dirty:
-            track.pending_keep = approvals_keep(
+            track.pending_any, track.pending_large = pending_flags(
                 (a for a in state.approvals.values() if a.status == "pending"), self.thresholds.high_stakes_amount
             )
             track.pending_dirty = False
-        risk = 1.0 - (track.trig_keep * track.level_keep * track.profile_keep * track.pending_keep)
+        risk = self._risk.score(self._features(state, track, ts))
         state.risk = risk
         if risk > state.peak_risk:
             state.peak_risk = risk
@@ -568,6 +580,29 @@ class SignalEngine:
                 self._escalate(state, update, seq, ts, "the customer asked for a person")
             elif risk >= self._escalation_risk:
                 self._escalate(state, update, seq, ts, f"risk {risk:.2f} reached {self._escalation_risk:.2f}")
+
+    def _features(self, state: ConversationState, track: _Track, ts: float) -> list[float]:
+        since = track.wait_since
+        return risk_features(
+            state.active, track.fired, track.high_stakes_strength, track.human_request_strength,
+            track.since_progress, self._no_progress_turns,
+            track.last_sentiment, track.sentiment_drop, track.lowest_sentiment, track.last_confidence,
+            track.customer_turns, track.customer_words, ts - since if since < ts else 0.0,
+            track.routing_n, track.valuable, track.pending_any, track.pending_large,
+        )
+
+    def risk_features(self, conversation_id: str, now: float | None = None) -> list[float]:
+        """The risk's feature vector (``risk.FEATURES`` order) of a conversation at
+        ``now`` (default: its last event), for calibration; [] for an unknown id."""
+        track = self._tracks.get(conversation_id)
+        if track is None:
+            return []
+        if track.pending_dirty:  # as _rescore would see them
+            track.pending_any, track.pending_large = pending_flags(
+                (a for a in track.state.approvals.values() if a.status == "pending"), self.thresholds.high_stakes_amount
+            )
+            track.pending_dirty = False
+        return self._features(track.state, track, track.state.last_ts if now is None else now)
 
     # ------------------------------------------------------------ handlers
 
@@ -593,7 +628,8 @@ class SignalEngine:
         routing = self._routing
         state.routing_names, state.routing_flags = routing.broken(customer, ev.contact_reason, handled_by)
         flags = state.routing_flags
-        track.profile_keep = profile_keep(len(flags), routing.is_valuable(customer))
+        track.routing_n = len(flags)
+        track.valuable = routing.is_valuable(customer)
         track.dirty = True
         where = f"{ev.channel}, queue {ev.queue}" if ev.queue else ev.channel
         state.timeline.append(_new(Notice, (ev.seq, ev.ts, f"conversation started ({where}, handled by {handled_by})", "started")))
@@ -664,20 +700,28 @@ class SignalEngine:
                                f"customer sentiment fell {avg - s:.2f} (average {avg:+.2f} to {s:+.2f}): {quote(text)}", text)
             elif s > self._sentiment_clear and "sentiment" in active:
                 self._clear(state, track, "sentiment")
+            track.sentiment_drop = track.sent_sum / n - s if n else 0.0
             track.sent_sum += s
             track.sent_n = n + 1
-            if s != track.last_sentiment:
-                track.last_sentiment = s
-                track.level_dirty = track.dirty = True
+            track.last_sentiment = s
+            low = track.lowest_sentiment
+            if low is None or s < low:
+                track.lowest_sentiment = s
+            track.customer_turns += 1
+            track.customer_words += len(words)
+            if track.wait_since == INF:
+                track.wait_since = ts
+                track.wait_next = ts + WAIT_FIRST_S
+            track.dirty = True
             if "high_stakes" not in active:
                 found = scorers.high_stakes.score(text, lower, words, True)
                 if found is not None:
-                    self._fire(state, track, update, "high_stakes", seq, ts, _reason(found), found.evidence)
+                    self._fire(state, track, update, "high_stakes", seq, ts, _reason(found), found.evidence, found.score)
             if "human_request" not in active:
                 found = scorers.human_request.score(text, lower, words)
                 if found is not None:
                     self._fire(state, track, update, "human_request", seq, ts,
-                               f"customer asked for a person{_sure(found)}: {quote(text)}", found.evidence)
+                               f"customer asked for a person{_sure(found)}: {quote(text)}", found.evidence, found.score)
             # progress by intent/topic
             last_intent = track.last_intent
             if (intent and intent != last_intent and last_intent is not None) or (new_topic and track.turns_ca > 1):
@@ -699,10 +743,13 @@ class SignalEngine:
         elif role == "ai":
             track.turns_ca += 1
             c = ev.confidence
+            if track.wait_since != INF:  # answered
+                track.wait_since = track.wait_next = INF
+                track.dirty = True
             if c is not None:
                 if c != track.last_confidence:
                     track.last_confidence = c
-                    track.level_dirty = track.dirty = True
+                    track.dirty = True
                 if c < self._low_confidence:
                     if "low_confidence" not in state.active:
                         low = self._low_confidence
@@ -714,7 +761,7 @@ class SignalEngine:
             if "high_stakes" not in state.active:
                 found = scorers.high_stakes.score(text, lower, words, False)
                 if found is not None:
-                    self._fire(state, track, update, "high_stakes", seq, ts, _reason(found), found.evidence)
+                    self._fire(state, track, update, "high_stakes", seq, ts, _reason(found), found.evidence, found.score)
             loop = scorers.loop
             if loop.stall(lower, words):
                 track.stalls += 1
@@ -729,12 +776,16 @@ class SignalEngine:
                 track.ai_seqs, track.ai_keys = remembered(track.ai_seqs, track.ai_keys, seq, key, self._window)
         else:
             if role == "human":
+                if track.wait_since != INF:  # answered by a person
+                    track.wait_since = track.wait_next = INF
+                    track.dirty = True
                 if ev.author and state.agent is None and state.holder == "human":
                     state.agent = ev.author
                 self._progress(state, track, seq, ts)
             return
         # a customer or AI turn: count it towards "no progress"
         since = track.since_progress = track.since_progress + 1
+        track.dirty = True
         if track.stalled is None and since >= self._no_progress_turns:
             track.stalled = f"{since} turns without progress (since seq {track.progress_seq})"
         if (track.customer_repeat or track.ai_repeat or track.stalled) != state.loop_warning:

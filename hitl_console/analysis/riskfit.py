@@ -1,0 +1,506 @@
+"""Fitting the risk score's weights to a deployment's own outcomes.
+
+``hitl-console calibrate`` replays past conversations (recordings or the
+journal) through the signal engine and, at every customer or AI turn (and
+every rescoring of an unanswered customer) until a person joins or the
+conversation ends, takes the risk's feature vector
+(``SignalEngine.risk_features``). Each such *moment* is an example labelled
+with how the conversation ended (``calibrate.went_wrong``: outcome, CSAT,
+scorecard, takeover and review verdicts). Moments after a person joined are
+left out: the score estimates the chance of a bad end *unless* a person
+steps in.
+
+**The fit.** A logistic regression on the moments, each weighing ``1 / n``
+of its conversation's ``n`` moments (so every conversation counts once, long
+or short), by Newton's method in pure Python (no numpy, no scikit-learn). The
+weights are pulled towards the current ones (ridge, ``PRIOR_STRENGTH``
+conversations' worth), so evidence the history never shows (no approvals,
+say) keeps its weight, and a small history moves the weights a little, not
+wildly. Weights stay at or above zero (evidence only ever raises the risk):
+one that would go negative is fixed at zero, and the report warns that the
+recommendation switches that evidence off.
+
+**The evaluation.** Conversations are split deterministically by a CRC-32 of
+their id: ``HOLDOUT_SHARE`` of them are held out of the fit. On the held-out
+ones, with the current weights (before) and the fitted ones (after):
+
+* AUROC of each conversation's peak risk (before a person joined) against
+  went-wrong: how well the floor's order puts the bad ones first;
+* Brier score and a reliability table of the risk at every moment (each
+  weighing ``1 / n`` of its conversation): whether "0.3" means 30%.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from hitl_console.analysis.calibrate import went_wrong
+from hitl_console.config import Config, RiskConfig
+from hitl_console.engine.risk import FEATURES, RiskModel
+from hitl_console.engine.state import ConversationState
+from hitl_console.protocol.events import Event
+from hitl_console.text import number
+
+__all__ = [
+    "HOLDOUT_SHARE",
+    "PRIOR_STRENGTH",
+    "Example",
+    "RiskFit",
+    "Scores",
+    "collect_examples",
+    "is_held_out",
+    "auroc",
+    "brier",
+    "reliability",
+    "fit_logistic",
+    "fit_risk",
+    "render_risk_fit",
+]
+
+HOLDOUT_SHARE = 0.3
+"""Share of conversations (by a hash of the id) held out of the fit."""
+PRIOR_STRENGTH = 2.0
+"""Ridge towards the current weights, in conversations' worth of evidence."""
+BINS = 10
+WEIGHT_LIMIT = 20.0
+"""The bound ``RiskConfig`` puts on every weight and the bias."""
+
+
+@dataclass(slots=True)
+class Example:
+    """One past conversation: its moments' feature vectors and whether it went wrong."""
+
+    conversation_id: str
+    moments: list[list[float]]
+    bad: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+class _Recorder:
+    """Stands in for the engine in ``replay_feed_events`` and keeps each
+    conversation's feature vector at every turn (and every wait rescoring)
+    until a person joins or it ends."""
+
+    def __init__(self, config: Config) -> None:
+        from hitl_console.engine.engine import SignalEngine
+
+        self.engine = SignalEngine(config)
+        self.conversations = self.engine.conversations
+        self.moments: dict[str, list[list[float]]] = {}
+
+    def _snap(self, cid: str, ts: float) -> None:
+        state = self.engine.conversations.get(cid)
+        if state is None or state.ended or state.holder == "human" or state.agent is not None:
+            return
+        self.moments.setdefault(cid, []).append(self.engine.risk_features(cid, ts))
+
+    def apply(self, event: Event, feed: str = "") -> object:
+        update = self.engine.apply(event, feed)
+        if getattr(event, "type", "") == "message" and getattr(event, "role", "") in ("customer", "ai"):
+            self._snap(update.conversation_id, event.ts)
+        return update
+
+    def tick(self, now: float) -> list:
+        updates = self.engine.tick(now)
+        for update in updates:
+            self._snap(update.conversation_id, now)
+        return updates
+
+    def forget_ended_before(self, ts: float) -> list[ConversationState]:
+        return self.engine.forget_ended_before(ts)
+
+
+def collect_examples(
+    pairs: Iterable[tuple[str, Event]],
+    config: Config | None = None,
+    verdicts: Mapping[tuple[str, str], bool | str] | None = None,
+) -> tuple[list[Example], dict[str, ConversationState]]:
+    """Replay (feed, event) pairs; the ended conversations with moments as
+    examples, and every conversation's final state (for the threshold sweep).
+    ``verdicts`` maps (feed, the feed's conversation id), as the review store
+    keys them, to a verdict (``calibrate.went_wrong``)."""
+    from hitl_console.engine.replay import replay_feed_events
+
+    recorder = _Recorder(config or Config())
+    replay_feed_events(recorder, pairs)  # type: ignore[arg-type]
+    verdicts = verdicts or {}
+    examples: list[Example] = []
+    states = dict(recorder.engine.conversations)
+    for cid, state in states.items():
+        moments = recorder.moments.get(cid)
+        if not state.ended or not moments:
+            continue
+        reasons = went_wrong(state, verdicts.get((state.feed, state.feed_id)))
+        examples.append(Example(cid, moments, bool(reasons), reasons))
+    return examples, states
+
+
+def is_held_out(conversation_id: str, share: float = HOLDOUT_SHARE) -> bool:
+    """The deterministic split: the same id is always on the same side."""
+    return (zlib.crc32(conversation_id.encode("utf-8")) % 1000) < share * 1000
+
+
+# ------------------------------------------------------------ measures
+
+
+def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
+    """Area under the ROC curve (ties count half); None without both classes."""
+    pos = sum(1 for y in labels if y)
+    neg = len(labels) - pos
+    if pos == 0 or neg == 0:
+        return None
+    order = sorted(range(len(scores)), key=lambda i: scores[i])
+    rank_sum = 0.0
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and scores[order[j + 1]] == scores[order[i]]:
+            j += 1
+        mid = (i + j) / 2.0 + 1.0
+        for k in range(i, j + 1):
+            if labels[order[k]]:
+                rank_sum += mid
+        i = j + 1
+    return (rank_sum - pos * (pos + 1) / 2.0) / (pos * neg)
+
+
+def brier(predicted: Sequence[float], outcomes: Sequence[float], weights: Sequence[float]) -> float | None:
+    """Weighted mean squared error of the predicted probabilities."""
+    total = sum(weights)
+    if total <= 0:
+        return None
+    return sum(w * (p - y) ** 2 for p, y, w in zip(predicted, outcomes, weights)) / total
+
+
+@dataclass(slots=True)
+class Bin:
+    low: float
+    high: float
+    weight: float
+    """Conversations' worth of moments in the bin."""
+    predicted: float
+    observed: float
+
+
+def reliability(predicted: Sequence[float], outcomes: Sequence[float], weights: Sequence[float], bins: int = BINS) -> list[Bin]:
+    """Predicted against observed, in ``bins`` equal-width bins of the risk (empty ones left out)."""
+    acc = [[0.0, 0.0, 0.0] for _ in range(bins)]
+    for p, y, w in zip(predicted, outcomes, weights):
+        b = min(bins - 1, int(p * bins))
+        acc[b][0] += w
+        acc[b][1] += w * p
+        acc[b][2] += w * y
+    return [
+        Bin(b / bins, (b + 1) / bins, a[0], a[1] / a[0], a[2] / a[0])
+        for b, a in enumerate(acc) if a[0] > 0
+    ]
+
+
+@dataclass(slots=True)
+class Scores:
+    """How one set of weights does on the held-out conversations."""
+
+    auroc: float | None
+    """Of the peak risk per conversation."""
+    brier: float | None
+    """Of the risk at every moment (each conversation weighing one)."""
+    reliability: list[Bin]
+
+
+def evaluate(model: RiskModel, examples: Sequence[Example]) -> Scores:
+    peaks: list[float] = []
+    labels: list[bool] = []
+    pred: list[float] = []
+    out: list[float] = []
+    wts: list[float] = []
+    for ex in examples:
+        risks = [model.score(x) for x in ex.moments]
+        peaks.append(max(risks))
+        labels.append(ex.bad)
+        w = 1.0 / len(risks)
+        for r in risks:
+            pred.append(r)
+            out.append(1.0 if ex.bad else 0.0)
+            wts.append(w)
+    return Scores(auroc(peaks, labels), brier(pred, out, wts), reliability(pred, out, wts))
+
+
+# ------------------------------------------------------------ the fit
+
+
+def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+    """Gaussian elimination with partial pivoting (a is symmetric positive definite here)."""
+    n = len(b)
+    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    for col in range(n):
+        piv = max(range(col, n), key=lambda r: abs(m[r][col]))
+        m[col], m[piv] = m[piv], m[col]
+        d = m[col][col]
+        if abs(d) < 1e-300:
+            continue
+        for r in range(col + 1, n):
+            f = m[r][col] / d
+            if f:
+                row, top = m[r], m[col]
+                for c in range(col, n + 1):
+                    row[c] -= f * top[c]
+    x = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        d = m[r][r]
+        s = m[r][n] - sum(m[r][c] * x[c] for c in range(r + 1, n))
+        x[r] = s / d if abs(d) >= 1e-300 else 0.0
+    return x
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def fit_logistic(
+    rows: Sequence[Sequence[float]],
+    labels: Sequence[float],
+    weights: Sequence[float],
+    prior_bias: float,
+    prior: Sequence[float],
+    strength: float = PRIOR_STRENGTH,
+    *,
+    nonnegative: bool = True,
+    iterations: int = 50,
+) -> tuple[float, list[float], list[int]]:
+    """Weighted logistic regression, ridge towards (``prior_bias``, ``prior``).
+
+    Returns (bias, weights, indices of the weights fixed at zero because they
+    would have gone negative). The bias has a hundredth of the ridge, which
+    only keeps it finite when every example has the same label."""
+    k = len(prior)
+    theta = [prior_bias, *prior]
+    target = [prior_bias, *prior]
+    ridge = [strength * 0.01] + [strength] * k
+    fixed: set[int] = set()  # feature indices (0-based) pinned at 0
+    xs = [[1.0, *r] for r in rows]
+    for _round in range(k + 1):
+        for _ in range(iterations):
+            free = [j for j in range(k + 1) if j == 0 or (j - 1) not in fixed]
+            grad = [ridge[j] * (theta[j] - target[j]) for j in free]
+            hess = [[0.0] * len(free) for _ in free]
+            for i, ridge_j in enumerate(free):
+                hess[i][i] = ridge[ridge_j]
+            for x, y, w in zip(xs, labels, weights):
+                z = sum(theta[j] * x[j] for j in free)
+                p = _sigmoid(z)
+                g = w * (p - y)
+                h = w * p * (1.0 - p)
+                for a, ja in enumerate(free):
+                    xa = x[ja]
+                    if xa == 0.0:
+                        continue
+                    grad[a] += g * xa
+                    ha = h * xa
+                    row = hess[a]
+                    for b in range(a, len(free)):
+                        xb = x[free[b]]
+                        if xb != 0.0:
+                            row[b] += ha * xb
+            for a in range(len(free)):
+                for b in range(a):
+                    hess[a][b] = hess[b][a]
+            step = _solve(hess, grad)
+            for a, j in enumerate(free):
+                theta[j] -= step[a]
+            if max(abs(s) for s in step) < 1e-9:
+                break
+        negative = [j - 1 for j in range(1, k + 1) if (j - 1) not in fixed and theta[j] < 0.0] if nonnegative else []
+        if not negative:
+            break
+        for f in negative:
+            fixed.add(f)
+            theta[f + 1] = 0.0
+    return theta[0], theta[1:], sorted(fixed)
+
+
+@dataclass(slots=True)
+class RiskFit:
+    """The result of ``fit_risk``: data, weights before and after, their held-out scores."""
+
+    conversations: int
+    bad: int
+    trained: int
+    trained_bad: int
+    held_out: int
+    held_out_bad: int
+    before: RiskConfig
+    after: RiskConfig | None
+    before_scores: Scores | None
+    after_scores: Scores | None
+    switched_off: list[str] = field(default_factory=list)
+    """Evidence the fitted weights ignore (weight 0) that the current ones weigh."""
+    notes: list[str] = field(default_factory=list)
+
+    def toml_snippet(self) -> str:
+        """The ``[risk]`` section to paste into the config."""
+        cfg = self.after
+        if cfg is None:
+            return "# no [risk] recommendation: " + (self.notes[0] if self.notes else "not enough data") + "\n"
+        head = f"# fitted by `hitl-console calibrate` on {self.trained} conversations ({self.trained_bad} went wrong)"
+        if self.before_scores and self.after_scores:
+            head += (
+                f"; held out {self.held_out}: AUROC {_num(self.before_scores.auroc, '.3f')} -> {_num(self.after_scores.auroc, '.3f')}, "
+                f"Brier {_num(self.before_scores.brier, '.3f')} -> {_num(self.after_scores.brier, '.3f')}"
+            )
+        lines = [head, "[risk]", f"bias = {number(cfg.bias, '.3f')}"]
+        for name in FEATURES:
+            line = f"{name} = {number(getattr(cfg, name), '.3f')}"
+            if name in self.switched_off:
+                line += "  # switched off: this evidence no longer raises the risk"
+            lines.append(line)
+        return "\n".join(lines) + "\n"
+
+    def to_dict(self) -> dict:
+        def scores(s: Scores | None) -> dict | None:
+            if s is None:
+                return None
+            return {
+                "auroc": s.auroc,
+                "brier": s.brier,
+                "reliability": [
+                    {"low": b.low, "high": b.high, "weight": b.weight, "predicted": b.predicted, "observed": b.observed}
+                    for b in s.reliability
+                ],
+            }
+
+        return {
+            "conversations": self.conversations,
+            "bad": self.bad,
+            "trained": self.trained,
+            "trained_bad": self.trained_bad,
+            "held_out": self.held_out,
+            "held_out_bad": self.held_out_bad,
+            "before": self.before.model_dump(),
+            "after": None if self.after is None else self.after.model_dump(),
+            "before_scores": scores(self.before_scores),
+            "after_scores": scores(self.after_scores),
+            "switched_off": self.switched_off,
+            "notes": self.notes,
+            "toml": self.toml_snippet(),
+        }
+
+
+def _bounded(value: float) -> float:
+    """A fitted value as the config accepts it: within [-WEIGHT_LIMIT, WEIGHT_LIMIT],
+    three decimals, never -0.0."""
+    return round(max(-WEIGHT_LIMIT, min(WEIGHT_LIMIT, value)), 3) + 0.0
+
+
+def fit_risk(examples: Sequence[Example], current: RiskConfig | None = None, *, holdout: float = HOLDOUT_SHARE) -> RiskFit:
+    """Fit the risk weights on the conversations not held out and score both
+    sets of weights on the held-out ones (see the module docstring)."""
+    current = current or RiskConfig()
+    train = [e for e in examples if not is_held_out(e.conversation_id, holdout)]
+    test = [e for e in examples if is_held_out(e.conversation_id, holdout)]
+    fit = RiskFit(
+        conversations=len(examples),
+        bad=sum(e.bad for e in examples),
+        trained=len(train),
+        trained_bad=sum(e.bad for e in train),
+        held_out=len(test),
+        held_out_bad=sum(e.bad for e in test),
+        before=current,
+        after=None,
+        before_scores=None,
+        after_scores=None,
+    )
+    if not examples:
+        fit.notes.append("no ended conversations with AI or customer turns")
+        return fit
+    if not train:
+        fit.notes.append("every conversation fell in the held-out part: too few to fit on")
+        return fit
+    if fit.trained_bad == 0 or fit.trained_bad == fit.trained:
+        # nothing to learn from: the bias alone would run off to -inf or +inf
+        fit.notes.append("the conversations fitted on all ended alike: the weights cannot learn what separates them; no [risk] recommendation")
+        if test:
+            fit.before_scores = evaluate(RiskModel.from_config(current), test)
+        return fit
+    rows: list[list[float]] = []
+    labels: list[float] = []
+    weights: list[float] = []
+    for e in train:
+        w = 1.0 / len(e.moments)
+        for x in e.moments:
+            rows.append(x)
+            labels.append(1.0 if e.bad else 0.0)
+            weights.append(w)
+    prior = [getattr(current, name) for name in FEATURES]
+    bias, fitted, fixed = fit_logistic(rows, labels, weights, current.bias, prior)
+    values = {name: _bounded(w) for name, w in zip(FEATURES, fitted)}
+    after = RiskConfig(bias=_bounded(bias), **values)
+    fit.after = after
+    fit.switched_off = [FEATURES[j] for j in fixed if prior[j] > 0.0]
+    if test:
+        fit.before_scores = evaluate(RiskModel.from_config(current), test)
+        fit.after_scores = evaluate(RiskModel.from_config(after), test)
+        if fit.held_out_bad in (0, fit.held_out):
+            fit.notes.append("the held-out conversations all ended alike: no AUROC")
+    else:
+        fit.notes.append("no conversation fell in the held-out part: no evaluation")
+    if 0 < fit.bad < 20:
+        fit.notes.append(f"only {fit.bad} bad conversations: the fitted weights stay close to the current ones")
+    return fit
+
+
+# ------------------------------------------------------------ text
+
+
+def _num(value: float | None, spec: str = ".3f") -> str:
+    return "-" if value is None else number(value, spec)
+
+
+def render_risk_fit(fit: RiskFit) -> str:
+    """The risk fit as text: data, before/after held-out figures, reliability, warnings, the snippet."""
+    out = [
+        "Risk score (logistic weights over continuous evidence; see docs/models.md)",
+        f"  {fit.conversations} conversations ({fit.bad} went wrong): fitted on {fit.trained} ({fit.trained_bad} bad), "
+        f"held out {fit.held_out} ({fit.held_out_bad} bad; a fixed split by a hash of the id).",
+    ]
+    b, a = fit.before_scores, fit.after_scores
+    if b is not None:
+        # "fitted" is blank when there is no recommendation (the current weights' figures still show)
+        out += [
+            "",
+            f"  {'held out':<34} {'current':>8} {'fitted':>8}",
+            f"  {'AUROC of the peak risk (higher)':<34} {_num(b.auroc):>8} {_num(a.auroc if a else None):>8}",
+            f"  {'Brier score, every moment (lower)':<34} {_num(b.brier):>8} {_num(a.brier if a else None):>8}",
+            "",
+            "  Reliability (held out; share = conversations' worth of moments):",
+            f"  {'risk':<10} {'current: share':>15} {'predicted':>9} {'observed':>8}   {'fitted: share':>14} {'predicted':>9} {'observed':>8}",
+        ]
+        before_bins = {round(x.low, 2): x for x in b.reliability}
+        after_bins = {round(x.low, 2): x for x in a.reliability} if a else {}
+        for low in sorted(set(before_bins) | set(after_bins)):
+            def cells(x: Bin | None) -> str:
+                if x is None:
+                    return f"{'':>15} {'':>9} {'':>8}"
+                return f"{number(x.weight, '.1f'):>15} {number(x.predicted, '.2f'):>9} {number(x.observed, '.2f'):>8}"
+
+            label = f"{low:.1f}-{low + 1.0 / BINS:.1f}"
+            out.append(f"  {label:<10} {cells(before_bins.get(low))}   {cells(after_bins.get(low))}".rstrip())
+    if fit.after is not None:
+        changed = [
+            f"{name} {number(getattr(fit.before, name), '.2f')} -> {number(getattr(fit.after, name), '.2f')}"
+            for name in ("bias", *FEATURES)
+            if abs(getattr(fit.before, name) - getattr(fit.after, name)) >= 0.005
+        ]
+        if changed:
+            out += ["", "  Weights that moved: " + ", ".join(changed)]
+    for name in fit.switched_off:
+        out.append(f"  WARNING: the recommendation switches off {name} in the risk (weight {number(getattr(fit.before, name), '.2f')} -> 0): "
+                   "in this history it did not go with bad endings; keep the current weight if you know better")
+    out += [f"  Note: {n}" for n in fit.notes]
+    out += ["", fit.toml_snippet().rstrip()]
+    return "\n".join(out) + "\n"
