@@ -51,7 +51,7 @@ from datasets import (  # noqa: E402
     load_corpus,
     service_sentiment,
 )
-from seeds import HIGH_STAKES_EXTRA, NOT_HIGH_STAKES, human_request_seeds  # noqa: E402
+from seeds import HIGH_STAKES_EXTRA, NOT_HIGH_STAKES, human_request_seeds, sentiment_seeds  # noqa: E402
 
 from hitl_console.engine.highstakes import words_of  # noqa: E402
 from hitl_console.engine.sentiment import estimate_sentiment  # noqa: E402
@@ -178,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     service = [(e.text, k) for e in intents if (k := service_sentiment(e)) is not None]
     sent_texts += [t for t, _ in service]
     sent_y += [sent_classes.index(k) for _, k in service]
+    seed_texts, seed_labels = sentiment_seeds()
+    sent_texts += seed_texts
+    sent_y += [sent_classes.index(k) for k in seed_labels]
     para_all = [(e, intent_label(e)) for e in intents]
     para_counts = collections.Counter(k for _, k in para_all if k is not None)
     intent_names = sorted(k for k, c in para_counts.items() if c >= MIN_INTENT)

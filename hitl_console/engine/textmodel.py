@@ -11,23 +11,29 @@ several *heads* at the same time:
     log-odds that the customer asks for a person (NLU++ ``handoff``);
 ``negative`` / ``positive``
     log-odds of a negative and of a positive sentiment against neutral
-    (GoEmotions' sentiment groups);
+    (GoEmotions' sentiment groups, customer requests with weak labels: a
+    problem report is negative, and a few hand-written turns of resignation,
+    sarcasm and shouting);
 ``embedding``
-    a 16-number vector in which turns that ask the same thing lie close
-    together (the low-rank part of an intent classifier over the 227 intents
-    of Banking77 and CLINC150): the loop scorer compares turns by its cosine.
+    a 32-number vector whose *direction* says what the turn asks: the
+    bottleneck of a cosine-softmax classifier over 323 intents (Banking77,
+    CLINC150 and NLU++ combinations), so that utterances of one intent lie in
+    a narrow cone; the loop scorer compares turns by its cosine.
 
 Features are the turn's words and word pairs, a few marks of tone (capitals,
-``!!``, ``??``, ``...``, VADER's compound score in bands) and, for words the
-model never saw often enough (typos, slang), their character 3- and 4-grams.
-``features`` is the one definition of them: ``training/train.py`` imports it,
-so training and inference cannot drift apart.
+``!!``, ``??``, ``...``, resignation, sarcasm, VADER's compound score in
+bands) and, for words the model never saw often enough (typos, slang), their
+character 3- and 4-grams. ``features`` is the one definition of them:
+``training/train.py`` imports it, so training and inference cannot drift apart.
 
 The artefact (``hitl_console/data/judgement-model.json.gz``) holds the
 vocabulary and int8-quantised weights; it is read once, lazily, on the first
-call (about a tenth of a second) and is then shared by every engine of the
-process. Inference is pure Python, deterministic (no randomness, no hashing
-that depends on the process), CPU-only, and needs no third-party package.
+call (well under a second) and is then shared by every engine of the
+process. Each feature's weights are packed into one Python integer (32-bit
+lanes), so a turn's heads and embedding are one ``sum`` of integers done in
+C. Inference is pure Python, deterministic (integer sums, no randomness, no
+hashing that depends on the process), CPU-only, and needs no third-party
+package.
 ``docs/models.md`` is the model card.
 """
 
@@ -153,11 +159,12 @@ def features(text: str, lower: str, words: list[str], known: frozenset[str] | se
         append("#short")
     out.extend(_tone(text[:4000]))
     out.append(_vader_band(text, lower))
-    head = lower[:600]
-    if _RESIGNED.search(head):
+    if not _RESIGNED_WORDS.isdisjoint(words) and _RESIGNED.search(lower[:600]):
         append("#resigned")
-    if _SARCASM.search(head) or (_PRAISE.search(head) and _TROUBLE.search(head)):
-        append("#sarcasm")
+    if not _SARCASM_WORDS.isdisjoint(words):
+        head = lower[:600]
+        if _SARCASM.search(head) or (_PRAISE.search(head) and _TROUBLE.search(head)):
+            append("#sarcasm")
     return out
 
 
@@ -170,23 +177,30 @@ _RESIGNED = re.compile(
 
 _SARCASM = re.compile(
     r"\b(?:yeah right|oh (?:great|wonderful|perfect|fantastic|brilliant|joy)|just (?:great|perfect|wonderful)|"
-    r"thanks for nothing|thanks a lot|so helpful|very helpful|really helpful|great job|well done|"
+    r"thanks for nothing|so helpful\W+not|"
     r"love (?:it )?(?:how|when|that you)|what a (?:surprise|joke)|of course (?:it|you) (?:did|didn'?t|is|isn'?t))\b"
 )
 """Phrases that are praise on the surface and usually not."""
 
 _PRAISE = re.compile(r"\b(?:great|wonderful|fantastic|brilliant|perfect|awesome|amazing|lovely|excellent|thanks|thank you)\b")
 _TROUBLE = re.compile(
-    r"\b(?:again|another|still|hours?|delay(?:ed)?|late|waiting|waited|no one|nobody|never|lost|cancell?ed|"
-    r"broken|useless|wrong|yet|stuck|failed|declined)\b"
+    r"\b(?:another|still|hours|delay(?:ed)?|late|waiting|waited|no one|nobody|never|lost|cancell?ed|"
+    r"broken|useless|wrong|stuck|failed|declined|crashed|charged twice|on hold)\b"
 )
 """Praise next to one of these words is read as sarcasm ("great, delayed again")."""
+
+_RESIGNED_WORDS = frozenset("fine ok okay sure whatever forget never nevermind mind give bother point suit done matter".split())
+_SARCASM_WORDS = frozenset(
+    "yeah oh just thanks helpful love what course great wonderful fantastic brilliant perfect awesome amazing lovely "
+    "excellent thank".split()
+)
+"""Words without which the patterns above cannot match: the regular expressions run only when one is there."""
 
 
 class Prediction:
     """The heads of one turn: log-odds per head and the embedding."""
 
-    __slots__ = ("high_stakes", "human_request", "negative", "positive", "embedding", "_model", "_feats", "_evidence")
+    __slots__ = ("high_stakes", "human_request", "negative", "positive", "_lanes", "_embedding", "_model", "_feats", "_evidence")
 
     def __init__(
         self,
@@ -194,19 +208,32 @@ class Prediction:
         human_request: float,
         negative: float,
         positive: float,
-        embedding: list[float],
+        embedding: list[float] | None = None,
         model: TextModel | None = None,
         feats: list[str] | None = None,
+        lanes: array | None = None,
     ) -> None:
         self.high_stakes = high_stakes
         self.human_request = human_request
         self.negative = negative
         self.positive = positive
-        self.embedding = embedding
-        """Unit length (or all zeros): the cosine of two turns is their dot product."""
+        self._embedding = embedding
+        self._lanes = lanes
         self._model = model
         self._feats = feats
         self._evidence: str | None = None
+
+    @property
+    def embedding(self) -> list[float]:
+        """The turn's vector (its direction names what it asks; compare by ``cosine``),
+        decoded only when the loop scorer asks for it."""
+        if self._embedding is None:
+            model, lanes = self._model, self._lanes
+            if model is None or lanes is None:
+                self._embedding = []
+            else:
+                self._embedding = [(v - _HALF) * s for v, s in zip(lanes[4:], model.scales[4:])]
+        return self._embedding
 
     @property
     def evidence(self) -> str:
@@ -274,6 +301,8 @@ class TextModel:
             table[name] = sum((b - 256 if b > 127 else b) << s for b, s in zip(row, shifts))
         self.table = table
         self._offset = sum(_HALF << s for s in shifts)
+        self._head_base = [b - _HALF * s for b, s in zip(self.bias[:4], scales[:4])]
+        """Per head: the bias less the lanes' offset, so a head is one multiply-add."""
         self._nbytes = width * _LANE // 8
         self.thresholds: dict[str, float] = {k: float(v) for k, v in data.get("thresholds", {}).items()}
         self.meta: dict = dict(data.get("meta", {}))
@@ -297,12 +326,8 @@ class TextModel:
         lanes.frombytes(total.to_bytes(self._nbytes, "little"))
         if _BIG_ENDIAN:
             lanes.byteswap()
-        sums = [b + (v - _HALF) * s for b, v, s in zip(self.bias, lanes, self.scales)]
-        emb = sums[4:]
-        norm = math.sqrt(sum([x * x for x in emb]))
-        if norm > 0.0:
-            emb = [x / norm for x in emb]
-        return Prediction(sums[0], sums[1], sums[2], sums[3], emb if embedding else [], self, feats)
+        hs, hr, neg, pos = [v * s + c for v, s, c in zip(lanes, self.scales, self._head_base)]
+        return Prediction(hs, hr, neg, pos, None if embedding else [], self, feats, lanes)
 
 
 _BIG_ENDIAN = sys.byteorder == "big"
