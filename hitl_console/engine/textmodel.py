@@ -164,7 +164,9 @@ def features(text: str, lower: str, words: list[str], known: frozenset[str] | se
     if not _SARCASM_WORDS.isdisjoint(words):
         head = lower[:600]
         if _SARCASM.search(head) or (_PRAISE.search(head) and _TROUBLE.search(head)):
-            append("#sarcasm")
+            # praise read as sarcasm is not praise: its words give way to the mark
+            out = [f for f in out if _PRAISE_WORDS.isdisjoint(f.split())]
+            out.append("#sarcasm")
     return out
 
 
@@ -194,6 +196,8 @@ _SARCASM_WORDS = frozenset(
     "yeah oh just thanks helpful love what course great wonderful fantastic brilliant perfect awesome amazing lovely "
     "excellent thank".split()
 )
+_PRAISE_WORDS = frozenset("great wonderful fantastic brilliant perfect awesome amazing lovely excellent thanks thank helpful love".split())
+"""Words of praise that a sarcastic turn does not mean."""
 """Words without which the patterns above cannot match: the regular expressions run only when one is there."""
 
 
