@@ -78,7 +78,7 @@ HIGH_STAKES_EXTRA = [
 # ------------------------------------------------------------ sentiment: what the public data misses
 
 _RESIGN = [
-    "fine. whatever.", "whatever.", "ok whatever", "forget it", "forget it, i'll go somewhere else",
+    "whatever.", "ok whatever", "fine, whatever you say.", "forget it", "forget it, i'll go somewhere else",
     "never mind, i give up", "i give up", "don't bother", "don't bother, i'll sort it out myself",
     "why do i even bother", "what's the point", "fine, forget it", "suit yourself", "i'm done with this",
     "it doesn't matter anymore", "nevermind.", "sure, whatever you say", "fine. do what you want.",
