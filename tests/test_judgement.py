@@ -220,7 +220,8 @@ def test_the_model_loop_reads_re_ask_markers(marker):
     f.customer("My parcel never arrived, can you check?")
     f.ai("Could you give me the order number?")
     u = f.customer(marker)
-    assert "loop" in kinds(u) and "asking again" in u.fired[0].reason
+    loops = [hit for hit in u.fired if hit.kind == "loop"]  # a sentiment drop may fire with it
+    assert loops and "asking again" in loops[0].reason
 
 
 @pytest.mark.parametrize("text", ["Will it happen again?", "Can I order the same one again?"])

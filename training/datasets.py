@@ -131,9 +131,60 @@ PARAPHRASE_SOURCES = frozenset({"banking77", "clinc150"})
 """Single-label intent data: two utterances of one intent ask the same thing."""
 
 
+def intent_label(e: Example) -> str | None:
+    """The intent class of an utterance for the loop embedding, or None.
+
+    Banking77 and CLINC150 intents keep their source as a prefix (their label
+    sets overlap in meaning but were drawn separately); an NLU++ utterance's
+    class is its whole set of intents (two utterances with the same set ask
+    the same thing). CLINC150's out-of-scope and NLU++ utterances without an
+    intent have none.
+    """
+    if e.source in PARAPHRASE_SOURCES:
+        return None if e.labels[0] == "oos" else f"{e.source[0]}:{e.labels[0]}"
+    if e.source.startswith("nlupp") and e.labels:
+        return "n:" + "+".join(sorted(e.labels))
+    return None
+
+
 def high_stakes_label(e: Example) -> int:
     return int(not HIGH_STAKES_INTENTS.isdisjoint(e.labels))
 
 
 def human_request_label(e: Example) -> int:
     return int(not HUMAN_REQUEST_INTENTS.isdisjoint(e.labels))
+
+
+PROBLEM_INTENTS = frozenset(
+    {
+        # Banking77: something went wrong (declined, missing, charged, wrong, blocked)
+        "Refund_not_showing_up", "balance_not_updated_after_bank_transfer",
+        "balance_not_updated_after_cheque_or_cash_deposit", "beneficiary_not_allowed", "card_not_working",
+        "card_payment_fee_charged", "card_payment_not_recognised", "card_payment_wrong_exchange_rate",
+        "card_swallowed", "cash_withdrawal_not_recognised", "compromised_card", "contactless_not_working",
+        "declined_card_payment", "declined_cash_withdrawal", "declined_transfer",
+        "direct_debit_payment_not_recognised", "extra_charge_on_statement", "failed_transfer",
+        "lost_or_stolen_card", "lost_or_stolen_phone", "pending_card_payment", "pending_cash_withdrawal",
+        "pending_top_up", "pending_transfer", "pin_blocked", "top_up_failed", "top_up_reverted",
+        "transaction_charged_twice", "transfer_not_received_by_recipient", "unable_to_verify_identity",
+        "virtual_card_not_working", "wrong_amount_of_cash_received", "wrong_exchange_rate_for_cash_withdrawal",
+        # CLINC150
+        "account_blocked", "card_declined", "damaged_card", "lost_luggage", "report_fraud", "report_lost_card",
+    }
+)
+"""Intents whose utterances report a problem: in customer-service sentiment data
+(complaints, airline and bank posts) these are the *negative* ones even when no
+word of them is negative ("my transfer still hasn't arrived")."""
+
+THANKS_INTENTS = frozenset({"thank_you"})
+
+
+def service_sentiment(e: Example) -> str | None:
+    """A weak sentiment label of an intent utterance: a problem report is negative,
+    a thanks positive, any other request neutral (None: not an intent source)."""
+    if e.source not in PARAPHRASE_SOURCES:
+        return None
+    label = e.labels[0]
+    if label in PROBLEM_INTENTS:
+        return "negative"
+    return "positive" if label in THANKS_INTENTS else "neutral"

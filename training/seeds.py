@@ -73,3 +73,58 @@ HIGH_STAKES_EXTRA = [
     "i think i've been scammed", "my phone was stolen and my banking app is on it", "my card was cloned",
     "there are transactions i don't recognize", "someone changed my password", "i didn't authorise this payment",
 ]
+
+
+# ------------------------------------------------------------ sentiment: what the public data misses
+
+_RESIGN = [
+    "whatever.", "ok whatever", "fine, whatever you say.", "forget it", "forget it, i'll go somewhere else",
+    "never mind, i give up", "i give up", "don't bother", "don't bother, i'll sort it out myself",
+    "why do i even bother", "what's the point", "fine, forget it", "suit yourself", "i'm done with this",
+    "it doesn't matter anymore", "nevermind.", "sure, whatever you say", "fine. do what you want.",
+    "no point asking you", "forget about it, cancel everything",
+]
+_RESIGN_TAIL = ["", " i'll take my business elsewhere.", " this is pointless."]
+_PRAISE_OPEN = [
+    "great", "oh great", "just great", "wonderful", "oh wonderful", "perfect", "fantastic", "brilliant",
+    "lovely", "amazing", "awesome", "thanks a lot", "thank you so much", "yeah right",
+]
+_TROUBLE = [
+    "delayed for the third time", "another hour on hold", "my card was declined", "still no refund",
+    "the app crashed during the payment", "three hours waiting and nobody answers", "you lost my order",
+    "my flight got cancelled", "still waiting for a reply", "charged twice", "the same useless answer",
+    "you lost my bag", "nobody has called me back yet", "it's broken", "stuck in the queue for hours",
+]
+_SARCASM_FIXED = ["thanks for nothing", "what a joke", "love how nobody ever answers", "so helpful. not.",
+                  "oh wonderful, more waiting", "yeah right, like that will happen"]
+_SHOUT = [
+    "THIS IS UNACCEPTABLE", "WHERE IS MY REFUND", "I WANT MY MONEY BACK", "ANSWER THE QUESTION",
+    "WHY IS NOBODY HELPING ME", "I HAVE BEEN WAITING FOR HOURS", "FIX IT NOW", "STOP SENDING ME THE SAME LINK",
+    "HOW HARD CAN THIS BE", "I SAID CANCEL IT",
+]
+_GLAD = [
+    "great, thanks!", "perfect, that worked", "thank you so much, all sorted", "brilliant, thanks for your help",
+    "awesome, it's fixed now", "wonderful, the refund arrived", "thanks a lot, that was really helpful",
+    "great service, thank you", "thanks again!", "thank you again for your help", "THANK YOU SO MUCH!!!",
+    "YOU GUYS ARE THE BEST", "lovely, have a nice day", "amazing, that was quick", "fantastic, all done",
+]
+_FLAT = ["fine, thanks", "ok", "okay, i'll wait", "sure, go ahead", "that's fine", "i'm fine, thank you"]
+
+
+def sentiment_seeds() -> tuple[list[str], list[str]]:
+    """Short turns for the sentiment head: resignation, sarcasm and shouting are
+    negative; plain thanks (also shouted) positive; flat acknowledgements neutral."""
+    texts: list[str] = []
+    labels: list[str] = []
+
+    def add(items: list[str], label: str) -> None:
+        texts.extend(items)
+        labels.extend([label] * len(items))
+
+    add([r + t for r, t in itertools.product(_RESIGN, _RESIGN_TAIL)], "negative")
+    add([f"{p}, {t}." for p, t in itertools.product(_PRAISE_OPEN, _TROUBLE)], "negative")
+    add(_SARCASM_FIXED, "negative")
+    add(_SHOUT + [s + "!!!" for s in _SHOUT], "negative")
+    add(_GLAD * 4, "positive")
+    add(_FLAT * 4, "neutral")
+    return texts, labels

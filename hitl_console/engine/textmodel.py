@@ -11,23 +11,29 @@ several *heads* at the same time:
     log-odds that the customer asks for a person (NLU++ ``handoff``);
 ``negative`` / ``positive``
     log-odds of a negative and of a positive sentiment against neutral
-    (GoEmotions' sentiment groups);
+    (GoEmotions' sentiment groups, customer requests with weak labels: a
+    problem report is negative, and a few hand-written turns of resignation,
+    sarcasm and shouting);
 ``embedding``
-    a 16-number vector in which turns that ask the same thing lie close
-    together (the low-rank part of an intent classifier over the 227 intents
-    of Banking77 and CLINC150): the loop scorer compares turns by its cosine.
+    a 32-number vector whose *direction* says what the turn asks: the
+    bottleneck of a cosine-softmax classifier over 323 intents (Banking77,
+    CLINC150 and NLU++ combinations), so that utterances of one intent lie in
+    a narrow cone; the loop scorer compares turns by its cosine.
 
 Features are the turn's words and word pairs, a few marks of tone (capitals,
-``!!``, ``??``, ``...``, VADER's compound score in bands) and, for words the
-model never saw often enough (typos, slang), their character 3- and 4-grams.
-``features`` is the one definition of them: ``training/train.py`` imports it,
-so training and inference cannot drift apart.
+``!!``, ``??``, ``...``, resignation, sarcasm, VADER's compound score in
+bands) and, for words the model never saw often enough (typos, slang), their
+character 3- and 4-grams. ``features`` is the one definition of them:
+``training/train.py`` imports it, so training and inference cannot drift apart.
 
 The artefact (``hitl_console/data/judgement-model.json.gz``) holds the
 vocabulary and int8-quantised weights; it is read once, lazily, on the first
-call (about a tenth of a second) and is then shared by every engine of the
-process. Inference is pure Python, deterministic (no randomness, no hashing
-that depends on the process), CPU-only, and needs no third-party package.
+call (well under a second) and is then shared by every engine of the
+process. Each feature's weights are packed into one Python integer (32-bit
+lanes), so a turn's heads and embedding are one ``sum`` of integers done in
+C. Inference is pure Python, deterministic (integer sums, no randomness, no
+hashing that depends on the process), CPU-only, and needs no third-party
+package.
 ``docs/models.md`` is the model card.
 """
 
@@ -36,6 +42,9 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import re
+import sys
+from array import array
 from importlib import resources
 from pathlib import Path
 
@@ -150,13 +159,52 @@ def features(text: str, lower: str, words: list[str], known: frozenset[str] | se
         append("#short")
     out.extend(_tone(text[:4000]))
     out.append(_vader_band(text, lower))
+    if not _RESIGNED_WORDS.isdisjoint(words) and _RESIGNED.search(lower[:600]):
+        append("#resigned")
+    if not _SARCASM_WORDS.isdisjoint(words):
+        head = lower[:600]
+        if _SARCASM.search(head) or (_PRAISE.search(head) and _TROUBLE.search(head)):
+            # praise read as sarcasm is not praise: its words give way to the mark
+            out = [f for f in out if _PRAISE_WORDS.isdisjoint(f.split())]
+            out.append("#sarcasm")
     return out
+
+
+_RESIGNED = re.compile(
+    r"^\W*(?:fine|ok(?:ay)?|sure)\W+(?:whatever|forget it|never ?mind|i give up|don'?t bother)\b|^\W*fine\W*$|"
+    r"\b(?:whatever|forget (?:it|about it)|never ?mind|i give up|don'?t bother|why do i (?:even )?bother|"
+    r"what'?s the point|no point|suit yourself|i(?:'m| am) done with (?:this|you)|doesn'?t matter (?:any ?more|now))\b"
+)
+"""Resignation: the customer stops arguing ("fine. whatever.", "forget it")."""
+
+_SARCASM = re.compile(
+    r"\b(?:yeah right|oh (?:great|wonderful|perfect|fantastic|brilliant|joy)|just (?:great|perfect|wonderful)|"
+    r"thanks for nothing|so helpful\W+not|"
+    r"love (?:it )?(?:how|when|that you)|what a (?:surprise|joke)|of course (?:it|you) (?:did|didn'?t|is|isn'?t))\b"
+)
+"""Phrases that are praise on the surface and usually not."""
+
+_PRAISE = re.compile(r"\b(?:great|wonderful|fantastic|brilliant|perfect|awesome|amazing|lovely|excellent|thanks|thank you)\b")
+_TROUBLE = re.compile(
+    r"\b(?:another|still|hours|delay(?:ed)?|late|waiting|waited|no one|nobody|never|lost|cancell?ed|"
+    r"broken|useless|wrong|stuck|failed|declined|crashed|charged twice|on hold)\b"
+)
+"""Praise next to one of these words is read as sarcasm ("great, delayed again")."""
+
+_RESIGNED_WORDS = frozenset("fine ok okay sure whatever forget never nevermind mind give bother point suit done matter".split())
+_SARCASM_WORDS = frozenset(
+    "yeah oh just thanks helpful love what course great wonderful fantastic brilliant perfect awesome amazing lovely "
+    "excellent thank".split()
+)
+_PRAISE_WORDS = frozenset("great wonderful fantastic brilliant perfect awesome amazing lovely excellent thanks thank helpful love".split())
+"""Words of praise that a sarcastic turn does not mean."""
+"""Words without which the patterns above cannot match: the regular expressions run only when one is there."""
 
 
 class Prediction:
     """The heads of one turn: log-odds per head and the embedding."""
 
-    __slots__ = ("high_stakes", "human_request", "negative", "positive", "embedding", "evidence")
+    __slots__ = ("high_stakes", "human_request", "negative", "positive", "_lanes", "_embedding", "_model", "_feats", "_evidence")
 
     def __init__(
         self,
@@ -164,16 +212,50 @@ class Prediction:
         human_request: float,
         negative: float,
         positive: float,
-        embedding: list[float],
-        evidence: str,
+        embedding: list[float] | None = None,
+        model: TextModel | None = None,
+        feats: list[str] | None = None,
+        lanes: array | None = None,
     ) -> None:
         self.high_stakes = high_stakes
         self.human_request = human_request
         self.negative = negative
         self.positive = positive
-        self.embedding = embedding
-        self.evidence = evidence
-        """The words that pushed the strongest head up most (for reasons)."""
+        self._embedding = embedding
+        self._lanes = lanes
+        self._model = model
+        self._feats = feats
+        self._evidence: str | None = None
+
+    @property
+    def embedding(self) -> list[float]:
+        """The turn's vector (its direction names what it asks; compare by ``cosine``),
+        decoded only when the loop scorer asks for it."""
+        if self._embedding is None:
+            model, lanes = self._model, self._lanes
+            if model is None or lanes is None:
+                self._embedding = []
+            else:
+                self._embedding = [(v - _HALF) * s for v, s in zip(lanes[4:], model.scales[4:])]
+        return self._embedding
+
+    @property
+    def evidence(self) -> str:
+        """The word that pushed the stronger of high_stakes / human_request up most
+        (for reasons; worked out only when a reason asks for it)."""
+        if self._evidence is None:
+            model, feats = self._model, self._feats
+            found = ""
+            if model is not None and feats:
+                head = 0 if self.high_stakes >= self.human_request else 1
+                best = 0
+                for f in feats:
+                    w = model.weight(f, head)
+                    if w > best and not f.startswith("#"):
+                        best = w
+                        found = f
+            self._evidence = found.lstrip("~<").rstrip(">")
+        return self._evidence
 
     def sentiment(self) -> float:
         """Sentiment in -1..1: the chance of positive minus the chance of negative."""
@@ -183,8 +265,19 @@ class Prediction:
         return (p - n) / z
 
 
+_LANE = 32
+_HALF = 1 << (_LANE - 1)
+_MASK = (1 << _LANE) - 1
+
+
 class TextModel:
-    """A loaded artefact: vocabulary, known words and weights."""
+    """A loaded artefact: vocabulary, known words and weights.
+
+    Each feature's int8 weights (one per head and embedding dimension) are
+    packed into one Python integer, 32 bits a lane: adding the integers of a
+    turn's features adds every head and dimension at once, in C (SWAR), which
+    is what keeps a prediction within a few microseconds in pure Python.
+    """
 
     def __init__(self, data: dict) -> None:
         self.version: str = str(data.get("version", "?"))
@@ -196,53 +289,54 @@ class TextModel:
             raise ValueError(f"model heads {heads} are not {list(HEADS)}")
         self.bias: list[float] = [float(b) for b in data["bias"]]
         width = len(HEADS) + dim
+        self.width = width
         scales = [float(s) for s in data["scale"]]
         if len(scales) != width or len(self.bias) != width:
             raise ValueError("model scales/biases do not match its heads and dimension")
+        self.scales = scales
         raw = bytes.fromhex(data["weights"]) if isinstance(data["weights"], str) else bytes(data["weights"])
         names: list[str] = data["features"]
         if len(raw) != len(names) * width:
             raise ValueError("model weights do not match its vocabulary")
-        table: dict[str, tuple[float, ...]] = {}
+        shifts = [_LANE * j for j in range(width)]
+        table: dict[str, int] = {}
         for k, name in enumerate(names):
             row = raw[k * width : (k + 1) * width]
-            table[name] = tuple((b - 256 if b > 127 else b) * scales[j] for j, b in enumerate(row))
+            table[name] = sum((b - 256 if b > 127 else b) << s for b, s in zip(row, shifts))
         self.table = table
-        n_heads = len(HEADS)
-        self.heads_table: dict[str, tuple[float, ...]] = {name: row[:n_heads] for name, row in table.items()}
-        """The scalar heads of every row alone (the same floats): what ``predict``
-        sums when the embedding is not wanted, a fifth of the work."""
+        self._offset = sum(_HALF << s for s in shifts)
+        self._head_base = [b - _HALF * s for b, s in zip(self.bias[:4], scales[:4])]
+        """Per head: the bias less the lanes' offset, so a head is one multiply-add."""
+        self._nbytes = width * _LANE // 8
         self.thresholds: dict[str, float] = {k: float(v) for k, v in data.get("thresholds", {}).items()}
         self.meta: dict = dict(data.get("meta", {}))
+
+    def weight(self, feature: str, column: int) -> int:
+        """The int8 weight of one feature in one column (0 for an unknown feature)."""
+        packed = self.table.get(feature)
+        if packed is None:
+            return 0
+        return (((packed + self._offset) >> (_LANE * column)) & _MASK) - _HALF
 
     def predict(self, text: str, lower: str, words: list[str], embedding: bool = True) -> Prediction:
         """All heads of one turn (deterministic; empty text gives the biases).
 
-        ``embedding`` False: the scalar heads only (the embedding is empty and
-        there is no evidence word), for engines whose loop scorer is not the
-        model: the embedding is four fifths of the sum."""
+        ``embedding`` False: the embedding is empty (for engines whose loop
+        scorer is not the model). The packed sum costs the same either way; the
+        embedding is decoded only when read."""
         feats = features(text, lower, words, self.known)
-        bias = self.bias
-        if not embedding:
-            rows = [r for r in map(self.heads_table.get, feats) if r is not None]
-            sums = [b + s for b, s in zip(bias, map(sum, zip(*rows)))] if rows else bias[: len(HEADS)]
-            return Prediction(sums[0], sums[1], sums[2], sums[3], [], "")
-        table = self.table
-        rows = [r for r in map(table.get, feats) if r is not None]
-        if rows:
-            sums = [b + s for b, s in zip(bias, map(sum, zip(*rows)))]
-        else:
-            sums = list(bias)
-        evidence = ""
-        if rows:
-            head = 0 if sums[0] >= sums[1] else 1
-            best = 0.0
-            for f in feats:
-                r = table.get(f)
-                if r is not None and r[head] > best and not f.startswith("#"):
-                    best = r[head]
-                    evidence = f
-        return Prediction(sums[0], sums[1], sums[2], sums[3], sums[4:], evidence.lstrip("~<").rstrip(">"))
+        total = sum(filter(None, map(self.table.get, feats)), self._offset)
+        lanes = array("I")
+        lanes.frombytes(total.to_bytes(self._nbytes, "little"))
+        if _BIG_ENDIAN:
+            lanes.byteswap()
+        hs, hr, neg, pos = [v * s + c for v, s, c in zip(lanes, self.scales, self._head_base)]
+        return Prediction(hs, hr, neg, pos, None if embedding else [], self, feats, lanes)
+
+
+_BIG_ENDIAN = sys.byteorder == "big"
+if array("I").itemsize != 4:  # pragma: no cover - every platform CPython supports has 32-bit unsigned int
+    raise ImportError("textmodel needs a 32-bit array('I')")
 
 
 _loaded: TextModel | None = None
