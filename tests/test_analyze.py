@@ -81,15 +81,50 @@ def test_analyze_json_end_to_end(tmp_path, capsys):
     assert "warning" in err and "2 rejected frame(s)" in err and "malformed JSON" in err
 
 
-def test_analyze_table(tmp_path, capsys):
+def test_analyze_table(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
     a = tmp_path / "a.jsonl"
     write_jsonl(a, events_a())
     assert main(["analyze", str(a)]) == 0
     out, err = capsys.readouterr()
-    assert "c-1042" in out and "lowconf, sentiment, human" in out
+    assert "c-1042" in out and "low confidence, sentiment, customer asked for a human" in out
     assert "1 conversations, 1 escalated (100%)" in out
-    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "lowconf" not in out and "Triggers:" not in out  # no private abbreviations to decode
     assert err == ""
+
+
+def test_analyze_table_at_80_columns_keeps_each_trigger_name_whole(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    a = tmp_path / "a.jsonl"
+    write_jsonl(a, events_a())
+    assert main(["analyze", str(a)]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    lines = out.splitlines()
+    at = next(line for line in lines if "triggers" in line).index("triggers")
+    cells = [line[at:].strip() for line in lines if line.strip().startswith("c-") or line[:at].strip() == ""]
+    # one name a line when they do not fit on one: none is cut in two by wrapping
+    for name in ("low confidence", "sentiment", "customer asked for a human"):
+        assert name in cells
+
+
+def test_analyze_table_puts_the_highest_risk_first_and_json_keeps_start_order(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    calm = [dict(e, ts=e["ts"] - 60) for e in events_b()]  # starts first, stays calm
+    write_jsonl(tmp_path / "a.jsonl", events_a())
+    write_jsonl(tmp_path / "b.jsonl", calm)
+    files = [str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")]
+    assert main(["analyze", *files, "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["conversation_id"] for r in records] == ["c-7", "c-1042"]  # start order, as before
+    risks = {r["conversation_id"]: r["risk"] for r in records}
+    assert risks["c-1042"] > risks["c-7"]
+    assert main(["analyze", *files]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    ids = [line.split()[0] for line in lines if line.strip().startswith("c-")]
+    assert ids == ["c-1042", "c-7"]
+    shown = {line.split()[0]: float(line.split()[1]) for line in lines if line.strip().startswith("c-")}
+    assert shown["c-1042"] == round(risks["c-1042"], 2) and shown["c-7"] == round(risks["c-7"], 2)
 
 
 def test_analyze_missing_file(tmp_path, capsys):

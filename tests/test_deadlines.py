@@ -72,7 +72,7 @@ def test_approval_expiry_and_no_progress_come_due_from_the_heap():
     assert engine.tick(60.9) == []
     stalled = engine.tick(61.0)
     assert [u.conversation_id for u in stalled] == ["a"] and "loop" in f.state.active
-    assert f.state.loop_warning.startswith("no progress for 60 s")
+    assert f.state.loop_warning.startswith("waiting 60 s with no progress (since ")
     assert engine.tick(100.9) == []
     assert [u.conversation_id for u in engine.tick(101.0)] == ["b"]
     assert engine.tick(500.0) == []  # a stall is listed once

@@ -189,3 +189,64 @@ async def test_record_stopped_by_a_signal_finishes_the_file_and_prints_the_summa
     assert process.returncode == 0
     assert "20 events written" in err.decode()
     assert seqs(out) == list(range(1, 21))  # the gzip stream is complete: every record reads back
+
+
+@pytest.mark.parametrize("text", [
+    "\n".join(json.dumps(e) for e in make_events(40)) + "\n",  # JSON lines under the wrong name
+    "hello, this is a text file\nnot MessagePack at all\n" * 20,
+])
+def test_check_feed_on_text_named_msgpack_says_so_once(tmp_path, capsys, text):
+    path = tmp_path / "rec.msgpack"
+    path.write_text(text, encoding="utf-8")
+    assert cli("check-feed", str(path)) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("holds text") == 1 and err.count("\n") == 1  # one line, not one per byte
+    assert "rec.msgpack: named as MessagePack but holds text" in err
+    if text.startswith("{"):
+        assert "name it .jsonl" in err
+    assert "not a JSON object" not in err
+
+
+def test_check_feed_never_prints_last_seq_none(tmp_path, capsys):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"v":1,"type":"message","seq":"two"}\n{not json\n')
+    assert cli("check-feed", str(path)) == 1
+    out = capsys.readouterr().out
+    assert "accepted 0 events, rejected 2" in out
+    assert "None" not in out and "last seq" not in out
+    path.write_text("\n".join(json.dumps(e) for e in make_events(3)) + "\n")
+    assert cli("check-feed", str(path)) == 0
+    assert "accepted 3 events (last seq 3)" in capsys.readouterr().out
+
+
+def test_check_feed_shows_a_msgpack_frames_excerpt_as_json(tmp_path, capsys):
+    bad = {"v": 1, "type": "message", "seq": "two", "ok": True, "note": None}
+    path = tmp_path / "bad.msgpack"
+    path.write_bytes(b"".join(msgpack.packb(e) for e in [*make_events(2), bad]))
+    assert cli("check-feed", str(path)) == 1
+    lines = capsys.readouterr().out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("[line 3"))
+    assert json.loads(lines[at + 1].strip()) == bad  # JSON (true, null, double quotes), not a Python repr
+    assert cli("check-feed", str(path), "--json") == 1
+    assert json.loads(json.loads(capsys.readouterr().out)["rejected_frames"][0]["excerpt"]) == bad
+
+
+@pytest.mark.slow
+async def test_check_feed_reports_each_connection_drop_of_a_live_feed(capsys):
+    async with WsFeedServer(make_events(10), drop_after=[3, 3]) as server:
+        assert await run_cli("check-feed", server.url, "--timeout", "4") == 0
+        out = capsys.readouterr().out
+        assert len(server.connections) == 3
+    assert "accepted 10 events (last seq 10)" in out
+    assert "connection: dropped 2 time(s)" in out
+    drops = [line for line in out.splitlines() if line.strip().startswith("after ")]
+    assert len(drops) == 2 and all(" s: " in line for line in drops)
+    async with WsFeedServer(make_events(10), drop_after=[4]) as server:
+        assert await run_cli("check-feed", server.url, "--timeout", "3", "--json") == 0
+        report = json.loads(capsys.readouterr().out)
+    assert report["events"] == 10 and report["reconnects"] == 1
+    assert len(report["drops"]) == 1 and report["drops"][0]["reason"] and report["drops"][0]["after_s"] >= 0
+    async with WsFeedServer(make_events(3)) as server:
+        assert await run_cli("check-feed", server.url, "--timeout", "0.5") == 0
+        assert "connection: no drops" in capsys.readouterr().out

@@ -18,17 +18,24 @@ from hitl_console.protocol.events import EVENT_TYPES, KNOWN_TYPES
 OPS = {"takeover", "send", "release", "approve", "deny", "end"}
 
 
-def _consts(schema: Any, field: str) -> set[str]:
-    """Every ``const`` value of properties named ``field`` anywhere in a schema."""
+def _consts(schema: Any, field: str, root: Any = None) -> set[str]:
+    """Every ``const`` value of properties named ``field`` in a schema and in what its
+    ``$ref``s reach (resolved in ``root``, the printed document; default the schema)."""
+    root = schema if root is None else root
     found: set[str] = set()
     stack = [schema]
+    seen: set[str] = set()
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             props = node.get("properties")
             if isinstance(props, dict) and isinstance(props.get(field), dict) and "const" in props[field]:
                 found.add(props[field]["const"])
-            stack.extend(node.values())
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref not in seen:
+                seen.add(ref)
+                stack.append(_resolve(root, ref))
+            stack.extend(v for k, v in node.items() if k != "$defs")
         elif isinstance(node, list):
             stack.extend(node)
     return found
@@ -42,10 +49,10 @@ def _schema_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any
 
 def test_schema_all_is_one_json_document_naming_every_type_and_op(capsys: pytest.CaptureFixture[str]) -> None:
     document = _schema_cli(capsys)
-    assert set(document) == {"events", "commands"}
-    assert _consts(document["events"], "type") == set(KNOWN_TYPES)
-    assert EVENT_TYPES <= _consts(document["events"], "type")
-    assert _consts(document["commands"], "op") == OPS
+    assert set(document) == {"$defs", "events", "commands"}
+    assert _consts(document["events"], "type", document) == set(KNOWN_TYPES)
+    assert EVENT_TYPES <= _consts(document["events"], "type", document)
+    assert _consts(document["commands"], "op", document) == OPS
     # discriminated unions, so that a validator picks the right branch by "type" / "op"
     assert document["events"]["discriminator"]["propertyName"] == "type"
     assert document["commands"]["discriminator"]["propertyName"] == "op"
@@ -57,7 +64,9 @@ def test_schema_parts(capsys: pytest.CaptureFixture[str]) -> None:
     commands = _schema_cli(capsys, "--part", "commands")
     assert _consts(events, "type") == set(KNOWN_TYPES)
     assert _consts(commands, "op") == OPS
-    assert events == schema_document("all")["events"]
+    everything = schema_document("all")
+    assert {k: v for k, v in events.items() if k != "$defs"} == everything["events"]
+    assert all(everything["$defs"][name] == definition for name, definition in events["$defs"].items())
     assert "events" not in commands
 
 
@@ -73,6 +82,40 @@ def test_schema_keeps_constraints_a_feed_author_needs() -> None:
         "abandoned",
         "transferred",
     }
+
+
+def _refs(node: object) -> list[str]:
+    """Every ``$ref`` anywhere in a JSON document."""
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [r for value in node.values() for r in _refs(value)]
+    if isinstance(node, list):
+        return [r for value in node for r in _refs(value)]
+    return []
+
+
+def _resolve(document: dict, ref: str) -> object:
+    """A local JSON pointer (``#/a/b``), followed through the document as printed."""
+    assert ref.startswith("#/"), ref
+    node: object = document
+    for token in ref[2:].split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        assert isinstance(node, dict) and token in node, f"{ref} does not resolve (no {token!r})"
+        node = node[token]
+    return node
+
+
+@pytest.mark.parametrize("part", ["all", "events", "commands"])
+def test_every_ref_in_the_printed_schema_resolves(capsys: pytest.CaptureFixture[str], part: str) -> None:
+    document = _schema_cli(capsys, "--part", part)
+    refs = _refs(document)
+    assert len(refs) >= (10 if part != "commands" else 3)  # the document does use references
+    for ref in refs:
+        target = _resolve(document, ref)
+        assert isinstance(target, dict) and target, ref
+    if part == "all":
+        assert any(ref.startswith("#/$defs/") for ref in _refs(document["commands"]))
+        assert set(document["$defs"]) == set(schema_document("events")["$defs"]) | set(schema_document("commands")["$defs"])
 
 
 def test_schema_rejects_an_unknown_part() -> None:

@@ -308,7 +308,7 @@ def test_no_progress_seconds_by_event_and_by_tick():
     assert engine.tick(f.ts + 30) == []
     updates = engine.tick(f.ts + 61)
     assert [kinds(u) for u in updates] == [["loop"]]
-    assert "no progress for" in updates[0].fired[0].reason
+    assert "with no progress" in updates[0].fired[0].reason
 
     g = Feed(SignalEngine(config), cid="c-2")
     g.start()
@@ -386,3 +386,40 @@ def test_every_hit_has_a_known_kind_seq_and_reason(feed):
     for hit in feed.state.triggers:
         assert hit.kind in {"low_confidence", "high_stakes", "sentiment", "loop", "human_request", "ai_request"}
         assert hit.reason and 1 <= hit.seq <= feed.seq
+
+
+def _clock(ts: float) -> str:
+    import time
+
+    return time.strftime("%H:%M:%S", time.localtime(ts))
+
+
+def test_loop_reasons_say_times_and_durations_not_seq_numbers():
+    """What the supervisor reads in the alert: a time of day, "waiting 26 min", never "seq 528"."""
+    engine = SignalEngine(Config(thresholds=Thresholds(no_progress_seconds=600)))
+    f = Feed(engine, ts=1_763_931_600.0)
+    f.start()
+    f.customer("Where is my refund for order 5531?")
+    asked = f.ts
+    f.ai("Refunds take 5-7 working days to arrive.", dt=4.0)
+    u = f.customer("where is my refund for order 5531??", dt=50.0)
+    reason = u.fired[0].reason
+    assert reason.startswith(f"customer repeated what they said at {_clock(asked)} (")
+    assert "seq" not in reason
+
+    g = Feed(engine, cid="c-wait", ts=1_763_931_600.0)
+    g.start()
+    since = g.ts  # the last progress: the start (a customer asking is not progress)
+    g.customer("Hello, anyone there? I need help with a charge")
+    updates = engine.tick(since + 1577)
+    reason = next(h.reason for u in updates for h in u.fired if u.conversation_id == "c-wait")
+    assert reason == f"waiting 26 min with no progress (since {_clock(since)})"
+
+    h = Feed(SignalEngine(), cid="c-ai")
+    h.start()
+    h.customer("I need my invoice for March please")
+    h.ai("You can download invoices from your account page.")
+    first = h.ts
+    h.customer("I did that and it is not there")
+    u = h.ai("You can download invoices from your account page!")
+    assert u.fired[0].reason.startswith(f"AI repeated its answer from {_clock(first)} (")

@@ -21,6 +21,8 @@ and the rubric's reasons, all passed through :func:`one_line`.
 
 from __future__ import annotations
 
+import textwrap
+
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -267,12 +269,22 @@ def render_text(r: Report, *, color: bool = True, width: int = 80) -> str:
         lines.append(f"  {t.kind:<15} {t.conversations:>13} {t.firings:>8} {_pct(t.escalated / t.conversations):>10} {_num(t.mean_score, '.2f'):>10}")
     if not r.triggers:
         lines.append("  (none fired)")
-    lines += ["", "Worst conversations (lowest score first)", f"  {'score':>5} {'src':<6} {'conversation':<20} {'queue':<12} {'outcome':<11} why"]
+    lines += ["", "Worst conversations (lowest score first)", f"  {'score':>5} {'src':<6} {'conversation':<20} {'queue':<12} {'outcome':<12} why"]
+    why_at = 2 + 5 + 1 + 6 + 1 + 20 + 1 + 12 + 1 + 12 + 1  # the columns before "why" ("transferred*" is 12)
     for w in r.worst:
-        lines.append(
+        head = (
             f"  {w.score.overall:>5.2f} {w.score.source:<6} {one_line(w.conversation_id, 20):<20} {one_line(w.queue or '-', 12):<12} "
-            f"{(w.outcome or 'open') + ('*' if w.escalated else ''):<11} {one_line(w.score.why(), max(20, width - 60))}"
+            f"{(w.outcome or 'open') + ('*' if w.escalated else ''):<12} "
         )
+        # Wrapped under its column, never cut: the why is the point of the row. Under 18
+        # columns left (a narrow terminal) it goes on the lines below, indented.
+        at = why_at if width - why_at >= 18 else 8
+        why = textwrap.wrap(one_line(w.score.why()), width=max(18, width - at)) or ["-"]
+        if at == why_at:
+            lines.append(head.ljust(why_at) + why.pop(0))
+        else:
+            lines.append(head.rstrip())
+        lines += [" " * at + more for more in why]
     if r.worst:
         lines.append("  (* escalated)")
     return "\n".join(lines) + "\n"

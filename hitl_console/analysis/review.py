@@ -383,23 +383,12 @@ def write_jsonl(records: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
     return n
 
 
-def describe_entry(entry: QueueEntry, width: int = 60) -> str:
-    """One printable line for a queue listing."""
-    s = entry.state
-    kinds = ",".join(sorted({h.kind for h in s.triggers})) or "-"
-    return (
-        f"{entry.score.overall:5.2f}  {entry.queue:<11} {one_line(s.conversation_id, 18):<18} "
-        f"{entry.reason:<14} {one_line(s.queue or '-', 12):<12} {kinds:<28} {one_line(entry.score.why(), width)}"
-    )
-
-
 __all__ = [
     "EXPORT_FORMAT",
     "EXPORT_VERSION",
     "QueueEntry",
     "build_queues",
     "default_queues",
-    "describe_entry",
     "enqueue",
     "export_records",
     "is_off_script",

@@ -4,7 +4,14 @@ Runs the same engine as the live console over recordings (several files are
 merged by event time) and prints, per conversation, the triggers in firing
 order, the escalation moment, the highest risk reached and the handoff
 summary (``--no-handoff`` leaves it out): as one JSON object per line with
-``--json`` (for scripts and ``jq``), else as a table that fits 80 columns.
+``--json`` (for scripts and ``jq``), else as a table as wide as the terminal
+(``COLUMNS``, or 120 columns into a pipe; it reads at 80).
+
+The table puts the highest risk first (what a person should read first) and
+names triggers as the console does (``TRIGGER_NAMES``, one a line when they
+do not fit). ``--json`` keeps the order the conversations started in, and
+its shape: it streams (a line is written as soon as the ones before it
+are), which a sort would end; ``jq -s 'sort_by(-.risk)'`` sorts it.
 
 Time-based rules (approvals expiring, no progress for N seconds, silence
 closing a conversation as abandoned) run on the recording's clock: the engine
@@ -27,9 +34,9 @@ import json
 import sys
 from collections import deque
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
-from hitl_console.commands.common import config_or_exit, fail
+from hitl_console.commands.common import config_or_exit, fail, output_console, trigger_cell
 from hitl_console.engine.engine import SignalEngine
 from hitl_console.engine.handoff import build_handoff
 from hitl_console.engine.replay import replay_events
@@ -37,16 +44,6 @@ from hitl_console.engine.scorers import summary
 from hitl_console.engine.state import ConversationState
 from hitl_console.feeds.recording import RecordingError, RecordingStats, describe_rejected, read_events
 from hitl_console.text import one_line
-
-_SHORT = {
-    "low_confidence": "lowconf",
-    "high_stakes": "stakes",
-    "sentiment": "sentiment",
-    "loop": "loop",
-    "human_request": "human",
-    "ai_request": "ai-req",
-}
-
 
 def conversation_record(
     state: ConversationState, *, handoff: bool = True, scorers: dict[str, str] | None = None
@@ -107,27 +104,49 @@ class OrderedOutput:
         """Finished conversations held back behind one that started earlier."""
         return len(self._ready)
 
-def table_row(s: ConversationState) -> tuple[str, str, str, str, str, str, bool]:
-    """One table row of plain strings (small: kept until the table is printed)."""
-    triggers = ", ".join(_SHORT.get(h.kind, h.kind) for h in s.triggers) or "-"
-    return (
+class TableRow(NamedTuple):
+    """One table row of plain strings (small: kept until the table is printed), and what it sorts by."""
+
+    conversation: str
+    risk: str
+    escalated_at: str
+    turns: str
+    state: str
+    triggers: tuple[str, ...]
+    """Kinds, in firing order."""
+    escalated: bool
+    peak_risk: float
+
+
+def table_row(s: ConversationState) -> TableRow:
+    """The row for one finished conversation."""
+    return TableRow(
         one_line(s.conversation_id, 40),
         f"{s.peak_risk:.2f}",
         str(s.escalated_at_seq) if s.escalated_at_seq is not None else "-",
         str(len(s.turns)),
         one_line(s.outcome or s.holder, 20),
-        triggers,
+        tuple(h.kind for h in s.triggers),
         s.escalated,
+        s.peak_risk,
     )
 
 
-def _print_table(rows: list[tuple[str, str, str, str, str, str, bool]], out: IO[str], scorers: dict[str, str]) -> None:
+def by_risk(rows: list[TableRow]) -> list[TableRow]:
+    """Highest risk first (the conversations a person should read first); equal risks keep start order."""
+    return sorted(rows, key=lambda r: -r.peak_risk)
+
+
+_FIXED_COLUMNS = 52
+"""Characters the table takes before its triggers column (the columns, their padding and the edges)."""
+
+
+def _print_table(rows: list[TableRow], out: IO[str], scorers: dict[str, str]) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=out, highlight=False, soft_wrap=False)
+    console = output_console(out)
     console.print(Text(f"scorers: {summary(scorers)}"))
     table = Table(box=box.SIMPLE, pad_edge=False, expand=False)
     table.add_column("conversation", max_width=18, overflow="ellipsis", no_wrap=True)
@@ -136,15 +155,17 @@ def _print_table(rows: list[tuple[str, str, str, str, str, str, bool]], out: IO[
     table.add_column("turns", justify="right", width=5)
     table.add_column("state", max_width=11, overflow="ellipsis", no_wrap=True)
     table.add_column("triggers", ratio=1, min_width=16)
-    for cid, risk, esc, turns, state, triggers, _escalated in rows:
-        table.add_row(Text(cid), risk, esc, turns, Text(state), Text(triggers))
+    room = console.width - _FIXED_COLUMNS
+    for row in by_risk(rows):
+        table.add_row(Text(row.conversation), row.risk, row.escalated_at, row.turns, Text(row.state),
+                      Text(trigger_cell(row.triggers, room)))
     console.print(table)
-    escalated = sum(1 for r in rows if r[6])
-    flagged = sum(1 for r in rows if r[5] != "-")
+    escalated = sum(1 for r in rows if r.escalated)
+    flagged = sum(1 for r in rows if r.triggers)
     share = f" ({escalated / len(rows):.0%})" if rows else ""
     console.print(
-        Text(f"{len(rows)} conversations, {escalated} escalated{share}, {flagged} with triggers. "
-             "Triggers: lowconf=low_confidence, stakes=high_stakes, human=human_request, ai-req=ai_request.")
+        Text(f"{len(rows)} conversations, {escalated} escalated{share}, {flagged} with triggers; "
+             "highest risk first (risk = the highest reached; esc@ = event seq of the escalation).")
     )
 
 
@@ -158,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     engine = SignalEngine(config)
     handoff = not getattr(args, "no_handoff", False)
     out = sys.stdout
-    rows: list[tuple[str, str, str, str, str, str, bool]] = []
+    rows: list[TableRow] = []
     if args.json:
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         pending: list[str] = []

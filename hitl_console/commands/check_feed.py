@@ -3,7 +3,10 @@
 For the people integrating a platform: a recording is read completely (as
 fast as possible), a live feed is listened to for ``--timeout`` seconds, and
 everything the console would refuse is listed with the reason, the seq and
-an excerpt, with unknown event types, duplicates and out-of-order events.
+an excerpt (as JSON when the frame decoded), with unknown event types,
+duplicates and out-of-order events, and for a live feed each time its
+connection dropped (or was refused) and why. A file named ``.msgpack`` that
+holds text fails once, saying so (``feeds.recording``).
 
 Exit status: 0 when nothing was rejected or dropped out of order, 1 when
 something was, a live feed restarted its seq numbering, or a recording broke
@@ -17,7 +20,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from dataclasses import dataclass
+import logging
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from hitl_console.commands.common import config_or_exit, fail
@@ -40,6 +45,8 @@ class CheckReport:
     anomalies: list[tuple[str, int, int | None]]
     live: bool
     timeout: float | None
+    drops: list[tuple[float, str]] = field(default_factory=list)
+    """Each time a live feed's connection was lost or refused: seconds into the check, and why."""
 
     @property
     def ok(self) -> bool:
@@ -63,6 +70,7 @@ class CheckReport:
             "unknown_types": dict(sorted(s.unknown_types.items(), key=lambda kv: (-kv[1], kv[0]))),
             "reconnects": s.reconnects,
             "restarts": s.restarts,
+            "drops": [{"after_s": round(at, 3), "reason": why} for at, why in self.drops],
             "rejected_frames": [
                 {
                     "reason": r.reason,
@@ -82,14 +90,18 @@ class CheckReport:
         scope = f"listened {self.timeout:g} s" if self.live else "whole file"
         lines = [
             f"feed {one_line(s.name)} ({s.url}): {s.state.value}, {scope}" + (f" - {one_line(s.detail)}" if s.detail else ""),
-            f"  accepted {s.events} events (last seq {s.last_seq}), rejected {s.rejected}, unknown type {s.unknown}, "
-            f"duplicates {s.duplicates}, out of order {s.out_of_order}",
+            f"  accepted {s.events} events" + (f" (last seq {s.last_seq})" if s.last_seq is not None else "")
+            + f", rejected {s.rejected}, unknown type {s.unknown}, duplicates {s.duplicates}, out of order {s.out_of_order}",
         ]
         if self.live:
             lines.append(
-                f"  reconnects {s.reconnects}"
-                + (f", seq numbering restarted {s.restarts} time(s) (the feed lost its log; see docs/protocol-extensions.md)" if s.restarts else "")
+                f"  connection: dropped {len(self.drops)} time(s)" if self.drops else "  connection: no drops"
             )
+            lines.extend(f"    after {at:.1f} s: {one_line(why, 160)}" for at, why in self.drops[:50])
+            if len(self.drops) > 50:
+                lines.append(f"    ... and {len(self.drops) - 50} more")
+            if s.restarts:
+                lines.append(f"  seq numbering restarted {s.restarts} time(s) (the feed lost its log; see docs/protocol-extensions.md)")
         if self.rejected:
             lines.append("rejected frames:")
             for r in self.rejected:
@@ -100,7 +112,7 @@ class CheckReport:
                     where.append(one_line(r.type, 60))
                 prefix = f"[{', '.join(where)}] " if where else ""
                 lines.append(f"  {prefix}{one_line(r.reason, 200)}")
-                lines.append(f"      {one_line(r.excerpt, 160)}")
+                lines.append(f"      {one_line(r.excerpt, 160)}")  # JSON for a decoded value (protocol.decode.excerpt)
             if s.rejected > len(self.rejected):
                 lines.append(f"  ... and {s.rejected - len(self.rejected)} more")
         if s.unknown_types:
@@ -131,7 +143,14 @@ def run(args: argparse.Namespace) -> int:
         ack_timeout=config.ack_timeout_s,
         max_rejected=KEEP_REJECTED,
     )
-    report = asyncio.run(_check(client, args.timeout if live else None, live))
+    # The report says what went wrong; the client's own log line would say it a second time.
+    quiet = logging.getLogger("hitl_console.feeds")
+    was = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        report = asyncio.run(_check(client, args.timeout if live else None, live))
+    finally:
+        quiet.setLevel(was)
     status = report.status
     if status.last_frame_at is None:
         if status.state is ConnectionState.FAILED:
@@ -146,7 +165,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _check(client: FeedClient, timeout: float | None, live: bool) -> CheckReport:
-    task = asyncio.create_task(client.run(lambda output: None))
+    started = time.monotonic()
+    drops: list[tuple[float, str]] = []
+
+    def on_status(status: FeedStatus) -> None:
+        # The client reconnects by itself and counts each time (a drop, or a refused attempt);
+        # the detail then says why and when it retries.
+        while status.reconnects > len(drops):
+            drops.append((time.monotonic() - started, status.detail.rsplit("; retrying in", 1)[0]))
+
+    task = asyncio.create_task(client.run(lambda output: None, on_status))
     try:
         await asyncio.wait({task}, timeout=timeout)
     finally:
@@ -155,4 +183,4 @@ async def _check(client: FeedClient, timeout: float | None, live: bool) -> Check
             status = await asyncio.wait_for(task, timeout=10)
         except TimeoutError:  # a feed that will not let go: report what was seen
             status = client.status
-    return CheckReport(status, list(client.rejected), list(client.anomalies), live, timeout)
+    return CheckReport(status, list(client.rejected), list(client.anomalies), live, timeout, drops)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 from pathlib import Path
 
 from hitl_console.analysis.report import build_report, load_journal, load_recordings, newest_ts, render
 from hitl_console.analysis.timewin import TimeWindow, parse_since
-from hitl_console.commands.common import config_or_exit, fail
+from hitl_console.commands.common import config_or_exit, fail, output_width
 from hitl_console.feeds.recording import RecordingError
 from hitl_console.paths import journal_path
 from hitl_console.store.journal import JournalError
@@ -69,6 +68,6 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(
         conversations.values(), window=TimeWindow(start, None), config=config, verdicts=verdicts, source=source
     )
-    width = shutil.get_terminal_size((100, 24)).columns
+    width = output_width(sys.stdout)  # the terminal's; into a pipe, COLUMNS or a wide default (not 80)
     sys.stdout.write(render(report, args.format, color=want_color() and args.format == "text", width=width))
     return 0

@@ -2,24 +2,31 @@
 
 ``review queue`` over the journal also *puts* the selected conversations in
 the journal's review tables (idempotently), so that reviewers' consoles can
-claim them; over recordings it only lists.
+claim them; over recordings it only lists. Both print the same table, with
+headers, wrapped to the terminal (status says "not queued" for recordings, "free" or "claimed by X"
+for the journal); an unknown ``--role`` ends with status 2 and the known ones.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
+from collections.abc import Iterable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import IO, NamedTuple
 
 from hitl_console.analysis.report import load_journal, load_recordings
-from hitl_console.analysis.review import build_queues, describe_entry, enqueue, export_records, queue_specs, write_jsonl
+from hitl_console.analysis.review import QueueEntry, build_queues, enqueue, export_records, queue_specs, write_jsonl
+from hitl_console.analysis.scorecard import Score
 from hitl_console.analysis.timewin import parse_since
-from hitl_console.commands.common import config_or_exit, fail
+from hitl_console.commands.common import config_or_exit, fail, output_width
 from hitl_console.feeds.recording import RecordingError
 from hitl_console.commands.report import resolve_journal
 from hitl_console.config import Config
-from hitl_console.store.reviews import ReviewStore
+from hitl_console.engine.state import TRIGGER_KINDS, TRIGGER_NAMES
+from hitl_console.store.reviews import ReviewItem, ReviewStore
 from hitl_console.text import one_line
 
 
@@ -60,11 +67,79 @@ def _export(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+class QueueRow(NamedTuple):
+    """One line of ``review queue``, the same whether it came from recordings or the journal."""
+
+    score: float
+    review_queue: str
+    conversation: str
+    reason: str
+    feed_queue: str
+    triggers: tuple[str, ...]
+    status: str
+    why: str
+
+
+def entry_row(entry: QueueEntry) -> QueueRow:
+    """A conversation selected from recordings (listed, not queued)."""
+    s = entry.state
+    return QueueRow(entry.score.overall, entry.queue, s.conversation_id, entry.reason, s.queue or "-",
+                    _kinds(h.kind for h in s.triggers), "not queued", entry.score.why())
+
+
+def item_row(item: ReviewItem) -> QueueRow:
+    """An open item of the journal's review tables."""
+    snap = item.snapshot or {}
+    score = snap.get("score")
+    why = Score(**score).why() if isinstance(score, dict) else ""
+    holder = f"claimed by {item.claimed_by}" if item.claimed() else "free"
+    return QueueRow(item.score, item.queue, item.conversation_id, item.reason, str(snap.get("queue") or "-"),
+                    _kinds(str(t.get("kind")) for t in snap.get("triggers") or [] if isinstance(t, dict)), holder, why)
+
+
+def _kinds(kinds: Iterable[str]) -> tuple[str, ...]:
+    """Each kind once, in the console's order (``TRIGGER_KINDS``), unknown ones after."""
+    present = set(kinds)
+    return tuple(k for k in TRIGGER_KINDS if k in present) + tuple(sorted(present - set(TRIGGER_KINDS)))
+
+
+_HEADERS = ("score", "review queue", "conversation", "selected for", "status")
+_CAPS = (5, 14, 24, 14, 30)
+"""Widest each column gets; longer values are cut with an ellipsis."""
+
+
+def print_queue(rows: list[QueueRow], out: IO[str]) -> None:
+    """The listing with column headers: one line of columns per item, then, indented and
+    wrapped to the width, its conversation queue, triggers (the console's words) and why.
+    Two lines an item keep it readable at 80 columns, where eight columns would not fit."""
+    width = output_width(out)
+    cells = [
+        (f"{r.score:.2f}", one_line(r.review_queue), one_line(r.conversation),
+         one_line(r.reason.replace("_", " ")), one_line(r.status))
+        for r in rows
+    ]
+    widths = [min(cap, max([len(h)] + [len(c[i]) for c in cells])) for i, (h, cap) in enumerate(zip(_HEADERS, _CAPS))]
+
+    def line(values: tuple[str, ...]) -> str:
+        parts = [one_line(v, w) for v, w in zip(values, widths)]
+        return "  ".join([parts[0].rjust(widths[0])] + [p.ljust(w) for p, w in zip(parts[1:], widths[1:])]).rstrip()
+
+    indent = " " * (widths[0] + 2)
+    lines = [line(_HEADERS)]
+    for r, c in zip(rows, cells):
+        lines.append(line(c))
+        triggers = ", ".join(TRIGGER_NAMES.get(k, k) for k in r.triggers) or "none"
+        detail = f"queue {one_line(r.feed_queue)}; triggers: {triggers}; why: {one_line(r.why) or '-'}"
+        lines += textwrap.wrap(detail, width=max(40, width), initial_indent=indent, subsequent_indent=indent + "  ")
+    out.write("\n".join(lines) + "\n")
+
+
 def _queue(args: argparse.Namespace, config: Config) -> int:
     specs = queue_specs(config)
     if args.role and not any(args.role in (s.role, s.name) for s in specs):
-        known = ", ".join(sorted({s.role for s in specs} | {s.name for s in specs}))
-        return fail(f"no review queue for role {args.role!r} (known: {known})", 2)
+        roles = ", ".join(sorted({s.role for s in specs}))
+        names = ", ".join(sorted({s.name for s in specs}))
+        return fail(f"no review queue for role {args.role!r}; known roles: {roles} (queue names: {names})", 2)
     files = list(args.files or [])
     if files:
         for f in files:
@@ -75,9 +150,9 @@ def _queue(args: argparse.Namespace, config: Config) -> int:
         except RecordingError as error:
             return fail(str(error))
         entries = build_queues(conversations.values(), config, role=args.role)
-        for entry in entries:
-            print(describe_entry(entry))
-        print(f"{len(entries)} item(s)", file=sys.stderr)
+        print_queue([entry_row(e) for e in entries], sys.stdout)
+        print(f"{len(entries)} item(s) from recordings, listed only (over the journal they are queued)",
+              file=sys.stderr)
         return 0
     path = resolve_journal(args.journal, config.journal.path)
     if not path.exists():
@@ -87,12 +162,6 @@ def _queue(args: argparse.Namespace, config: Config) -> int:
     with ReviewStore.open(path, claim_ttl_s=config.review.claim_ttl_s, retention_days=config.journal.retention_days) as store:
         added = enqueue(store, entries)
         items = [i for i in store.items(status="open") if args.role is None or args.role in (i.role, i.queue)]
-        for item in items:
-            holder = f"claimed by {one_line(item.claimed_by, 20)}" if item.claimed() else "free"
-            why = (item.snapshot or {}).get("score") or {}
-            print(
-                f"{item.score:5.2f}  {item.queue:<11} {one_line(item.conversation_id, 18):<18} {item.reason:<14} "
-                f"{holder:<24} {one_line('; '.join(why.get('notes') or []), 60)}"
-            )
+        print_queue([item_row(i) for i in items], sys.stdout)
     print(f"{len(items)} open item(s), {added} newly queued", file=sys.stderr)
     return 0

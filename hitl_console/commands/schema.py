@@ -31,17 +31,31 @@ def commands_schema() -> dict[str, Any]:
 
 
 def schema_document(part: str = "all") -> dict[str, Any]:
-    """The schema of ``part``: one part alone, or ``{"events", "commands"}`` for ``all``."""
+    """The schema of ``part``: one part alone, or ``{"$defs", "events", "commands"}`` for ``all``."""
     if part == "events":
         return events_schema()
     if part == "commands":
         return commands_schema()
     if part != "all":
         raise ValueError(f"unknown part {part!r} (choose from {', '.join(PARTS)})")
-    return {
-        "events": events_schema(),
-        "commands": commands_schema(),
-    }
+    return combined({"events": events_schema(), "commands": commands_schema()})
+
+
+def combined(parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One document holding several schemas: their ``$defs`` move to its root, where
+    their ``$ref``s (``#/$defs/Name``, relative to the document) point, so every
+    reference resolves in the document as printed. A name defined two different
+    ways would make one part's references point at the other's definition: refused."""
+    defs: dict[str, Any] = {}
+    document: dict[str, Any] = {}
+    for key, schema in parts.items():
+        schema = dict(schema)
+        for name, definition in schema.pop("$defs", {}).items():
+            if name in defs and defs[name] != definition:
+                raise ValueError(f"schema definition {name!r} differs between parts; cannot share one $defs")
+            defs[name] = definition
+        document[key] = schema
+    return {"$defs": defs, **document}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
@@ -544,7 +545,7 @@ class SignalEngine:
             return
         idle = now - track.progress_ts
         if idle >= self.thresholds.no_progress_seconds:
-            track.stalled = f"no progress for {idle:.0f} s (since seq {track.progress_seq})"
+            track.stalled = f"waiting {_duration(idle)} with no progress (since {_clock(track.progress_ts)})"
             self._sync_loop(state, track, update, seq, now)
 
     def _escalate(self, state: ConversationState, update: EngineUpdate, seq: int, ts: float, cause: str) -> None:
@@ -735,7 +736,7 @@ class SignalEngine:
                 hit = _best_repeat(loop, key, track.customer_seqs, track.customer_keys)
                 track.customer_seqs, track.customer_keys = remembered(track.customer_seqs, track.customer_keys, seq, key, self._window)
                 if hit is not None:
-                    track.customer_repeat = f"customer repeated seq {hit[0]} ({hit[1]:.0%} similar): {quote(text, 60)}"
+                    track.customer_repeat = f"customer repeated what they said at {_clock(_turn_ts(state, hit[0]))} ({hit[1]:.0%} similar): {quote(text, 60)}"
                 elif again is None:
                     track.customer_repeat = None
             if again is not None and track.turns_ca > 1:
@@ -771,7 +772,7 @@ class SignalEngine:
             if key is not None:
                 hit = _best_repeat(loop, key, track.ai_seqs, track.ai_keys)
                 track.ai_repeat = (
-                    f"AI repeated its answer of seq {hit[0]} ({hit[1]:.0%} similar): {quote(text, 60)}" if hit else None
+                    f"AI repeated its answer from {_clock(_turn_ts(state, hit[0]))} ({hit[1]:.0%} similar): {quote(text, 60)}" if hit else None
                 )
                 track.ai_seqs, track.ai_keys = remembered(track.ai_seqs, track.ai_keys, seq, key, self._window)
         else:
@@ -787,7 +788,7 @@ class SignalEngine:
         since = track.since_progress = track.since_progress + 1
         track.dirty = True
         if track.stalled is None and since >= self._no_progress_turns:
-            track.stalled = f"{since} turns without progress (since seq {track.progress_seq})"
+            track.stalled = f"{since} turns without progress (since {_clock(track.progress_ts)})"
         if (track.customer_repeat or track.ai_repeat or track.stalled) != state.loop_warning:
             self._sync_loop(state, track, update, seq, ts)
 
@@ -877,8 +878,25 @@ def _earliest_expiry(state: ConversationState) -> float:
     return earliest
 
 
+def _clock(ts: float) -> str:
+    """``14:02:37``, the console's local time of an event: what a person reads in
+    trigger reasons and alerts (a seq number means nothing to them)."""
+    return time.strftime("%H:%M:%S", time.localtime(ts))
+
+
+def _turn_ts(state: ConversationState, seq: int) -> float:
+    """The time of the turn ``seq`` (a repeat's earlier turn); the latest turn's when
+    it has left the transcript. Searched from the end: repeats are recent."""
+    for turn in reversed(state.turns):
+        if turn.seq == seq:
+            return turn.ts
+    return state.turns[-1].ts if state.turns else 0.0
+
+
 def _duration(seconds: float) -> str:
-    """``95 min``, ``3.5 h``: how long a conversation was silent."""
+    """``45 s``, ``26 min``, ``3.5 h``: how long a conversation was silent or waited."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"

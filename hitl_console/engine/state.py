@@ -36,6 +36,17 @@ TRIGGER_KINDS: tuple[TriggerKind, ...] = (
     "ai_request",
 )
 
+TRIGGER_NAMES: dict[str, str] = {
+    "low_confidence": "low confidence",
+    "high_stakes": "high stakes",
+    "sentiment": "sentiment",
+    "loop": "loop",
+    "human_request": "customer asked for a human",
+    "ai_request": "AI asked for a human",
+}
+"""What a person reads for each trigger kind, on every screen and in headless output
+(kept here, beside the kinds, so that commands need not import the UI)."""
+
 Holder = Literal["ai", "waiting", "human", "ended"]
 
 

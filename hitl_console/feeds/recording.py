@@ -178,6 +178,29 @@ def _iter_jsonl(fh: IO[bytes], gz: bool, name: str, position: list[int]) -> Iter
                 yield Record(number, Frame(obj, "object", line=number), obj)
 
 
+_MSGPACK_MAPS = frozenset(range(0x80, 0x90)) | {0xDE, 0xDF}
+"""First bytes of a MessagePack map (fixmap, map 16, map 32): how every event starts."""
+
+
+def _refuse_text(head: bytes, name: str) -> None:
+    """Stop at once, with one message, when a file named ``.msgpack`` holds text: read
+    as MessagePack, every ASCII byte is a small integer, and each would be refused
+    on its own ("not a JSON object", once per byte)."""
+    if not head or head[0] in _MSGPACK_MAPS:
+        return
+    sample = head[:4096]
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(sample) - 4:  # not just a character cut at the sample's end
+            return
+        text = sample[: error.start].decode("utf-8")
+    if not text or any(not (c.isprintable() or c in "\t\r\n") for c in text):
+        return
+    hint = "JSON lines? name it .jsonl" if text.lstrip().startswith(("{", "[")) else "not MessagePack"
+    raise FeedFailed(f"{name}: named as MessagePack but holds text ({hint}); starts {text[:40]!r}")
+
+
 def _iter_msgpack(fh: IO[bytes], gz: bool, name: str, position: list[int]) -> Iterator[Record]:
     unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=8 * MAX_FRAME_BYTES)
     number = 0
@@ -209,6 +232,8 @@ def _iter_msgpack(fh: IO[bytes], gz: bool, name: str, position: list[int]) -> It
     truncated_gz: EOFError | None = None
     try:
         for chunk in _chunks(fh, gz, name, position):
+            if not fed:
+                _refuse_text(chunk, name)
             try:
                 unpacker.feed(chunk)
             except msgpack.BufferFull:

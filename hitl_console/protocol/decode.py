@@ -9,6 +9,7 @@ the reason so that an operator can see what the feed got wrong).
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,8 +94,11 @@ def excerpt(raw: Any, limit: int = EXCERPT_CHARS) -> str:
             text = raw[: limit // 2].hex(" ")
     elif isinstance(raw, str):
         text = raw
-    else:
-        text = repr(raw)
+    else:  # a decoded value (MessagePack, or JSON of the wrong shape): shown as JSON, as the protocol writes it
+        try:
+            text = json.dumps(raw, ensure_ascii=False, default=repr)
+        except (TypeError, ValueError):  # keys JSON cannot have, a cycle
+            text = repr(raw)
     text = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in text[: limit + 1])
     return text if len(text) <= limit else text[: limit - 1] + "\N{HORIZONTAL ELLIPSIS}"
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from rich.style import Style
 from rich.text import Text
 
-from hitl_console.engine.state import TRIGGER_KINDS
+from hitl_console.engine.state import TRIGGER_KINDS, TRIGGER_NAMES
 from hitl_console.tui.palette import Palette
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
@@ -30,14 +30,8 @@ BADGES: dict[str, str] = {
 }
 """Two letters per trigger kind, in :data:`TRIGGER_KINDS` order."""
 
-TRIGGER_NAMES: dict[str, str] = {
-    "low_confidence": "low confidence",
-    "high_stakes": "high stakes",
-    "sentiment": "sentiment",
-    "loop": "loop",
-    "human_request": "customer asked for a human",
-    "ai_request": "AI asked for a human",
-}
+# TRIGGER_NAMES (what a person reads for each kind) lives beside TRIGGER_KINDS in the engine state, so that
+# headless commands use the same words without importing the UI; the screens take it from here.
 
 
 def spark_char(value: float) -> str:

@@ -123,3 +123,34 @@ def test_journal_replay_keys_a_shared_id_as_the_live_console_did() -> None:
     assert sorted(conversations) == ["c-1", "c-1@b"]
     assert [t.text for t in conversations["c-1@b"].turns] == ["from b"]
     assert len(replay(e for _f, e in pairs)["c-1"].turns) == 3  # no feed names: one recording, one conversation
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_feeds" / "demo-floor.jsonl"
+
+
+def _report_through_a_pipe(*args: str, columns: str | None = None) -> str:
+    """``hitl-console report`` as a person runs it into ``less`` or a file: a real pipe."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    if columns:
+        env["COLUMNS"] = columns
+    proc = subprocess.run([sys.executable, "-m", "hitl_console", "report", *args], capture_output=True, text=True,
+                          env=env, timeout=120, check=True)
+    return proc.stdout
+
+
+@pytest.mark.parametrize("columns", [None, "80"])
+def test_report_piped_keeps_every_worst_why_whole(columns) -> None:
+    data = json.loads(_report_through_a_pipe(str(SAMPLE), "--format", "json"))
+    text = _report_through_a_pipe(str(SAMPLE), columns=columns)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= (int(columns) if columns else 120)
+    assert "…" not in text[text.index("Worst conversations"):]  # nothing cut with an ellipsis
+    block = " ".join(line.strip() for line in lines[lines.index("Worst conversations (lowest score first)"):])
+    for w in data["worst"]:
+        why = "; ".join(w["score"]["notes"][:3])
+        assert why and why in block, why
+    assert any(len("; ".join(w["score"]["notes"][:3])) > 40 for w in data["worst"])  # longer than the old cut

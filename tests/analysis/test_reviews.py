@@ -232,11 +232,38 @@ def test_transcript_render_is_plain():
     assert "!! low_confidence" in text
 
 
-def test_queue_cli_over_recording(capsys):
+QUEUE_HEADER = ["score", "review queue", "conversation", "selected for", "status"]
+
+
+def queue_lines(out: str) -> tuple[list[str], list[list[str]]]:
+    """The header's names and each item's columns (lines that start with a score)."""
+    lines = out.splitlines()
+    header = [h for h in lines[0].split("  ") if h.strip()]
+    rows = [[c.strip() for c in line.split("  ") if c.strip()] for line in lines[1:] if line[:6].strip()[:1].isdigit()]
+    return [h.strip() for h in header], rows
+
+
+def test_queue_cli_over_recording(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
     assert main(["review", "queue", str(DATA / "metrics.jsonl")]) == 0
     out = capsys.readouterr().out
-    assert "c07" in out and "compliance" in out
+    header, rows = queue_lines(out)
+    assert header == QUEUE_HEADER
+    assert rows and all(len(r) == len(QUEUE_HEADER) for r in rows)
+    assert any(r[1] == "compliance" and r[2] == "c07" and r[4] == "not queued" for r in rows)
+    assert "triggers: " in out and "why: " in out and "high stakes" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_queue_cli_a_bad_role_exits_non_zero_naming_the_known_roles(capsys):
     assert main(["review", "queue", "--role", "nobody", str(DATA / "metrics.jsonl")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no review queue for role 'nobody'" in captured.err
+    for role in ("compliance", "qa", "team_lead"):
+        assert role in captured.err
+    assert main(["review", "queue", "--role", "nobody", "--journal", "/nonexistent/j.sqlite3"]) == 2
+    assert "known roles" in capsys.readouterr().err
 
 
 def test_queue_cli_over_journal_enqueues_once(tmp_path, capsys):
@@ -247,7 +274,14 @@ def test_queue_cli_over_journal_enqueues_once(tmp_path, capsys):
         journal.append_events("prod", read_recording(DATA / "metrics.jsonl").events)
     assert main(["review", "queue", "--journal", str(path), "--role", "compliance"]) == 0
     captured = capsys.readouterr()
-    assert "c07" in captured.out and "free" in captured.out
+    header, rows = queue_lines(captured.out)
+    assert header == QUEUE_HEADER  # the same columns as over recordings
+    assert any(r[1] == "compliance" and r[2] == "c07" and r[4] == "free" for r in rows)
+    assert all(len(r) == len(QUEUE_HEADER) for r in rows)
+    assert "triggers: high stakes" in captured.out
+    assert main(["review", "queue", "--role", "compliance", str(DATA / "metrics.jsonl")]) == 0
+    from_files = {r[2]: r[:4] for r in queue_lines(capsys.readouterr().out)[1]}
+    assert {r[2]: r[:4] for r in rows} == from_files  # same score, queue, reason, whichever the source
     with ReviewStore.open(path) as store:
         n = len(store.items())
         assert store.claim("compliance:prod:c07", "ana")
