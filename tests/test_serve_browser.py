@@ -60,7 +60,7 @@ def test_the_floor_renders_in_chromium(chromium: str, tmp_path: Path) -> None:
         # The keyboard is in the console without a click: take over the top
         # conversation, confirm with ctrl+y, write to the customer.
         browser.press("t", text="t")
-        browser.wait_for_text("Handoff summary", timeout=30)
+        browser.wait_for_text("ctrl+y join", timeout=30)  # the handoff summary's key line
         browser.press("y", code="KeyY", key_code=89, ctrl=True)
         held = browser.wait_for_text("held by YOU", timeout=30)
         assert "alice joined" in held, held

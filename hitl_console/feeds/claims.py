@@ -179,39 +179,45 @@ class ClaimStore:
     async def finish(self, kind: str, item: str, holder: str, keep_s: float = DONE_KEEP_S) -> bool:
         """Mark a claimed item done for ``keep_s`` (a reviewed item: no other
         console's reviewer takes it up again); False when ``holder`` did not hold it."""
-        from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+        from nats.js.errors import KeyWrongLastSequenceError
 
-        key = claim_key(kind, item)
-        try:
-            entry = await self._kv.get(key)
-        except KeyNotFoundError:
+        held = await self._held(kind, item, holder)
+        if held is None:
             return False
-        current, done = self._read(entry.value)
-        if current != holder or done:
-            return False
+        key, revision = held
         try:
-            await self._cas(key, holder, int(entry.revision), done=True, ttl_s=keep_s)
+            await self._cas(key, holder, revision, done=True, ttl_s=keep_s)
         except KeyWrongLastSequenceError:
             return False
         return True
 
     async def release(self, kind: str, item: str, holder: str) -> bool:
         """Give the claim up; False when ``holder`` did not hold it."""
-        from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+        from nats.js.errors import KeyWrongLastSequenceError
+
+        held = await self._held(kind, item, holder)
+        if held is None:
+            return False
+        key, revision = held
+        try:
+            await self._kv.delete(key, last=revision)
+        except KeyWrongLastSequenceError:
+            return False
+        return True
+
+    async def _held(self, kind: str, item: str, holder: str) -> tuple[str, int] | None:
+        """``(key, revision)`` of a live claim ``holder`` holds on ``item``; None otherwise."""
+        from nats.js.errors import KeyNotFoundError
 
         key = claim_key(kind, item)
         try:
             entry = await self._kv.get(key)
         except KeyNotFoundError:
-            return False
+            return None
         current, done = self._read(entry.value)
         if current != holder or done:
-            return False
-        try:
-            await self._kv.delete(key, last=entry.revision)
-        except KeyWrongLastSequenceError:
-            return False
-        return True
+            return None
+        return key, int(entry.revision)
 
     async def close(self) -> None:
         if self._nc is not None:

@@ -86,7 +86,7 @@ from hitl_console.engine.alerts import Alert
 from hitl_console.feeds.base import CommandResult, redact
 from hitl_console.paths import journal_path, prepare_parent, private_file
 from hitl_console.protocol.decode import RejectedFrame
-from hitl_console.protocol.events import SEQ_MAX, SEQ_MIN, AnyCommand, Event, Fingerprint, event_adapter
+from hitl_console.protocol.events import SEQ_MAX, SEQ_MIN, TS_MAX, TS_MIN, AnyCommand, Event, Fingerprint, event_adapter
 
 log = logging.getLogger(__name__)
 
@@ -803,7 +803,15 @@ class Journal:
         # Pages by id: memory stays bounded on a month of events, and no read
         # cursor is held open while the caller (maybe writing) consumes them.
         clauses.append("id > ?")
-        sql = f"SELECT id, feed, body FROM events WHERE {' AND '.join(clauses)} ORDER BY id LIMIT {ITER_PAGE}"
+        yield from self._event_pages(f"SELECT id, feed, body FROM events WHERE {' AND '.join(clauses)}", params)
+
+    def _event_pages(self, select: str, params: Sequence[Any] = ()) -> Iterator[tuple[str, Event]]:
+        """``(feed, event)`` of ``select`` (``id, feed, body`` rows ending in an
+        ``id > ?`` condition), read in pages by id: memory stays bounded on a
+        month of events, and no read cursor is held open while the caller
+        (maybe writing) consumes them. A row that no longer validates is logged
+        and skipped."""
+        sql = f"{select} ORDER BY id LIMIT {ITER_PAGE}"
         last_id = 0
         while True:
             with self._guard():
@@ -842,7 +850,10 @@ class Journal:
             return
         marks = ",".join("?" * len(names))
         with self._guard():
-            latest = self._conn.execute(f"SELECT MAX(ts) FROM events WHERE feed IN ({marks})", names).fetchone()[0]
+            # Within the protocol's range: a hostile row (ts 1e300) must not put "now" in another age.
+            latest = self._conn.execute(
+                f"SELECT MAX(ts) FROM events WHERE feed IN ({marks}) AND ts >= ? AND ts < ?", (*names, TS_MIN, TS_MAX)
+            ).fetchone()[0]
         if latest is None:
             return
         keep_after = latest - keep_s
@@ -856,26 +867,11 @@ class Journal:
                 (*names, keep_after, open_after),
             )
             self._conn.execute("CREATE UNIQUE INDEX temp.restore_keys_i ON restore_keys (feed, conversation_id)")
-        sql = (
-            "SELECT e.id, e.feed, e.body FROM events e WHERE e.id > ? AND EXISTS "
-            "(SELECT 1 FROM temp.restore_keys k WHERE k.feed = e.feed AND k.conversation_id = e.conversation_id) "
-            f"ORDER BY e.id LIMIT {ITER_PAGE}"
-        )
-        last_id = 0
         try:
-            while True:
-                with self._guard():
-                    rows = self._conn.execute(sql, (last_id,)).fetchall()
-                for row_id, feed, body in rows:
-                    try:
-                        event = event_adapter.validate_json(body)
-                    except ValueError as error:
-                        log.warning("journal: event row %d does not validate, skipped: %s", row_id, error)
-                        continue
-                    yield feed, event
-                if len(rows) < ITER_PAGE:
-                    return
-                last_id = rows[-1][0]
+            yield from self._event_pages(
+                "SELECT id, feed, body FROM events e WHERE EXISTS (SELECT 1 FROM temp.restore_keys k "
+                "WHERE k.feed = e.feed AND k.conversation_id = e.conversation_id) AND id > ?"
+            )
         finally:
             with self._guard():
                 self._conn.execute("DROP TABLE IF EXISTS temp.restore_keys")
