@@ -812,6 +812,7 @@ class LiveSession:
 
     def _check_watchers(self, now: float) -> None:
         """The one place alert watchers run (see :meth:`add_watcher`)."""
+        stale_before = self.feed_health.stale_feeds
         reported: set[str] = set()
         for watcher in list(self._watchers):
             try:
@@ -825,6 +826,17 @@ class LiveSession:
         # hub_failed is raised outside the watchers and stays until restart;
         # journal_failed:* until the journal works again (_retry_journal)
         self._conditions &= reported | {"hub_failed"} | {k for k in self._conditions if k.startswith("journal_failed:")}
+        turned = stale_before ^ self.feed_health.stale_feeds
+        if turned:  # their rows say "stale" (or stop saying it): redraw them
+            self._pending.changed.update(c.conversation_id for c in self.engine.conversations.values() if c.feed in turned)
+            self._pending.statuses_changed = True
+            self._mark_dirty()
+
+    @property
+    def stale_feeds(self) -> frozenset[str]:
+        """Feeds that are down, failed, reject everything or fell silent (``analysis.feed_health``):
+        their conversations are frozen at what was last heard."""
+        return self.feed_health.stale_feeds
 
     def acknowledge(self, alert_id: int) -> bool:
         """Mark an alert seen (it no longer counts in ``open_alerts``)."""

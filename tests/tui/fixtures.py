@@ -213,6 +213,7 @@ class FakeSession:
     replay_controls: FakeReplay | None = None
     clock: Callable[[], float] = frozen_clock
     answers: dict[str, CommandResult] = field(default_factory=dict)
+    stale_feeds: frozenset[str] = frozenset()
     """op -> the result to answer with (default: ok)."""
     on_command: Callable[[str, str, dict[str, Any]], None] | None = None
 

@@ -497,3 +497,20 @@ async def test_a_toast_already_up_is_taken_down_when_a_dialog_opens() -> None:
         assert type(app.screen).__name__ == "HandoffScreen"
         assert not app._notifications
         assert "ctrl+y" in screen_text(app)
+
+
+async def test_rows_of_a_feed_that_is_down_say_stale() -> None:
+    """Frozen conversations of a lost feed must not look live (issue 9 item 4)."""
+    states = floor_states()
+    session = FakeSession(states)
+    app = make_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "STALE" not in screen_text(app)
+        feed = states[0].feed
+        session.stale_feeds = frozenset({feed})
+        session.emit({s.conversation_id for s in states if s.feed == feed})
+        await settle(pilot)
+        text = screen_text(app)
+        stale_rows = [line for line in text.splitlines() if "STALE feed" in line]
+        assert len(stale_rows) == sum(1 for s in states if s.feed == feed and not s.ended)

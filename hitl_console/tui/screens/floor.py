@@ -101,6 +101,7 @@ class FloorScreen(LiveScreen):
             me=app.session.agent,
             low_confidence=app.config.thresholds.low_confidence,
             palette=app.palette,
+            stale_feeds=app.session.stale_feeds,
         )
 
     def on_resize(self, event: Resize) -> None:
@@ -166,9 +167,13 @@ class FloorScreen(LiveScreen):
             if self.dirty_all or self.dirty_ids:
                 if not table.shown_columns:
                     self._fit_columns()
+                stale_before = table.cell_context.stale_feeds
                 table.cell_context = self._cell_context()
                 rows = self._rows()
                 table.sync(rows, None if self.dirty_all else self.dirty_ids)
+                if table.cell_context.stale_feeds != stale_before:
+                    # a feed went down or came back: its rows' versions did not change, their holder cell did
+                    table.refresh_column("holder", rows)
             self._show_status()
             self.show_replay()
         self.clean()

@@ -56,6 +56,8 @@ class CellContext:
     me: str
     low_confidence: float
     palette: Palette
+    stale_feeds: frozenset[str] = frozenset()
+    """Feeds that are down: their rows say "stale" (``analysis.feed_health``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +102,16 @@ def _holder_model(s: ConversationState, ctx: CellContext) -> Hashable:
         s.agent if s.holder == "human" else None,
         None if waited is None else formatting.duration(waited),
         attention.routing_breach(s),
+        s.feed in ctx.stale_feeds,
     )
 
 
 def _holder_render(m: Hashable, ctx: CellContext) -> Text:
-    holder, agent, waited, breach = m  # type: ignore[misc]
+    holder, agent, waited, breach, stale = m  # type: ignore[misc]
     p = ctx.palette
+    if stale:
+        # the feed is down: what this row says is what was last heard
+        return _text("STALE feed", p.error + p.strong)
     if holder == "waiting":
         return _text("WAITING" + (f" {waited}" if waited else ""), p.error + p.strong)
     if holder == "human":
