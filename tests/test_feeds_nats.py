@@ -104,7 +104,11 @@ async def test_commands_by_request_reply_ack_refusal_timeout_and_no_responder(na
 
         nc, seen = await responder(nats_server.url, "ctl.floor", answer)
         try:
-            ok = await client.send(Takeover(request_id="r-1", agent="ann", conversation_id="c-1"), timeout=2)
+            for _ in range(30):  # bounded: under load the responder's interest can reach the server after its flush
+                ok = await client.send(Takeover(request_id="r-1", agent="ann", conversation_id="c-1"), timeout=2)
+                if ok.sent:  # "not sent" means nothing went out: retrying duplicates nothing
+                    break
+                await asyncio.sleep(0.1)
             refused = await client.send(Takeover(request_id="r-2", agent="bob", conversation_id="c-1"), timeout=2)
             quiet = await client.send(Takeover(request_id="r-3", agent="silent", conversation_id="c-1"), timeout=0.3)
         finally:
