@@ -298,3 +298,19 @@ def test_the_cases_are_in_no_keyword_list():
     for case in _cases():
         assert case.lower() not in source, case
     assert re.search("nicked", source) is None
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("That's everything, thanks again", "No that's all, bye"),
+        ("Great, glad that's sorted.", "Great, glad that's sorted for you."),
+        ("You're welcome! Happy to help.", "You're very welcome, happy to help any time."),
+    ],
+)
+def test_the_model_loop_never_counts_goodbyes_and_closers(first: str, second: str) -> None:
+    """On the bundled samples the model's loop counted "No that's all, bye" as a re-ask of "That's everything"."""
+    config = Config(signals=SignalsConfig(loop="model"))
+    loop = build_scorers(config, HighStakesDetector(config.thresholds, config.topics)).loop
+    keys = [loop.key(text, text.lower(), words_of(text.lower())) for text in (first, second)]
+    assert None in keys

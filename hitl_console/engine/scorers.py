@@ -411,7 +411,8 @@ _STALL = re.compile(
 _CLOSER = re.compile(
     r"\b(?:anything else|(?:have|enjoy) a (?:great|nice|good|lovely) (?:day|evening|weekend)|"
     r"thank(?:s| you) for (?:contacting|reaching out|your patience|chatting|waiting)|glad i could help|"
-    r"is there something else)\b"
+    r"is there something else|glad (?:that'?s|that is|it'?s|we) (?:sorted|fixed|resolved)|you'?re (?:very )?welcome|"
+    r"happy to help|no problem at all)\b"
 )
 """Polite AI closers: repeating one is not a loop."""
 
@@ -431,8 +432,8 @@ class ModelLoop:
 
     def key(self, text: str, lower: str, words: list[str]) -> Any:
         norm = self.rule.key(text, lower, words)
-        if norm is None or _CLOSER.search(lower):
-            return None
+        if norm is None or _CLOSER.search(lower) or closing_estimate(words) is not None:
+            return None  # a goodbye ("no that's all, bye") is not a re-ask of the last one
         return (norm, tuple(self.shared.predict(text, lower, words).embedding))
 
     def similarity(self, a: Any, b: Any) -> float:
