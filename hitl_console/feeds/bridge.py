@@ -26,7 +26,7 @@ import pydantic_core
 
 from hitl_console.feeds.base import FeedOutput, FeedStatus
 from hitl_console.feeds.hub import FeedHub, FeedSpec, default_name, unique_name
-from hitl_console.feeds.jetstream import JetStreamPublisher
+from hitl_console.feeds.jetstream import JetStreamPublisher, unsubscribe_quietly
 from hitl_console.protocol.events import Ack, command_adapter, event_dict
 
 log = logging.getLogger(__name__)
@@ -86,8 +86,7 @@ class BusRelay:
                 finally:
                     self._queue.task_done()
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(sub.unsubscribe(), 1.0)
+            await unsubscribe_quietly(sub)
             for task in list(self._tasks):
                 task.cancel()
 

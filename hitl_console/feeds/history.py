@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hitl_console.feeds.base import redact
-from hitl_console.feeds.jetstream import MSG_ID, NatsAddress, _require_nats, close_quietly
+from hitl_console.feeds.jetstream import MSG_ID, NatsAddress, _require_nats, close_quietly, unsubscribe_quietly
 
 log = logging.getLogger(__name__)
 
@@ -174,11 +174,7 @@ class TeamHistory:
                 if not self.outbox:
                     await self._wake.wait()
         finally:
-            if sub is not None:
-                try:
-                    await asyncio.wait_for(sub.unsubscribe(), 1.0)
-                except Exception:
-                    pass
+            await unsubscribe_quietly(sub)
             await close_quietly(nc)
 
     async def flush(self, timeout: float = 5.0) -> bool:

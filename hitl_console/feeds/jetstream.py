@@ -284,11 +284,7 @@ class JetStreamSource(FeedSource):
             raise ConnectionError(self._clean(f"NATS: {type(error).__name__}: {error}")) from None
         finally:
             self._nc = None
-            if sub is not None:
-                try:
-                    await asyncio.wait_for(sub.unsubscribe(), 1.0)
-                except Exception:
-                    pass
+            await unsubscribe_quietly(sub)
             await close_quietly(nc)
 
     async def send(self, command: AnyCommand) -> Ack | None:
@@ -309,6 +305,17 @@ class JetStreamSource(FeedSource):
     async def close(self) -> None:
         if self._nc is not None:
             await close_quietly(self._nc)
+
+
+async def unsubscribe_quietly(sub: Any) -> None:
+    """Drop a subscription within a bound and never raise (``finally`` blocks:
+    a dead server must not hang the shutdown); None is nothing to drop."""
+    if sub is None:
+        return
+    try:
+        await asyncio.wait_for(sub.unsubscribe(), 1.0)
+    except Exception:
+        pass
 
 
 async def close_quietly(nc: Any, *, drain: bool = False) -> None:
