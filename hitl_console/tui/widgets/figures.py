@@ -115,7 +115,7 @@ def figure_chips(figures: Any, mode: str, alerts: AlertConfig | None = None) -> 
     rate = formatting.percent(figures.escalation_rate)
     # The word's room is kept whatever it says: the header never grows a line
     # because "warming up" appeared.
-    chip = [("Escal.", "dim"), " ", (rate, "dim" if style == "dim" else style or "bold"), " ",
+    chip = [("Escal.", "dim"), " ", (rate, style or "bold"), " ",
             (word.ljust(formatting.ESCALATION_WORD_WIDTH), style)]
     chip += [" ", (f"[typ {tlo:.0%}-{thi:.0%}, ok {lo:.0%}-{hi:.0%}]", "dim")]
     chips.append(_chip(*chip))
