@@ -34,7 +34,7 @@ CHILD = r"""
 import json, sys, time
 from hitl_console.config import Config
 from hitl_console.feeds.hub import FeedSpec
-from hitl_console.live import LiveSession
+from hitl_console.session import LiveSession
 from hitl_console.store.journal import Journal
 path, mode = sys.argv[1], sys.argv[2]
 started = time.perf_counter()

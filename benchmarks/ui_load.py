@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hitl_console.config import Config  # noqa: E402
 from hitl_console.engine import BUILD  # noqa: E402
 from hitl_console.feeds.base import FeedOutput  # noqa: E402
-from hitl_console.live import LiveSession  # noqa: E402
+from hitl_console.session import LiveSession  # noqa: E402
 from hitl_console.protocol.events import event_adapter  # noqa: E402
 from hitl_console.sim.timeline import generate_events  # noqa: E402
 from hitl_console.store.journal import Journal  # noqa: E402

@@ -55,7 +55,7 @@ async def _shot(pilot, out: Path, name: str) -> Path:
 async def textual_shots(out: Path, only: set[str] | None = None, speed: float = 4.0) -> list[Path]:
     """The floor, the handoff and a held conversation, on the demo."""
     from hitl_console.config import Config
-    from hitl_console.live import LiveSession
+    from hitl_console.session import LiveSession
     from hitl_console.store.journal import Journal
     from hitl_console.tui.app import HitlApp
     from hitl_console.tui.widgets.conversation_table import ConversationTable

@@ -19,7 +19,7 @@ def fake_hub(monkeypatch):
     """LiveSession on a stand-in hub (``tests/live_support.FakeHub``)."""
     from live_support import FakeHub
 
-    from hitl_console import live as live_module
+    from hitl_console.session import lifecycle as live_module
 
     FakeHub.instances = []
     monkeypatch.setattr(live_module, "FeedHub", FakeHub)

@@ -20,7 +20,7 @@ from hitl_console.feeds.base import (
     FeedStatus,
 )
 from hitl_console.feeds.hub import FeedSpec
-from hitl_console.live import LiveSession
+from hitl_console.session import LiveSession
 from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.protocol.events import (
     AnyCommand,

@@ -235,7 +235,7 @@ def team_console(target: str, agent: str, tmp_path: Path, *, ttl: float = 30.0) 
     """A live session named ``agent`` on ``target`` with its own journal; claims with TTL ``ttl``."""
     from hitl_console.config import Config, TeamConfig
     from hitl_console.feeds.hub import FeedSpec
-    from hitl_console.live import LiveSession
+    from hitl_console.session import LiveSession
     from hitl_console.store.journal import Journal
 
     config = Config(team=TeamConfig(claim_ttl_s=ttl))

@@ -94,7 +94,7 @@ def test_import_linter_contracts_hold(tmp_path: Path) -> None:
 
 def test_importing_every_core_module_does_not_load_textual() -> None:
     modules = _core_modules()
-    assert "hitl_console.store.journal" in modules and "hitl_console.live" in modules
+    assert "hitl_console.store.journal" in modules and "hitl_console.session.lifecycle" in modules
     script = (
         "import importlib, json, sys\n"
         f"modules = {modules!r}\n"

@@ -12,7 +12,7 @@ import pytest
 from feedserver import WsFeedServer, make_events
 from hitl_console.config import AlertConfig, Config
 from hitl_console.feeds.hub import FeedSpec
-from hitl_console.live import LiveSession
+from hitl_console.session import LiveSession
 from hitl_console.store.journal import Journal
 from live_support import wait_until
 

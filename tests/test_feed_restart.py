@@ -24,7 +24,7 @@ from hitl_console.config import Config
 from hitl_console.feeds.client import FeedClient
 from hitl_console.feeds.hub import FeedSpec
 from hitl_console.feeds.websocket import WebSocketSource
-from hitl_console.live import LiveSession, SessionChange
+from hitl_console.session import LiveSession, SessionChange
 from hitl_console.store.journal import Journal
 
 T0 = 1_763_931_600.0

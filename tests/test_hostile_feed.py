@@ -23,7 +23,7 @@ from hitl_console.analysis.timewin import TimeWindow, format_ts
 from hitl_console.cli import main
 from hitl_console.config import Config
 from hitl_console.feeds.hub import FeedSpec
-from hitl_console.live import LiveSession
+from hitl_console.session import LiveSession
 from hitl_console.protocol.decode import decode_json
 from hitl_console.protocol.events import SEQ_MAX, TS_MAX
 from hitl_console.store.journal import Journal

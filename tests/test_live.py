@@ -26,12 +26,13 @@ from live_support import (  # noqa: E402
     wait_until,
 )
 
-from hitl_console import live as live_module
+from hitl_console.session import lifecycle as live_module
 from hitl_console.config import AlertConfig, Config
-from hitl_console.engine.alerts import Alert
+from hitl_console.engine.alerts import Alert, Condition
 from hitl_console.feeds.base import CommandResult, ConnectionState
 from hitl_console.feeds.hub import FeedSpec
-from hitl_console.live import Condition, FloorFigures, LiveSession, SessionChange
+from hitl_console.session import FloorFigures, LiveSession, SessionChange
+from hitl_console.session.figures import RATE_WINDOW
 from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.protocol.events import (
     ApprovalRequested,
@@ -62,7 +63,7 @@ async def test_events_are_journaled_applied_and_coalesced(fake_hub: type[FakeHub
         figures = session.figures()
         assert isinstance(figures, FloorFigures)
         assert (figures.active, figures.total_seen, figures.ended) == (40, 40, 0)
-        assert figures.events_per_s == pytest.approx(120 / live_module.RATE_WINDOW)
+        assert figures.events_per_s == pytest.approx(120 / RATE_WINDOW)
         assert figures.avg_sentiment is not None
     finally:
         await session.stop()

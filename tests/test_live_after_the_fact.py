@@ -21,7 +21,7 @@ from live_support import FakeHub, ended, say, started, wait_until
 from hitl_console.analysis.webhook import WebhookSender
 from hitl_console.config import AlertConfig, Config
 from hitl_console.feeds.hub import FeedSpec
-from hitl_console.live import LiveSession, SessionChange
+from hitl_console.session import LiveSession, SessionChange
 from hitl_console.protocol.events import ConversationEnded, Event
 from hitl_console.store.journal import Journal
 from hitl_console.store.reviews import NewItem, ReviewStore, Verdict

@@ -147,7 +147,7 @@ async def test_two_headless_consoles_share_the_floor_and_one_resumes_from_its_jo
     from live_support import wait_until
 
     from hitl_console.config import Config
-    from hitl_console.live import LiveSession
+    from hitl_console.session import LiveSession
     from hitl_console.store.journal import Journal
 
     target = f"{nats_server.url}/HITL"

@@ -13,7 +13,7 @@ import pytest
 
 from hitl_console.config import Config, TeamConfig
 from hitl_console.feeds.hub import FeedSpec
-from hitl_console.live import LiveSession, team_bus
+from hitl_console.session import LiveSession, team_bus
 from hitl_console.store.journal import Journal
 from live_support import wait_until
 from natsserver import floor_stream, lenient_platform, team_console as console

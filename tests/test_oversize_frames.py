@@ -26,7 +26,7 @@ from hitl_console.config import Config
 from hitl_console.feeds.client import FeedClient
 from hitl_console.feeds.hub import FeedSpec
 from hitl_console.feeds.websocket import MAX_WS_MESSAGE, WebSocketSource
-from hitl_console.live import LiveSession
+from hitl_console.session import LiveSession
 from hitl_console.store.journal import Journal
 
 T0 = 1_763_931_600.0

@@ -219,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
         )
     setup_logging()
 
-    from hitl_console.live import LiveSession
+    from hitl_console.session import LiveSession
     from hitl_console.store.journal import Journal, JournalError
 
     try:

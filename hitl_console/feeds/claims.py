@@ -14,7 +14,7 @@ reviewer does not take it up again).
 
 :class:`ClaimKeeper` is what a console uses: the claims it holds, renewed in
 the background, released when no longer wanted; the live session
-(``hitl_console.live``) claims a chat before a takeover and a review item
+(``hitl_console.session``) claims a chat before a takeover and a review item
 before a reviewer works on it.
 """
 

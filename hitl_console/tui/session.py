@@ -1,6 +1,6 @@
 """What the app needs from a session, written down as a ``Protocol``.
 
-The real implementation is :class:`hitl_console.live.LiveSession` (feeds,
+The real implementation is :class:`hitl_console.session.LiveSession` (feeds,
 engine, journal, alerts; no Textual in it). The app only ever talks to this
 surface, so tests can hand it a session on a real simulator or a small fake
 with hand-built state, and the benchmark can drive one directly.

@@ -27,7 +27,7 @@ from hitl_console.engine.state import (
     Turn,
 )
 from hitl_console.feeds.base import CommandResult, ConnectionState, FeedStatus
-from hitl_console.live import FloorFigures, SessionChange
+from hitl_console.session import FloorFigures, SessionChange
 
 NOW = 1763931600.0 + 3600.0
 """Frozen "now" of every test: 2025-11-23 22:00:00 UTC."""

@@ -14,7 +14,7 @@ from feedserver import WsFeedServer, make_events
 
 from hitl_console.config import Config
 from hitl_console.feeds.hub import FeedSpec
-from hitl_console.live import LiveSession
+from hitl_console.session import LiveSession
 from hitl_console.store.journal import Journal
 from hitl_console.tui.app import HitlApp
 from hitl_console.tui.widgets.alert_log import AlertLog

@@ -25,7 +25,7 @@ import hitl_console.tui as tui_package
 from hitl_console.analysis.metrics import Metrics, TopicContainment, compute_metrics
 from hitl_console.config import Config
 from hitl_console.feeds.hub import FeedSpec
-from hitl_console.live import LiveSession
+from hitl_console.session import LiveSession
 from hitl_console.protocol.events import event_adapter
 from hitl_console.sim.timeline import generate_events
 from hitl_console.store.journal import Journal

@@ -12,7 +12,7 @@ from textual.widgets import Input
 
 from hitl_console.config import Config
 from hitl_console.feeds.hub import FeedSpec
-from hitl_console.live import LiveSession
+from hitl_console.session import LiveSession
 from hitl_console.sim.server import SimulatorServer
 from hitl_console.store.journal import Journal
 from hitl_console.tui.app import HitlApp
