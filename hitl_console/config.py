@@ -170,7 +170,7 @@ class AlertConfig(_Section):
     silent_feed_s: float = Field(default=30.0, gt=0)
     feed_down_s: float = Field(default=5.0, gt=0)
     """A feed unreachable, lost or sending only rejected frames this long alerts
-    (critical) and its conversations are marked stale (``analysis.feed_health``)."""
+    (critical) and its conversations are marked stale (``alerts.feed_health``)."""
     webhook_url: str | None = None
     webhook_retries: int = Field(default=3, ge=0, le=10)
     webhook_min_level: Literal["info", "warning", "critical"] = "warning"

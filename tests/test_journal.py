@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hitl_console.engine.alerts import Alert
+from hitl_console.alerts.model import Alert
 from hitl_console.feeds.base import CommandResult
 from hitl_console.paths import journal_path
 from hitl_console.protocol.decode import RejectedFrame

@@ -28,7 +28,7 @@ from live_support import (  # noqa: E402
 
 from hitl_console.session import lifecycle as live_module
 from hitl_console.config import AlertConfig, Config
-from hitl_console.engine.alerts import Alert, Condition
+from hitl_console.alerts.model import Alert, Condition
 from hitl_console.feeds.base import CommandResult, ConnectionState
 from hitl_console.feeds.hub import FeedSpec
 from hitl_console.session import FloorFigures, LiveSession, SessionChange

@@ -18,7 +18,8 @@ import httpx
 import pytest
 from live_support import FakeHub, ended, say, started, wait_until
 
-from hitl_console.analysis.webhook import WebhookSender
+from hitl_console.alerts.rules import TREND_RULES
+from hitl_console.alerts.webhook import WebhookSender
 from hitl_console.config import AlertConfig, Config
 from hitl_console.feeds.hub import FeedSpec
 from hitl_console.session import LiveSession, SessionChange
@@ -72,7 +73,7 @@ async def test_trend_alert_reaches_listeners_journal_and_webhook_once(fake_hub: 
     recorder = RecordingWebhook()
     client = httpx.AsyncClient(transport=httpx.MockTransport(recorder))
     session.webhook = WebhookSender("https://hooks.example/T0/secret", client=client, retries=0)
-    session.trends.interval_s = 0.0  # run the rules on every check, not every 5 s
+    session.trend_interval_s = 0.0  # run the trend rules on every check, not every 5 s
     changes: list[SessionChange] = []
     session.add_listener(changes.append)
     await session.start()
@@ -105,7 +106,7 @@ async def test_trend_alert_reaches_listeners_journal_and_webhook_once(fake_hub: 
 async def test_a_cleared_trend_condition_alerts_again_when_it_returns(fake_hub: type[FakeHub]) -> None:
     config = Config(alerts=AlertConfig(min_conversations=5, window_s=900, baseline_s=3600))
     session = session_with(Journal(":memory:"), config)
-    session.trends.interval_s = 0.0
+    session.trend_interval_s = 0.0
     await session.start()
     try:
         hub = fake_hub.instances[-1]
@@ -124,26 +125,26 @@ async def test_a_cleared_trend_condition_alerts_again_when_it_returns(fake_hub: 
         await session.stop()
 
 
-async def test_trend_rules_run_at_their_own_pace_and_report_latched_conditions_between_runs(fake_hub: type[FakeHub]) -> None:
-    config = Config(alerts=AlertConfig(min_conversations=5))
+async def test_trend_rules_run_at_their_own_pace_and_keep_latched_conditions_between_runs(fake_hub: type[FakeHub]) -> None:
+    config = Config(alerts=AlertConfig(min_conversations=5, window_s=900, baseline_s=3600))
     session = session_with(Journal(":memory:"), config)
-    calls: list[float] = []
-    real_check = session.trends.watcher.check
-
-    def counting_check(*args: Any, **kwargs: Any) -> Any:
-        calls.append(time.monotonic())
-        return real_check(*args, **kwargs)
-
-    session.trends.watcher.check = counting_check  # type: ignore[method-assign]
     await session.start()
     try:
         hub = fake_hub.instances[-1]
         now = time.time()
         feed_sentiment_drop(hub, now, config.alerts.window_s)
-        for _ in range(4):
+        session._check_watchers(now)  # the first check runs the trend rules
+        assert "sentiment_down" in session.conditions
+        seq = 1000
+        for i in range(30):  # the recent mean recovers...
+            hub.emit("prod", mood_conversation(f"ok-{i}", seq, now - 200 + i, 0.9))
+            seq += 4
+        for _ in range(3):  # ...but TREND_INTERVAL has not passed: not judged again, still latched
             session._check_watchers(now)
-        assert len(calls) == 1  # TREND_INTERVAL has not passed
-        assert "sentiment_down" in session.conditions  # latched, reported between runs
+        assert "sentiment_down" in session.conditions
+        session.trend_interval_s = 0.0
+        session._check_watchers(now)
+        assert "sentiment_down" not in session.conditions
         assert len([a for a in session.alerts if a.key == "sentiment_down"]) == 1
     finally:
         await session.stop()
@@ -152,7 +153,7 @@ async def test_trend_rules_run_at_their_own_pace_and_report_latched_conditions_b
 async def test_the_escalation_band_alerts_once_not_from_both_watchers(fake_hub: type[FakeHub]) -> None:
     config = Config(alerts=AlertConfig(min_conversations=5))
     session = session_with(Journal(":memory:"), config)
-    session.trends.interval_s = 0.0
+    session.trend_interval_s = 0.0
     await session.start()
     try:
         hub = fake_hub.instances[-1]
@@ -163,7 +164,8 @@ async def test_the_escalation_band_alerts_once_not_from_both_watchers(fake_hub: 
         session._check_watchers(now)
         lows = [a for a in session.alerts if a.key == "escalation_rate_low"]
         assert len(lows) == 1 and lows[0].kind == "aggregate"
-        assert not any(c.key.startswith("escalation") for c in session.trends(session, now))
+        conversations = list(session.engine.conversations.values())  # the band has one rule, not two
+        assert not any(c.key.startswith("escalation") for rule in TREND_RULES for c in rule(conversations, now, config.alerts).true)
     finally:
         await session.stop()
 
@@ -187,7 +189,7 @@ async def test_webhook_posts_trigger_alerts_without_customer_text_and_closes_on_
     assert "4111" not in posted and "human agent" not in posted
     kinds = {b["figures"].get("trigger") for b in recorder.bodies if b["kind"] == "trigger"}
     assert "human_request" in kinds or "high_stakes" in kinds
-    assert session.webhook is not None and session._webhook_closed
+    assert session.webhook is not None and session.latch.closed
 
 
 async def test_an_unusable_webhook_url_is_one_alert_that_does_not_leak_the_url(fake_hub: type[FakeHub]) -> None:
@@ -296,7 +298,7 @@ async def test_reviews_is_created_once_and_lazily(fake_hub: type[FakeHub]) -> No
 
 
 async def test_webhook_skips_alerts_below_the_configured_level(fake_hub: type[FakeHub]) -> None:
-    from hitl_console.engine.alerts import Alert
+    from hitl_console.alerts.model import Alert
 
     session = session_with(Journal(":memory:"), Config(alerts=AlertConfig(webhook_min_level="critical")))
     recorder = RecordingWebhook()
@@ -304,8 +306,8 @@ async def test_webhook_skips_alerts_below_the_configured_level(fake_hub: type[Fa
     session.webhook = WebhookSender("https://hooks.example/T0/secret", client=client, retries=0)
     await session.start()
     try:
-        session._post_webhook(Alert(time.time(), "warning", "trigger", "low confidence", key="a"), None)
-        session._post_webhook(Alert(time.time(), "critical", "trigger", "fraud", key="b"), None)
+        session.latch.add(Alert(time.time(), "warning", "trigger", "low confidence", key="a"))
+        session.latch.add(Alert(time.time(), "critical", "trigger", "fraud", key="b"))
     finally:
         await session.stop()
         await client.aclose()
@@ -343,3 +345,49 @@ async def test_a_verdict_counts_only_for_its_own_feeds_conversation(fake_hub: ty
     finally:
         await session.stop()
         journal.close()
+
+
+def unsure_conversation(cid: str, seq: int) -> list[Event]:
+    """A conversation the AI answered with low confidence, then ended: a review candidate."""
+    return [
+        started(cid, seq),
+        say(cid, seq + 1, "customer", "Can I change the delivery address?", sentiment=0.0),
+        say(cid, seq + 2, "ai", "Perhaps, I am not sure.", confidence=0.2),
+        ended(cid, seq + 3),
+    ]
+
+
+async def test_ended_conversations_are_queued_for_review_though_no_screen_ever_opens(fake_hub: type[FakeHub], tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        session = session_with(journal, Config())
+        await session.start()
+        try:
+            hub = fake_hub.instances[-1]
+            hub.emit("prod", unsure_conversation("c-1", 1) + [started("c-open", 10)])
+            await wait_until(lambda: session._reviews is not None and bool(session.reviews.items()), 5, "the session's timer to queue c-1")
+            assert {(i.conversation_id, i.reason, i.feed) for i in session.reviews.items()} >= {("c-1", "low_confidence", "prod")}
+            assert "c-open" not in {i.conversation_id for i in session.reviews.items()}  # not ended: not a candidate yet
+        finally:
+            await session.stop()
+    # Another reviewer's console on the same file sees them: they are in the store, not in a screen.
+    with ReviewStore.open(tmp_path / "j.sqlite3", readonly=True) as other:
+        assert "c-1" in {i.conversation_id for i in other.items()}
+
+
+async def test_conversations_forgotten_from_memory_were_queued_first(
+    fake_hub: type[FakeHub], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hitl_console.session import lifecycle
+
+    monkeypatch.setattr(lifecycle, "MAX_ENDED_KEPT", 2)
+    session = session_with(Journal(":memory:"), Config())
+    await session.start()
+    try:
+        hub = fake_hub.instances[-1]
+        for i in range(4):
+            hub.emit("prod", unsure_conversation(f"c-{i}", i * 10 + 1))
+        session._forget_ended()  # the timer does this every minute; here, before any tick fed the queue
+        assert set(session.engine.conversations) == {"c-2", "c-3"}
+        assert {i.conversation_id for i in session.reviews.items()} == {"c-0", "c-1", "c-2", "c-3"}
+    finally:
+        await session.stop()

@@ -10,15 +10,15 @@
   lost;
 * the **signal engine** (``hitl_console.engine.engine``) that turns events
   into conversation state and trigger firings;
-* **alerts**: one per trigger firing, plus *conditions* (aggregate figures
-  out of band, silent or failed feeds, and the trend alerts of
-  :class:`~hitl_console.analysis.trends.TrendWatcher`) raised once and
-  re-armed when they clear. Extra watchers plug in with
-  :meth:`LiveSession.add_watcher`. Every new alert is also POSTed to
-  ``alerts.webhook_url`` when one is configured (ids and figures only, never
-  customer text: :mod:`hitl_console.analysis.webhook`);
-* **after the fact**: :attr:`LiveSession.reviews` (review queue, verdicts,
-  corrections in the journal's file), :meth:`LiveSession.record_takeover_verdict`
+* **alerts** (:mod:`hitl_console.alerts`): one per trigger firing, plus
+  *conditions* (the escalation band, the trend rules, feed health) judged
+  by the latch, which raises each once and re-arms it when it clears.
+  Extra watchers plug in with :meth:`LiveSession.add_watcher`. Every new
+  alert is also POSTed to ``alerts.webhook_url`` when one is configured
+  (ids and figures only, never customer text: :mod:`hitl_console.alerts.webhook`);
+* **after the fact**: :attr:`LiveSession.reviews` (the review queue, fed as
+  conversations end; verdicts, corrections in the journal's file),
+  :meth:`LiveSession.record_takeover_verdict`
   and :meth:`LiveSession.metrics`, so the metrics and review screens read the
   same definitions as ``hitl-console report``.
 
@@ -27,8 +27,8 @@ second and a terminal redraw per event would fall behind. Instead the
 session coalesces: listeners (:meth:`LiveSession.add_listener`) are called
 at most every :data:`FLUSH_INTERVAL` seconds with a :class:`SessionChange`
 that holds everything that changed since the previous call. The engine's
-clock-driven checks (:meth:`SignalEngine.tick`) and the watchers run once a
-second on the same timer task.
+clock-driven checks (:meth:`SignalEngine.tick`), the alert rules and the
+review queue's feeding run once a second on the same timer task.
 
 Modules, one idea each:
 
@@ -37,6 +37,7 @@ Modules, one idea each:
 * :mod:`~hitl_console.session.commands`: supervisor commands to the feeds;
 * :mod:`~hitl_console.session.team`: shared claims and the team's history;
 * :mod:`~hitl_console.session.verdicts`: the review store, verdicts, metrics;
+* :mod:`~hitl_console.session.review_queue`: ended conversations into the review queue;
 * :mod:`~hitl_console.session.figures`: the floor's figures (:class:`FloorFigures`);
 * :mod:`~hitl_console.session.replay`: replay controls (:class:`ReplayControls`);
 * :mod:`~hitl_console.session.restore`: rebuilding from the journal.

@@ -63,7 +63,7 @@ class FloorFigures:
     stale: int = 0
     """Open conversations of stale feeds (down, failed, rejecting, silent): not in ``active``."""
     stale_feeds: frozenset[str] = frozenset()
-    """Those feeds, by name (``analysis.feed_health``)."""
+    """Those feeds, by name (``alerts.feed_health``)."""
 
 
 

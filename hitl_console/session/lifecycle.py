@@ -13,17 +13,18 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from hitl_console.analysis.feed_health import FeedHealth
-from hitl_console.analysis.trends import TrendWatcher
-from hitl_console.analysis.webhook import WebhookSender
+from hitl_console.alerts.feed_health import FeedHealth
+from hitl_console.alerts.latch import AlertLatch
+from hitl_console.alerts.model import Alert, Condition, trigger_alert
+from hitl_console.alerts.rules import TREND_RULES, Judgement, escalation_band
+from hitl_console.alerts.webhook import WebhookSender
 from hitl_console.config import Config
-from hitl_console.engine.alerts import Alert, Condition, Level
 from hitl_console.engine.engine import SignalEngine, tune_gc
-from hitl_console.engine.state import ConversationState, EngineUpdate, TriggerHit
+from hitl_console.engine.state import ConversationState, EngineUpdate
 from hitl_console.feeds.base import FeedOutput, FeedStatus
 from hitl_console.feeds.claims import ClaimKeeper, ClaimStore
 from hitl_console.feeds.history import TeamHistory
@@ -32,18 +33,16 @@ from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.session.commands import SupervisorCommands
 from hitl_console.session.figures import EventRate, FloorFigures, floor_figures
 from hitl_console.session.replay import ReplayControls
+from hitl_console.session.review_queue import QueueFeeder
 from hitl_console.session.restore import JournalHistory, named, rebuild, resume_specs
 from hitl_console.session.team import TeamGlue, console_name, team_bus
 from hitl_console.session.verdicts import VerdictsAndMetrics
-from hitl_console.session.watchers import TrendAlerts, Watcher, _watch_escalation_rate, _watch_feed_health
 from hitl_console.store.history import HistoryCache
 from hitl_console.store.journal import Journal, JournalError
 from hitl_console.store.reviews import ReviewStore
 
 if TYPE_CHECKING:
     from hitl_console.sim.server import SimulatorServer
-
-_LEVELS = {"info": 0, "warning": 1, "critical": 2}
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,6 @@ TICK_INTERVAL = 1.0
 """How often the engine's clock-driven checks and the watchers run."""
 PRUNE_INTERVAL = 3600.0
 """How often old journal rows are pruned while the console runs (also at open)."""
-MAX_ALERTS = 500
 MAX_ENDED_KEPT = 2000
 """Ended conversations kept in memory (older ones stay in the journal): bounds a
 console that runs for weeks, while keeping far more than a window's worth."""
@@ -64,16 +62,14 @@ MAX_REJECTED = 200
 WEBHOOK_CLOSE_TIMEOUT = 5.0
 """How long :meth:`LiveSession.stop` waits for webhook posts still in flight."""
 
-TRIGGER_LEVELS: dict[str, Level] = {
-    "high_stakes": "critical",
-    "human_request": "critical",
-    "ai_request": "warning",
-    "sentiment": "warning",
-    "loop": "warning",
-    "low_confidence": "info",
-}
-"""Alert level of a trigger firing: a customer asking for a person or money/legal
-at stake needs eyes now; a low-confidence answer is worth a glance."""
+TREND_INTERVAL = 5.0
+"""Seconds between two runs of the trend rules (``alerts.rules.TREND_RULES``).
+They scan every turn of every conversation in memory, and their windows are
+minutes long: once a second would cost CPU for nothing."""
+
+Watcher = Callable[["LiveSession", float], Iterable[Condition]]
+"""``watcher(session, now) -> conditions true now``; called once a second
+(:meth:`LiveSession.add_watcher`): what it stops reporting is re-armed."""
 
 
 
@@ -120,7 +116,13 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
         self.mode: Mode = mode
         self.restore = restore and mode == "live"
         self.engine = SignalEngine(config)
-        self.alerts: deque[Alert] = deque(maxlen=MAX_ALERTS)
+        self.latch = AlertLatch(
+            record=lambda alert: self._journal_call(self.journal.record_alert, alert),
+            webhook_min_level=config.alerts.webhook_min_level,
+        )
+        """Alerts in memory, latched conditions, journal and webhook (:mod:`hitl_console.alerts.latch`)."""
+        self.latch.add_listener(self._on_alert)
+        self.alerts: deque[Alert] = self.latch.alerts
         self.rejected: deque[RejectedFrame] = deque(maxlen=MAX_REJECTED)
 
         self._applied: dict[str, int] = {}
@@ -160,12 +162,12 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
             self.claims = ClaimKeeper(store, agent, on_lost=self._claim_lost, still_wanted=self._claim_wanted, adopt=self._chats_held)
 
         self._listeners: list[Callable[[SessionChange], None]] = []
-        self.trends = TrendAlerts(TrendWatcher(config.alerts))
-        """The trend rules, plugged in as a watcher (see :class:`TrendAlerts`)."""
         self.feed_health = FeedHealth(config.alerts)
-        """The feed rules (``analysis.feed_health``): alerts, and which feeds are stale."""
-        self._watchers: list[Watcher] = [_watch_escalation_rate, _watch_feed_health, self.trends]
-        self._conditions: set[str] = set()
+        """The feed rules (``alerts.feed_health``): alerts, and which feeds are stale."""
+        self.trend_interval_s = TREND_INTERVAL
+        self._trends_run: float | None = None
+        """Monotonic time the trend rules last ran (a replay's session clock jumps)."""
+        self._watchers: list[Watcher] = []
         self._pending = SessionChange()
         self._dirty = asyncio.Event()
         self._rate = EventRate()
@@ -181,16 +183,25 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
         self._stopped = False
 
         self._reviews: ReviewStore | None = None
-        self.webhook: WebhookSender | None = None
-        """Posts every new alert to ``alerts.webhook_url``; None when none is configured.
-        Tests may replace it before :meth:`start` (e.g. one on an ``httpx.MockTransport``)."""
+        self._queue_feeder = QueueFeeder()
+        self._review_due = False
+        """A conversation ended since the review queue was last fed (see :meth:`_offer_for_review`)."""
         self._webhook_problem: str | None = None
-        self._webhook_closed = False
         try:
-            self.webhook = WebhookSender.from_config(config.alerts)
+            self.latch.webhook = WebhookSender.from_config(config.alerts)
         except ValueError as error:  # not http(s): the message names the host only, never the secret path
             self._webhook_problem = str(error)
             log.error("alerts.webhook_url is not used: %s", error)
+
+    @property
+    def webhook(self) -> WebhookSender | None:
+        """Posts every new alert to ``alerts.webhook_url``; None when none is configured.
+        Tests may replace it before :meth:`start` (e.g. one on an ``httpx.MockTransport``)."""
+        return self.latch.webhook
+
+    @webhook.setter
+    def webhook(self, sender: WebhookSender | None) -> None:
+        self.latch.webhook = sender
 
     # ------------------------------------------------------------ construction
 
@@ -243,13 +254,13 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
             self._listeners.remove(fn)
 
     def add_watcher(self, watcher: Watcher) -> None:
-        """Plug in a source of alerts (e.g. trend alerts from ``analysis.trends``).
+        """Plug in a source of alerts beside the built-in rules (``hitl_console.alerts``).
 
         The watcher is called once a second with the session and the session
-        clock and returns the :class:`Condition` s true now. Each new key
-        becomes one :class:`Alert` (journaled and given to listeners); a key
-        that is no longer reported is re-armed. Exceptions are logged and the
-        watcher keeps being called.
+        clock and returns the :class:`~hitl_console.alerts.model.Condition` s
+        true now. Each new key becomes one alert (through the latch: journaled,
+        given to listeners); a key that is no longer reported is re-armed.
+        Exceptions are logged and the watcher keeps being called.
         """
         self._watchers.append(watcher)
 
@@ -261,7 +272,7 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
             raise RuntimeError("a LiveSession starts once")
         self._started = True
         if self._webhook_problem:
-            self._add_alert(
+            self.latch.add(
                 Alert(
                     ts=time.time(),
                     level="warning",
@@ -288,6 +299,7 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
         rebuilt = rebuild(self.engine, self.journal, [spec.name for spec in self.specs], self.config)
         self._latest_ts = max(self._latest_ts, rebuilt.latest_ts)
         self._pending.changed |= rebuilt.changed
+        self._review_due = True  # ended before the restart and maybe never queued (the queue ignores repeats)
         self._forget_ended()
 
     async def _run_hub(self) -> None:
@@ -297,7 +309,7 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
             raise
         except Exception:
             log.exception("the feed hub stopped with an error")
-            self._raise(Condition("hub_failed", "critical", "feed", "feeds stopped: internal error (see the log)"))
+            self.latch.raise_condition(Condition("hub_failed", "critical", "feed", "feeds stopped: internal error (see the log)"))
             self._mark_dirty()
 
     async def stop(self) -> None:
@@ -332,18 +344,17 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
                 await self.history.close()
             except Exception:
                 log.exception("closing the team history")
+        self._offer_for_review()
         self._flush()
         if self._server is not None:
             try:
                 await self._server.stop()
             except Exception:
                 log.exception("stopping the simulator")
-        if self.webhook is not None and not self._webhook_closed:
-            self._webhook_closed = True
-            try:
-                await self.webhook.aclose(WEBHOOK_CLOSE_TIMEOUT)
-            except Exception:
-                log.exception("closing the alert webhook")
+        try:
+            await self.latch.aclose(WEBHOOK_CLOSE_TIMEOUT)
+        except Exception:
+            log.exception("closing the alert webhook")
 
     async def __aenter__(self) -> "LiveSession":
         await self.start()
@@ -387,7 +398,7 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
                     continue
                 self._latest_ts = max(self._latest_ts, event.ts)
                 if engine.id_collisions != collisions and live:
-                    self._add_alert(self._collision_alert(update.conversation_id, event.ts))
+                    self.latch.add(self._collision_alert(update.conversation_id, event.ts))
                 self._note_update(update, alert=live)
             self._count(len(events))
         if output.restart is not None:
@@ -406,7 +417,7 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
             self._unjournaled[feed] = last
             log.error("journal write failed for feed %s after seq %s: %s", feed, last, error)
             self._journal_failing_alerted = True
-            self._raise(
+            self.latch.raise_condition(
                 Condition(
                     f"journal_failed:{feed}",
                     "critical",
@@ -433,11 +444,11 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
             return
         for feed, last in list(self._unjournaled.items()):
             del self._unjournaled[feed]
-            self._conditions.discard(f"journal_failed:{feed}")
+            self.latch.clear(f"journal_failed:{feed}")
             self._journal_failing_alerted = False
             self.hub.rewind(feed, last)
             log.info("journal writes work again: re-fetching feed %s after seq %s", feed, last)
-            self._add_alert(
+            self.latch.add(
                 Alert(
                     ts=time.time(),
                     level="info",
@@ -462,7 +473,7 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
         except JournalError as error:
             generation = self.journal.generation(feed)
             log.error("journal: recording the new numbering of feed %s: %s", feed, error)
-        self._add_alert(
+        self.latch.add(
             Alert(
                 ts=time.time(),
                 level="critical",
@@ -481,10 +492,13 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
     def _note_update(self, update: EngineUpdate, *, alert: bool = True) -> None:
         self._pending.updates.append(update)
         self._pending.changed.add(update.conversation_id)
+        if update.ended:
+            self._review_due = True
         if alert:
             for hit in update.fired:
-                self._add_alert(
-                    self._trigger_alert(update.conversation_id, hit),
+                state = self.engine.conversations.get(update.conversation_id)
+                self.latch.add(
+                    trigger_alert(update.conversation_id, hit, state.queue if state is not None else None),
                     figures={"trigger": hit.kind, "turn_seq": hit.seq},
                 )
 
@@ -505,18 +519,6 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
             key=f"id-collision:{conversation_id}",
         )
 
-    def _trigger_alert(self, conversation_id: str, hit: TriggerHit) -> Alert:
-        state = self.engine.conversations.get(conversation_id)
-        queue = f" [{state.queue}]" if state is not None and state.queue else ""
-        return Alert(
-            ts=hit.ts,
-            level=TRIGGER_LEVELS.get(hit.kind, "warning"),
-            kind="trigger",
-            text=f"{conversation_id}{queue} {hit.kind.replace('_', ' ')}: {hit.reason}",
-            conversation_id=conversation_id,
-            key=f"trigger:{conversation_id}:{hit.kind}:{hit.seq}",
-        )
-
     def _count(self, n: int) -> None:
         self._rate.count(n)
 
@@ -530,7 +532,7 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
                 self._journal_failing = True
             if not self._journal_failing_alerted:
                 self._journal_failing_alerted = True
-                self._add_alert(
+                self.latch.add(
                     Alert(
                         ts=time.time(),
                         level="critical",
@@ -550,95 +552,63 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
 
     # ------------------------------------------------------------ alerts
 
-    def _add_alert(
-        self,
-        alert: Alert,
-        *,
-        journal: bool = True,
-        figures: Mapping[str, Any] | None = None,
-    ) -> None:
-        """The one way an alert enters the session: memory, listeners, journal, webhook."""
-        self.alerts.append(alert)
+    def _on_alert(self, alert: Alert, figures: Mapping[str, Any] | None) -> None:
+        """Every new alert (the latch has kept and journaled it): to listeners and the team."""
         self._pending.new_alerts.append(alert)
-        if journal:
-            self._journal_call(self.journal.record_alert, alert)
         if self.history is not None:
             self.history.publish("alert", self.agent, alert.ts, level=alert.level, alert_kind=alert.kind, key=alert.key,
                                  text=alert.text, conversation_id=alert.conversation_id)
-        self._post_webhook(alert, figures)
         self._mark_dirty()
-
-    def _post_webhook(self, alert: Alert, figures: Mapping[str, Any] | None) -> None:
-        """Fire and forget: a slow or broken webhook must never delay or drop an
-        alert on the supervisor's screen (the sender retries and logs on its own)."""
-        if self.webhook is None or self._webhook_closed:
-            return
-        if _LEVELS[alert.level] < _LEVELS[self.config.alerts.webhook_min_level]:
-            return
-        try:
-            self.webhook.spawn(alert, figures)
-        except RuntimeError:  # no running event loop (a session driven without start())
-            log.debug("alert %s not posted: no running event loop", alert.key)
-
-    def _raise(self, condition: Condition, *, journal: bool = True) -> None:
-        if condition.key in self._conditions:
-            return
-        self._conditions.add(condition.key)
-        self._add_alert(
-            Alert(
-                ts=time.time(),
-                level=condition.level,
-                kind=condition.kind,
-                text=condition.text,
-                conversation_id=condition.conversation_id,
-                key=condition.key,
-            ),
-            journal=journal,
-            figures=condition.figures,
-        )
 
     @property
     def conditions(self) -> frozenset[str]:
         """Keys of the conditions alerted and not yet cleared."""
-        return frozenset(self._conditions)
+        return self.latch.latched
 
     def _check_watchers(self, now: float) -> None:
-        """The one place alert watchers run (see :meth:`add_watcher`)."""
+        """The one place the alert rules run, each judged by the latch: the
+        escalation band and feed health every tick, the trend rules every
+        ``trend_interval_s`` (monotonic), then the plugged-in watchers."""
         stale_before = self.feed_health.stale_feeds
-        reported: set[str] = set()
+        conversations = list(self.engine.conversations.values())
+        alerts = self.config.alerts
+        self._judge(escalation_band, lambda: escalation_band(conversations, now, alerts))
+        self._judge(FeedHealth, lambda: Judgement(tuple(self.feed_health.check(self.statuses()))))
+        mono = time.monotonic()
+        if self._trends_run is None or mono - self._trends_run >= self.trend_interval_s:
+            self._trends_run = mono
+            for rule in TREND_RULES:
+                self._judge(rule, lambda rule=rule: rule(conversations, now, alerts))
         for watcher in list(self._watchers):
-            try:
-                conditions = list(watcher(self, now))
-            except Exception:
-                log.exception("alert watcher %r failed", watcher)
-                continue
-            for condition in conditions:
-                reported.add(condition.key)
-                self._raise(condition)
-        # hub_failed is raised outside the watchers and stays until restart;
-        # journal_failed:* until the journal works again (_retry_journal)
-        self._conditions &= reported | {"hub_failed"} | {k for k in self._conditions if k.startswith("journal_failed:")}
+            self._judge(watcher, lambda watcher=watcher: Judgement(tuple(watcher(self, now))))
         turned = stale_before ^ self.feed_health.stale_feeds
         if turned:  # their rows say "stale" (or stop saying it): redraw them
             self._pending.changed.update(c.conversation_id for c in self.engine.conversations.values() if c.feed in turned)
             self._pending.statuses_changed = True
             self._mark_dirty()
 
+    def _judge(self, owner: Hashable, check: Callable[[], Judgement]) -> None:
+        """One rule's judgement into the latch; a rule that fails is logged and skipped."""
+        try:
+            judgement = check()
+        except Exception:
+            log.exception("alert rule %r failed", owner)
+            return
+        self.latch.judge(owner, judgement)
+
     @property
     def stale_feeds(self) -> frozenset[str]:
-        """Feeds that are down, failed, reject everything or fell silent (``analysis.feed_health``):
+        """Feeds that are down, failed, reject everything or fell silent (``alerts.feed_health``):
         their conversations are frozen at what was last heard."""
         return self.feed_health.stale_feeds
 
     def acknowledge(self, alert_id: int) -> bool:
         """Mark an alert seen (it no longer counts in ``open_alerts``)."""
-        for alert in self.alerts:
-            if alert.id == alert_id:
-                alert.acknowledged = True
-                self._pending.statuses_changed = True
-                self._mark_dirty()
-                return True
-        return False
+        if not self.latch.acknowledge(alert_id):
+            return False
+        self._pending.statuses_changed = True
+        self._mark_dirty()
+        return True
 
     # ------------------------------------------------------------ the timer
 
@@ -683,10 +653,32 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
         finally:
             waiter.cancel()
 
+    def _offer_for_review(self) -> None:
+        """Feed the review queue when a conversation ended since the last time.
+
+        On the timer (batched, once a second at most) and before ended
+        conversations are forgotten or the session stops, so every ended
+        conversation is offered while it is still in memory, whether or not
+        anyone opens the review screen. A store that cannot take them is
+        logged (a failing journal is alerted by the event writes) and tried
+        again at the next end: the feeder only remembers what was stored.
+        """
+        if not self._review_due:
+            return
+        self._review_due = False
+        try:
+            self.queue_for_review()
+        except JournalError as error:
+            log.error("review queue not fed: %s", error)
+        except Exception:
+            log.exception("review queue not fed")
+
     def _forget_ended(self) -> None:
-        """Drop the oldest ended conversations beyond MAX_ENDED_KEPT from memory."""
+        """Drop the oldest ended conversations beyond MAX_ENDED_KEPT from memory
+        (offered to the review queue first)."""
         if len(self.engine.conversations) <= MAX_ENDED_KEPT:
             return
+        self._offer_for_review()
         before = set(self.engine.conversations)
         if self.engine.forget_ended(keep=MAX_ENDED_KEPT):
             gone = before - set(self.engine.conversations)
@@ -704,6 +696,7 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
         for update in updates:
             self._note_update(update)
         self._retry_journal()
+        self._offer_for_review()
         self._check_watchers(now)
 
     def _flush(self) -> None:
@@ -737,7 +730,7 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
             self.statuses(),
             now=now,
             window_s=self.config.alerts.window_s,
-            open_alerts=sum(1 for a in self.alerts if not a.acknowledged),
+            open_alerts=self.latch.open_count,
             stale_feeds=self.feed_health.stale_feeds,
             events_per_s=self._rate.per_second(),
         )

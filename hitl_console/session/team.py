@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from hitl_console.config import Config
-from hitl_console.engine.alerts import Alert
+from hitl_console.alerts.model import Alert
 from hitl_console.feeds.claims import Claim
 from hitl_console.feeds.history import TeamHistory
 from hitl_console.feeds.hub import FeedSpec
@@ -23,6 +23,7 @@ from hitl_console.store.history import HistoryCache
 from hitl_console.store.journal import JournalError
 
 if TYPE_CHECKING:
+    from hitl_console.alerts.latch import AlertLatch
     from hitl_console.engine.engine import SignalEngine
     from hitl_console.feeds.claims import ClaimKeeper
     from hitl_console.session.lifecycle import SessionChange
@@ -67,13 +68,13 @@ class TeamGlue:
     _chat_claimed_at: dict[str, float]
     _history_cache: HistoryCache | None
     _pending: SessionChange
+    latch: AlertLatch
 
     if TYPE_CHECKING:
         @property
         def reviews(self) -> ReviewStore: ...
         def _journal_call(self, fn: Any, *args: Any) -> Any: ...
         def _mark_dirty(self) -> None: ...
-        def _add_alert(self, alert: Alert, *, journal: bool = True, figures: Any = None) -> None: ...
 
     def _chat_claim_id(self, conversation_id: str) -> str:
         """A chat's name in the bucket: its id on the wire (what every console of the stream sees)."""
@@ -122,7 +123,7 @@ class TeamGlue:
         """A held claim could not be renewed: the supervisor must know someone else may act on it."""
         what = "chat" if kind == "chat" else "review item"
         who = f"; {holder} holds it now" if holder else ""
-        self._add_alert(
+        self.latch.add(
             Alert(
                 ts=time.time(),
                 level="warning",

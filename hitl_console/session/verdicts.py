@@ -1,4 +1,4 @@
-"""After the fact: the review store, verdicts, and the metrics that read them.
+"""After the fact: the review store and its queue, verdicts, and the metrics that read them.
 
 The metrics and review screens read the same definitions as
 ``hitl-console report``: :meth:`VerdictsAndMetrics.metrics` is
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from hitl_console.analysis.metrics import Metrics, compute_metrics
 from hitl_console.analysis.timewin import TimeWindow
 from hitl_console.config import Config
+from hitl_console.session.review_queue import QueueFeeder
 from hitl_console.store.journal import JournalError
 from hitl_console.store.reviews import ClaimError, ConversationKey, ReviewStore, ReviewVerdict, TakeoverVerdict, Verdict
 
@@ -39,19 +40,28 @@ class VerdictsAndMetrics:
     claims: ClaimKeeper | None
     history: TeamHistory | None
     _reviews: ReviewStore | None
+    _queue_feeder: QueueFeeder
 
     if TYPE_CHECKING:
         def conversation(self, conversation_id: str) -> ConversationState | None: ...
         def clock(self) -> float: ...
 
+    def queue_for_review(self) -> int:
+        """Offer the ended conversations in memory to the review queue
+        (:class:`~hitl_console.session.review_queue.QueueFeeder`: each once per
+        version); returns how many items were new. Raises
+        :class:`~hitl_console.store.journal.JournalError` like the store."""
+        return self._queue_feeder.feed(self.reviews, self.engine.conversations, self.config)
+
     @property
     def reviews(self) -> ReviewStore:
         """The review store (queue, claims, verdicts, corrections, tags) in this
-        session's journal file, created on first use.
+        session's journal file, created on first use: when the first
+        conversation ends (:meth:`queue_for_review`) or a screen asks.
 
-        Lazy because most sessions never open the review screen, and creating
-        it registers its tables in the journal. Same thread as the journal (the
-        event loop's). Raises :class:`~hitl_console.store.journal.JournalError`
+        Lazy because creating it registers its tables in the journal, which a
+        session that never sees a conversation end has no need of. Same thread
+        as the journal (the event loop's). Raises :class:`~hitl_console.store.journal.JournalError`
         when the tables cannot be created.
         """
         if self._reviews is None:

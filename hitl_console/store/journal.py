@@ -80,9 +80,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
-from hitl_console.engine.alerts import Alert
 from hitl_console.feeds.base import CommandResult, redact
 from hitl_console.paths import journal_path, prepare_parent, private_file
 from hitl_console.protocol.decode import RejectedFrame
@@ -196,6 +195,31 @@ class JournalLocked(JournalError):
 class JournalOutdated(JournalError):
     """A read-only journal whose tables are older than this version: it must be
     opened once with write access (which migrates it) before it can be read."""
+
+
+class _AlertFields(Protocol):
+    """What the journal keeps of an alert (``hitl_console.alerts.model.Alert`` has it)."""
+
+    ts: float
+    level: str
+    kind: str
+    text: str
+    conversation_id: str | None
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """One alert as journaled: no id, and not whether it was acknowledged (both
+    belong to one console's run). The journal sits below the alerts package,
+    so it keeps its own record rather than importing the live model."""
+
+    ts: float
+    level: str
+    kind: str
+    text: str
+    conversation_id: str | None = None
+    key: str = ""
 
 
 @dataclass(slots=True)
@@ -724,7 +748,7 @@ class Journal:
                 ),
             )
 
-    def record_alert(self, alert: Alert) -> None:
+    def record_alert(self, alert: _AlertFields) -> None:
         """Journal an alert, so that the alert log survives a restart and reports can count them."""
         with self._guard(), self.transaction() as conn:
             conn.execute(
@@ -929,7 +953,7 @@ class Journal:
             ).fetchall()
         return [RejectedFrame(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in reversed(rows)]
 
-    def alerts(self, since_ts: float | None = None) -> list[Alert]:
+    def alerts(self, since_ts: float | None = None) -> list[AlertRecord]:
         """Journaled alerts, oldest first (``acknowledged`` is not journaled)."""
         sql = "SELECT ts, level, kind, text, conversation_id, key FROM alerts"
         params: tuple[Any, ...] = ()
@@ -938,7 +962,7 @@ class Journal:
             params = (since_ts,)
         with self._guard():
             rows = self._conn.execute(sql + " ORDER BY id", params).fetchall()
-        return [Alert(ts=r[0], level=r[1], kind=r[2], text=r[3], conversation_id=r[4], key=r[5]) for r in rows]
+        return [AlertRecord(ts=r[0], level=r[1], kind=r[2], text=r[3], conversation_id=r[4], key=r[5]) for r in rows]
 
     def counts(self) -> dict[str, int]:
         """Rows per core table: for status lines and tests."""

@@ -445,6 +445,8 @@ class ReviewStore:
         self.journal = journal
         self.claim_ttl_s = float(claim_ttl_s)
         self._owns = owns_journal
+        self._writes = 0
+        """Commits through this store (``PRAGMA data_version`` sees only other connections')."""
         journal.register_schema(EXTENSION, VERSION, DDL, migrations=MIGRATIONS, prune=PRUNE)
         self._absent = not journal.has_extension(EXTENSION)
 
@@ -503,6 +505,7 @@ class ReviewStore:
                 yield conn
         except sqlite3.Error as error:
             raise JournalError(f"reviews in {self.journal.path}: {error}") from error
+        self._writes += 1
 
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
         if self._absent:
@@ -511,6 +514,19 @@ class ReviewStore:
             return self._conn.execute(sql, tuple(params)).fetchall()
         except sqlite3.Error as error:
             raise JournalError(f"reviews in {self.journal.path}: {error}") from error
+
+    def version(self) -> tuple[int, int]:
+        """Changes whenever the store may hold something new: a commit by another
+        connection to the file (another reviewer's claim or verdict: SQLite's
+        ``PRAGMA data_version``) or through this store (the session queueing
+        ended conversations). A screen compares it to tell whether the queue is
+        worth reading again. Raises :class:`~hitl_console.store.journal.JournalError`
+        like every read."""
+        try:
+            other = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error as error:
+            raise JournalError(f"reviews in {self.journal.path}: {error}") from error
+        return other, self._writes
 
     # ------------------------------------------------------------ items and claims
 

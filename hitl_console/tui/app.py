@@ -32,7 +32,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
 from hitl_console.config import Config
-from hitl_console.engine.alerts import Alert
+from hitl_console.alerts.model import Alert
 from hitl_console.engine.state import Approval, ConversationState
 from hitl_console.text import one_line
 from hitl_console.tui import themes
@@ -115,7 +115,7 @@ class HitlApp(App[None]):
         super().__init__()
         self.session: ConsoleSession = session  # type: ignore[assignment]
         self._connect = connect
-        self.config = config or getattr(session, "config", None) or Config()
+        self.config = config or (session.config if session is not None else None) or Config()
         self._clock = clock
         self._manage = manage_session
         self._watch_terminal = watch_terminal
@@ -161,8 +161,7 @@ class HitlApp(App[None]):
     def clock(self) -> float:
         if self._clock is not None:
             return self._clock()
-        session_clock = getattr(self.session, "clock", None)
-        return session_clock() if callable(session_clock) else time.time()
+        return self.session.clock() if self.session is not None else time.time()
 
     @property
     def me(self) -> str:
@@ -528,7 +527,7 @@ class HitlApp(App[None]):
             self.push_screen(MetricsScreen())
 
     def action_review(self) -> None:
-        from hitl_console.tui.screens.review import ReviewScreen
+        from hitl_console.tui.screens.review_queue import ReviewScreen
 
         if not isinstance(self.screen, (ReviewScreen, ModalScreen)):
             self.push_screen(ReviewScreen())

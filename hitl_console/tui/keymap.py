@@ -32,7 +32,8 @@ def _bindings() -> Iterable[BindingType]:
     from hitl_console.tui.screens.conversation import ConversationScreen
     from hitl_console.tui.screens.floor import FloorScreen
     from hitl_console.tui.screens.metrics import MetricsScreen
-    from hitl_console.tui.screens.review import ReviewItemScreen, ReviewScreen
+    from hitl_console.tui.screens.review_item import ReviewItemScreen
+    from hitl_console.tui.screens.review_queue import ReviewScreen
     from hitl_console.tui.screens.verdict import EscalationVerdictDialog
     from hitl_console.tui.widgets.conversation_table import ConversationTable
 

@@ -290,3 +290,18 @@ def test_queue_cli_over_journal_enqueues_once(tmp_path, capsys):
     assert "0 newly queued" in captured.err and "claimed by ana" in captured.out
     with ReviewStore.open(path) as store:
         assert len(store.items()) == n
+
+
+def test_store_version_changes_with_its_own_writes_and_another_connections(tmp_path):
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as journal:
+        store = ReviewStore(journal)
+        before = store.version()
+        assert store.version() == before  # nothing written: a screen need not read again
+        store.add_items([NewItem("c-1", "qa", "qa", "sampled", 0.4, feed="prod")])  # the session queueing
+        mine = store.version()
+        assert mine != before
+        with Journal(path) as other_journal:  # another reviewer's console on the same file
+            (item,) = ReviewStore(other_journal).items()
+            assert ReviewStore(other_journal).claim(item.item_id, "bob")
+        assert store.version() != mine

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitl_console.config import Config
-from hitl_console.engine.alerts import Alert
+from hitl_console.alerts.model import Alert
 from hitl_console.engine.state import (
     ActionRecord,
     Approval,

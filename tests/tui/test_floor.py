@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hitl_console.config import Config, UiConfig
-from hitl_console.engine.alerts import Alert
+from hitl_console.alerts.model import Alert
 from hitl_console.tui.screens.floor import FloorScreen
 from hitl_console.tui.widgets.alert_log import AlertLog
 from hitl_console.tui.widgets.conversation_table import ConversationTable

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hitl_console.engine.alerts import Alert
+from hitl_console.alerts.model import Alert
 from hitl_console.engine.state import Turn
 from hitl_console.tui.screens.conversation import ConversationScreen
 from hitl_console.tui.widgets.alert_log import AlertLog

@@ -35,15 +35,10 @@ from hitl_console.tui.screens.dialogs import NoteDialog
 from hitl_console.analysis.charts import containment_rows, tte_data
 from hitl_console.tui.screens.metrics import MetricsScreen
 from hitl_console.tui.widgets.metric_chart import MetricChart
-from hitl_console.tui.screens.review import (
-    CorrectionDialog,
-    ReviewItemScreen,
-    ReviewScreen,
-    claim_label,
-    refusal,
-    score_why,
-    timeline_options,
-)
+from hitl_console.tui.screens.correction import CorrectionDialog
+from hitl_console.tui.screens.review_item import ReviewItemScreen
+from hitl_console.tui.screens.review_labels import claim_label, refusal, score_why, timeline_options
+from hitl_console.tui.screens.review_queue import ReviewScreen
 from hitl_console.tui.screens.verdict import EscalationAnswer, EscalationVerdictDialog, verdict_recorder
 
 URGENT = "[URGENT] refund [/]"
@@ -81,6 +76,7 @@ def session(tmp_path: Path) -> Iterator[LiveSession]:
     now = time.time()
     _apply(live, generate_events(11, RECORDED, start_ts=now - 2 * 3600, concurrency=15))
     _apply(live, hostile_events(now))
+    live.queue_for_review()  # what the session's timer does as conversations end
     assert max(s.started_ts for s in live.engine.conversations.values() if s.conversation_id != HOSTILE_ID) < now - 3600
     yield live
     journal.close()

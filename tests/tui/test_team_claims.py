@@ -12,7 +12,7 @@ import pytest
 from hitl_console.store.reviews import NewItem
 from hitl_console.tui.app import HitlApp
 from hitl_console.tui.screens.conversation import ConversationScreen
-from hitl_console.tui.screens.review import ReviewScreen
+from hitl_console.tui.screens.review_queue import ReviewScreen
 from natsserver import floor_stream, lenient_platform, team_console as console
 
 from .fixtures import screen_text

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Footer
 
-from hitl_console.engine.alerts import Alert
+from hitl_console.alerts.model import Alert
 from hitl_console.text import one_line
 from hitl_console.tui import formatting
 from hitl_console.tui.screens.base import TableScreen
@@ -53,7 +53,7 @@ class AlertsScreen(TableScreen):
         table.focus()
 
     def flush(self) -> None:
-        alerts = list(getattr(self.hitl.session, "alerts", []))
+        alerts = list(self.hitl.session.alerts)
         unacked = sum(1 for a in alerts if not a.acknowledged)
         key = (len(alerts), alerts[-1].id if alerts else 0, unacked)
         if key != self._shown:
@@ -102,14 +102,9 @@ class AlertsScreen(TableScreen):
         self.hitl.open_conversation(alert.conversation_id)
 
     def _acknowledge(self, alerts: list[Alert]) -> None:
-        acknowledge = getattr(self.hitl.session, "acknowledge", None)
         for alert in alerts:
-            if alert.acknowledged:
-                continue
-            if callable(acknowledge):
-                acknowledge(alert.id)
-            else:
-                alert.acknowledged = True
+            if not alert.acknowledged:
+                self.hitl.session.acknowledge(alert.id)
         self._shown = None
         self.flush()
         self.hitl.request_refresh()
@@ -120,4 +115,4 @@ class AlertsScreen(TableScreen):
             self._acknowledge([alert])
 
     def action_acknowledge_all(self) -> None:
-        self._acknowledge(list(getattr(self.hitl.session, "alerts", [])))
+        self._acknowledge(list(self.hitl.session.alerts))

@@ -48,7 +48,7 @@ def _is_verdict(binding: BindingType) -> bool:
 
 def _verdict_lines() -> list[Content]:
     """Each verdict key (the footer shows them as one "1-4 Verdict")."""
-    from hitl_console.tui.screens.review import VERDICTS
+    from hitl_console.tui.screens.review_labels import VERDICTS
 
     return [
         Content.assemble(("  " + key.ljust(9), "bold $text-accent"), (label.ljust(14), "bold"), (f"verdict: {words}", "dim"))
@@ -63,7 +63,8 @@ def help_content() -> Content:
     from hitl_console.tui.screens.conversation import ConversationScreen
     from hitl_console.tui.screens.floor import FloorScreen
     from hitl_console.tui.screens.metrics import MetricsScreen
-    from hitl_console.tui.screens.review import ReviewItemScreen, ReviewScreen
+    from hitl_console.tui.screens.review_item import ReviewItemScreen
+    from hitl_console.tui.screens.review_queue import ReviewScreen
 
     lines: list[Content] = []
     lines += key_lines("Everywhere", HitlApp.BINDINGS)

@@ -239,8 +239,7 @@ class MetricsScreen(LiveScreen):
         return next(label for key, label, _ in WINDOWS if key == self.window_key)
 
     def _now(self) -> float:
-        clock = getattr(self.session, "clock", None)
-        return float(clock()) if callable(clock) else time.time()
+        return float(self.session.clock())
 
     # ------------------------------------------------------------ refresh
 

@@ -18,7 +18,7 @@ from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
-from hitl_console.engine.alerts import Alert
+from hitl_console.alerts.model import Alert
 from hitl_console.text import one_line
 from hitl_console.tui import formatting
 from hitl_console.tui.palette import Palette

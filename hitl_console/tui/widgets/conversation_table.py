@@ -57,7 +57,7 @@ class CellContext:
     low_confidence: float
     palette: Palette
     stale_feeds: frozenset[str] = frozenset()
-    """Feeds that are down: their rows say "stale" (``analysis.feed_health``)."""
+    """Feeds that are down: their rows say "stale" (``alerts.feed_health``)."""
 
 
 @dataclass(frozen=True, slots=True)

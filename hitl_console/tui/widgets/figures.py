@@ -103,7 +103,7 @@ def figure_chips(figures: Any, mode: str, alerts: AlertConfig | None = None) -> 
     waiting_style = "$text-error bold" if figures.waiting else "dim"
     chips.append(_chip(("Waiting", "dim"), " ", (str(figures.waiting), waiting_style)))
     chips.append(_chip(("Held", "dim"), " ", (str(figures.held), "bold" if figures.held else "dim")))
-    stale = getattr(figures, "stale", 0)
+    stale = figures.stale
     if stale:
         # Conversations of a feed that is down: not in Active, and not to be trusted.
         chips.append(_chip(("Stale", "$text-error"), " ", (str(stale), "$text-error bold"), " ", ("(feed down)", "$text-error")))

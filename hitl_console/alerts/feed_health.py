@@ -1,4 +1,4 @@
-"""Feed health: the one home of the rules that say a feed needs a person.
+"""Feed health: the rules that say a feed needs a person (the one alert rule with memory).
 
 A feed in trouble looks exactly like a quiet floor: no new events, figures
 that stop moving, a header that still says what it said. So every way a feed
@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hitl_console.config import AlertConfig
-from hitl_console.engine.alerts import Condition
+from hitl_console.alerts.model import Condition
 from hitl_console.feeds.base import ConnectionState, FeedStatus
 
 NOT_CONNECTED = frozenset({ConnectionState.CONNECTING, ConnectionState.RECONNECTING})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from hitl_console.analysis.feed_health import FeedHealth
+from hitl_console.alerts.feed_health import FeedHealth
 from hitl_console.config import AlertConfig
 from hitl_console.feeds.base import ConnectionState, FeedStatus
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from hitl_console.analysis.webhook import WebhookSender, alert_payload, safe_host
+from hitl_console.alerts.webhook import WebhookSender, alert_payload, safe_host
 from hitl_console.config import AlertConfig
-from hitl_console.engine.alerts import Alert
+from hitl_console.alerts.model import Alert
 
 pytestmark = pytest.mark.slow
 

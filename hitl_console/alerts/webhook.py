@@ -28,7 +28,7 @@ import httpx
 
 from hitl_console import __version__
 from hitl_console.config import AlertConfig
-from hitl_console.engine.alerts import Alert
+from hitl_console.alerts.model import Alert
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def safe_host(url: str) -> str:
 def alert_payload(alert: Alert, figures: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The JSON body for one alert: no text, only ids, kinds and figures.
 
-    ``figures`` (e.g. ``TrendWatcher.figures[alert.key]``) keep only scalar
+    ``figures`` (``Condition.figures``) keep only scalar
     values; strings are cut to 80 characters, as they name topics, trigger
     kinds or feeds, never carry prose.
     """
