@@ -34,6 +34,7 @@ Modules, one idea each:
 
 * :mod:`~hitl_console.session.lifecycle`: :class:`LiveSession` itself, start
   and stop, ingest (journal first, then the engine, then alerts), the timer;
+* :mod:`~hitl_console.session.journaling`: journal first; a failing disk never stops supervision;
 * :mod:`~hitl_console.session.commands`: supervisor commands to the feeds;
 * :mod:`~hitl_console.session.team`: shared claims and the team's history;
 * :mod:`~hitl_console.session.verdicts`: the review store, verdicts, metrics;

@@ -18,7 +18,16 @@ from pydantic import ValidationError
 
 from hitl_console.feeds.base import CommandResult
 from hitl_console.feeds.history import command_record
-from hitl_console.protocol.events import AnyCommand, Approve, Deny, End, Outcome, Release, Send, Takeover
+from hitl_console.protocol.events import (
+    AnyCommand,
+    Approve,
+    Deny,
+    End,
+    Outcome,
+    Release,
+    Send,
+    Takeover,
+)
 
 if TYPE_CHECKING:
     from hitl_console.engine.engine import SignalEngine

@@ -13,7 +13,12 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hitl_console.analysis.metrics import escalation_sample, is_contained, ratio, window_covered
+from hitl_console.analysis.metrics import (
+    escalation_sample,
+    is_contained,
+    ratio,
+    window_covered,
+)
 from hitl_console.engine.state import ConversationState
 from hitl_console.feeds.base import FeedStatus
 
@@ -64,7 +69,6 @@ class FloorFigures:
     """Open conversations of stale feeds (down, failed, rejecting, silent): not in ``active``."""
     stale_feeds: frozenset[str] = frozenset()
     """Those feeds, by name (``alerts.feed_health``)."""
-
 
 
 class EventRate:

@@ -32,9 +32,10 @@ from hitl_console.feeds.hub import FeedHub, FeedSpec
 from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.session.commands import SupervisorCommands
 from hitl_console.session.figures import EventRate, FloorFigures, floor_figures
+from hitl_console.session.journaling import JournalWrites
 from hitl_console.session.replay import ReplayControls
-from hitl_console.session.review_queue import QueueFeeder
 from hitl_console.session.restore import JournalHistory, named, rebuild, resume_specs
+from hitl_console.session.review_queue import QueueFeeder
 from hitl_console.session.team import TeamGlue, console_name, team_bus
 from hitl_console.session.verdicts import VerdictsAndMetrics
 from hitl_console.store.history import HistoryCache
@@ -72,8 +73,6 @@ Watcher = Callable[["LiveSession", float], Iterable[Condition]]
 (:meth:`LiveSession.add_watcher`): what it stops reporting is re-armed."""
 
 
-
-
 @dataclass(slots=True)
 class SessionChange:
     """Everything that changed since listeners were last called."""
@@ -90,8 +89,7 @@ class SessionChange:
         return bool(self.updates or self.changed or self.new_alerts or self.statuses_changed or self.removed)
 
 
-
-class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
+class LiveSession(JournalWrites, SupervisorCommands, TeamGlue, VerdictsAndMetrics):
     """Hub + engine + journal + alerts for one console. See the module docstring.
 
     ``restore`` (live mode only) rebuilds the engine from the journal's events
@@ -405,60 +403,6 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
             self._feed_restarted(feed, output)
         self._mark_dirty()
 
-    def _journal_events(self, feed: str, events: list[Any]) -> None:
-        """Journal a batch unless this feed's journaling is suspended (see
-        ``_unjournaled``); a failure suspends it and raises the alert."""
-        if feed in self._unjournaled:
-            return
-        try:
-            self.journal.append_events(feed, events)
-        except JournalError as error:
-            last = self._journaled.get(feed)
-            self._unjournaled[feed] = last
-            log.error("journal write failed for feed %s after seq %s: %s", feed, last, error)
-            self._journal_failing_alerted = True
-            self.latch.raise_condition(
-                Condition(
-                    f"journal_failed:{feed}",
-                    "critical",
-                    "feed",
-                    f"journal write failed, events of feed {feed} after seq {last if last is not None else '(start)'} "
-                    f"are not being saved (the floor stays live; they are re-fetched once writes work): {error}",
-                    figures={"feed": feed, "last_journaled_seq": last if last is not None else -1},
-                ),
-                journal=False,
-            )
-            return
-        top = max(e.seq for e in events)
-        prev = self._journaled.get(feed)
-        self._journaled[feed] = top if prev is None else max(prev, top)
-
-    def _retry_journal(self) -> None:
-        """While journaling is suspended: one probe write a tick; once it works,
-        re-fetch each suspended feed from the last seq the journal holds."""
-        if not self._unjournaled:
-            return
-        try:
-            self.journal.probe()
-        except JournalError:
-            return
-        for feed, last in list(self._unjournaled.items()):
-            del self._unjournaled[feed]
-            self.latch.clear(f"journal_failed:{feed}")
-            self._journal_failing_alerted = False
-            self.hub.rewind(feed, last)
-            log.info("journal writes work again: re-fetching feed %s after seq %s", feed, last)
-            self.latch.add(
-                Alert(
-                    ts=time.time(),
-                    level="info",
-                    kind="feed",
-                    text=f"journal writes work again: re-fetching feed {feed} after seq "
-                    f"{last if last is not None else '(start)'} to save what was missed",
-                    key=f"journal_recovered:{feed}",
-                )
-            )
-
     def _feed_restarted(self, feed: str, output: FeedOutput) -> None:
         """The feed numbers its seqs again (see :class:`FeedRestart`): the new
         numbering is journaled apart and applied from its start; the client is
@@ -521,34 +465,6 @@ class LiveSession(SupervisorCommands, TeamGlue, VerdictsAndMetrics):
 
     def _count(self, n: int) -> None:
         self._rate.count(n)
-
-    def _journal_call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Write to the journal; a failing disk is alerted once but never stops supervision."""
-        try:
-            result = fn(*args)
-        except JournalError as error:
-            log.error("journal write failed: %s", error)
-            if not self._journal_failing:
-                self._journal_failing = True
-            if not self._journal_failing_alerted:
-                self._journal_failing_alerted = True
-                self.latch.add(
-                    Alert(
-                        ts=time.time(),
-                        level="critical",
-                        kind="feed",
-                        text=f"journal write failed, events are not being saved: {error}",
-                        key="journal_failed",
-                    ),
-                    journal=False,
-                )
-            return None
-        if self._journal_failing:
-            self._journal_failing = False
-            if not self._unjournaled:
-                self._journal_failing_alerted = False
-            log.info("journal writes work again")
-        return result
 
     # ------------------------------------------------------------ alerts
 

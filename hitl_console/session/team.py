@@ -14,8 +14,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from hitl_console.config import Config
 from hitl_console.alerts.model import Alert
+from hitl_console.config import Config
 from hitl_console.feeds.claims import Claim
 from hitl_console.feeds.history import TeamHistory
 from hitl_console.feeds.hub import FeedSpec

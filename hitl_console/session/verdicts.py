@@ -16,7 +16,14 @@ from hitl_console.analysis.timewin import TimeWindow
 from hitl_console.config import Config
 from hitl_console.session.review_queue import QueueFeeder
 from hitl_console.store.journal import JournalError
-from hitl_console.store.reviews import ClaimError, ConversationKey, ReviewStore, ReviewVerdict, TakeoverVerdict, Verdict
+from hitl_console.store.reviews import (
+    ClaimError,
+    ConversationKey,
+    ReviewStore,
+    ReviewVerdict,
+    TakeoverVerdict,
+    Verdict,
+)
 
 if TYPE_CHECKING:
     from hitl_console.engine.engine import SignalEngine
