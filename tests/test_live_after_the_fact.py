@@ -391,3 +391,18 @@ async def test_conversations_forgotten_from_memory_were_queued_first(
         assert {i.conversation_id for i in session.reviews.items()} == {"c-0", "c-1", "c-2", "c-3"}
     finally:
         await session.stop()
+
+
+async def test_a_restart_offers_the_ended_conversations_it_rebuilt(fake_hub: type[FakeHub], tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as journal:  # journaled by a console that never queued them (an older version)
+        journal.append_events("prod", unsure_conversation("c-old", 1))
+    with Journal(path) as journal:
+        session = session_with(journal, Config())
+        await session.start()
+        try:
+            assert "c-old" in session.engine.conversations  # rebuilt from the journal
+            await wait_until(lambda: session._reviews is not None and bool(session.reviews.items()), 5, "the first tick to queue c-old")
+            assert [i.conversation_id for i in session.reviews.items()] == ["c-old"]
+        finally:
+            await session.stop()

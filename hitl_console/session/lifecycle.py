@@ -297,8 +297,12 @@ class LiveSession(JournalWrites, SupervisorCommands, TeamGlue, VerdictsAndMetric
         rebuilt = rebuild(self.engine, self.journal, [spec.name for spec in self.specs], self.config)
         self._latest_ts = max(self._latest_ts, rebuilt.latest_ts)
         self._pending.changed |= rebuilt.changed
-        self._review_due = True  # ended before the restart and maybe never queued (the queue ignores repeats)
-        self._forget_ended()
+        # What ended before the restart was offered by the run that saw it end;
+        # forgetting the oldest first keeps start-up from scoring a whole day
+        # again, and the first tick offers the ones still in memory (the store
+        # ignores repeats), as far back as the review screen ever reached.
+        self._forget_ended(offer=False)
+        self._review_due = True
 
     async def _run_hub(self) -> None:
         try:
@@ -589,12 +593,13 @@ class LiveSession(JournalWrites, SupervisorCommands, TeamGlue, VerdictsAndMetric
         except Exception:
             log.exception("review queue not fed")
 
-    def _forget_ended(self) -> None:
+    def _forget_ended(self, *, offer: bool = True) -> None:
         """Drop the oldest ended conversations beyond MAX_ENDED_KEPT from memory
-        (offered to the review queue first)."""
+        (offered to the review queue first, unless ``offer`` is False)."""
         if len(self.engine.conversations) <= MAX_ENDED_KEPT:
             return
-        self._offer_for_review()
+        if offer:
+            self._offer_for_review()
         before = set(self.engine.conversations)
         if self.engine.forget_ended(keep=MAX_ENDED_KEPT):
             gone = before - set(self.engine.conversations)
