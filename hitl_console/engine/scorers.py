@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from rapidfuzz import fuzz
 
+from hitl_console.engine.cues import adjust, goodbye
 from hitl_console.engine.highstakes import ANCHOR_WORDS, CURRENCY_WORDS, HighStakesDetector
 from hitl_console.engine.sentiment import closing_estimate, estimate_sentiment
 from hitl_console.engine.triggers import REQUEST_ANCHORS, is_human_request
@@ -369,6 +370,8 @@ class ModelSentiment:
     as +0.83, so the next plain question looked like a sharp drop."""
 
     name = "model"
+    cues = True
+    """Read ``engine.cues`` too (False only to measure what they add)."""
 
     def __init__(self, shared: _Shared, lexicon_weight: float = 0.5) -> None:
         self.shared = shared
@@ -381,7 +384,11 @@ class ModelSentiment:
         s = self.shared.predict(text, lower, words).sentiment()
         if w > 0.0:
             s = (1.0 - w) * s + w * estimate_sentiment(text, lower)
-        if closing_estimate(words) is not None:  # a goodbye is never a drop, whatever its sign
+        if self.cues:
+            s, cue = adjust(text, lower, words, s)  # sarcasm, shouting, resignation: engine/cues.py
+            if cue is not None:  # "thanks for nothing" is no goodbye
+                return s, False
+        if closing_estimate(words) is not None or goodbye(lower, words):  # a goodbye is never a drop
             return max(0.0, s), True
         return s, False
 
