@@ -111,6 +111,7 @@ HUMAN_QUIET = [
     "I'm a people person, so I like your branch staff",
     "I need this sorted NOW.",
     "how do I connect the router to a new laptop?",
+    "can I wire cash to another person overseas?",  # the rule reads "... to a person" as a request
 ]
 
 
@@ -130,7 +131,7 @@ GOODBYES = [
     "cheers, that's everything, bye",
     "ok thanks, have a good one",
     "Thanks so much, that's all I needed. Bye!",
-    gap("nah that's it, ta", "'nah'/'ta' are not closing words of sentiment.closing_estimate: -0.15, a drop"),
+    "nah that's it, ta",  # everyday closing words (cues.goodbye)
 ]
 
 
@@ -147,12 +148,14 @@ def test_polite_goodbyes_stay_neutral(goodbye):
 SENTIMENT_FIRE = [
     "this is a disgrace, I'm furious",
     "I'm really annoyed, nobody has helped me",
-    gap("this is an absolute joke, three weeks and nothing", "'joke' reads as fun: blend +0.56"),
-    gap("I am so fed up with being passed around", "idiom: blend -0.04"),
-    gap("WHY IS THIS STILL NOT FIXED", "shouting without a negative word: blend -0.04"),
-    gap("fine. whatever.", "resignation: blend +0.14"),
-    gap("Oh great, another form to fill in. Just wonderful.", "sarcasm reads as praise: blend +0.91"),
-    gap("yeah sure, because the last five promises worked out so well", "sarcasm: blend +0.62"),
+    # what the lexicon and the model miss, read by engine/cues.py (the blend alone: +0.56, -0.04, -0.04,
+    # +0.14, +0.91, +0.62)
+    "this is an absolute joke, three weeks and nothing",
+    "I am so fed up with being passed around",
+    "WHY IS THIS STILL NOT FIXED",
+    "fine. whatever.",
+    "Oh great, another form to fill in. Just wonderful.",
+    "yeah sure, because the last five promises worked out so well",
 ]
 
 
@@ -175,10 +178,8 @@ def test_a_sentiment_the_feed_sends_is_never_overwritten():
     assert "sentiment" not in f.state.active
 
 
-@pytest.mark.xfail(reason="thresholds.voice_tone_weight 0.4: tone -1 on a neutral sentence gives -0.26, "
-                          "above the -0.5 floor; the weight should grow as the text says less", strict=False)
 def test_an_angry_voice_saying_neutral_words_counts():
-    """The feed's voice tone is weighted in (``thresholds.voice_tone_weight``)."""
+    """The feed's voice tone is weighted in, more the less the words say (``cues.voice_blend``)."""
     calm = first_turn("I'd like to know where my order is")
     angry = first_turn("I'd like to know where my order is", voice={"tone": -1.0, "interruptions": 2})
     assert "sentiment" not in calm and "sentiment" in angry

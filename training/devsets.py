@@ -85,3 +85,6 @@ NATCS_HIGH_STAKES = frozenset({"ReportLostStolenCard"})
 """NatCS intents a supervisor must see (account security)."""
 NATCS_UNSURE = frozenset({"DisputeCharge", "ReportAutomobileAccident"})
 """Left out of the high_stakes figures: a disputed charge may or may not be fraud, an accident claim may be an injury."""
+NATCS_PERSON_INTENTS = frozenset({"FindAgent", "ScheduleAppointment"})
+"""Left out of the human_request negatives: finding a local insurance agent or booking a meeting with an
+adviser ("can I speak with a financial advisor?") asks for a person in another sense."""

@@ -217,14 +217,22 @@ def evaluate_outside(data: Path, model_path: Path | None = None, seed: int = 0) 
     customer-service posts and requests for a person, GoEmotions' held-out comments
     about a service, and NatCS utterances (insurance for choosing, banking and finance
     for reporting)."""
-    from devsets import NATCS_HIGH_STAKES, NATCS_UNSURE, about_a_service, goemotions_heldout, natcs, own_tsv
+    from devsets import (
+        NATCS_HIGH_STAKES,
+        NATCS_PERSON_INTENTS,
+        NATCS_UNSURE,
+        about_a_service,
+        goemotions_heldout,
+        natcs,
+        own_tsv,
+    )
 
     floor = Config().thresholds.sentiment_floor
     own_sent = [Example(t, (k,), "own") for k, t in own_tsv("sentiment_service.tsv")]
     ge_service = about_a_service(goemotions_heldout(data / "goemotions"), words_of)
     own_hr = [(t, int(k)) for k, t in own_tsv("human_request.tsv")]
     nat = natcs(data / "natcs") if (data / "natcs").is_dir() else []
-    nat_hr = [(e.text, 0) for e in nat]
+    nat_hr = [(e.text, 0) for e in nat if e.labels[0] not in NATCS_PERSON_INTENTS]
     nat_hs = [(e.text, int(e.labels[0] in NATCS_HIGH_STAKES)) for e in nat if e.labels[0] not in NATCS_UNSURE]
     nat_report = [e for e in nat if e.source != "natcs-development"]
     same, diff = natcs_pairs(nat_report, random.Random(seed), 1000) if nat else ([], [])

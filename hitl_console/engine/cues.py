@@ -87,6 +87,25 @@ _EXASPERATED_ANCHORS = frozenset(
     "difficult kidding serious joking nothing still".split()
 )
 
+_PROBLEM = re.compile(
+    r"\b(?:(?:hasn'?t|haven'?t|hadn'?t|didn'?t|never|wasn'?t|weren'?t|isn'?t|aren'?t|won'?t|can'?t|cannot|couldn'?t|"
+    r"doesn'?t|don'?t|not|no one|nobody|still)\s+(?:\w+\s+){0,2}?(?:arrived?|come|came|turn(?:ed)? up|show(?:ed|n)? up|"
+    r"work(?:s|ing|ed)?|received?|got|here|refunded|answer(?:ed|ing)?|call(?:ed)? (?:me )?back|repl(?:y|ied)|fixed|sorted|"
+    r"respond(?:ed)?|helped|delivered|log (?:in|on)|loading|connect(?:ing)?|getting through)|"
+    r"delayed|cancell?ed|lost|missing|broken|damaged|faulty|stuck|charged twice|double charged|overcharged|"
+    r"declined|crash(?:ed|es|ing)|(?:an )?error|rude|ignored|on hold|waiting (?:for|since)|been waiting|"
+    r"wrong (?:item|size|order|address|amount|one)|went dead|cut off|dropped)\b"
+)
+"""Something went wrong: in customer service a problem told without a negative word is
+still an unhappy turn ("the engineer didn't turn up", "my flight was delayed")."""
+_PROBLEM_SHIFT = -0.3
+_PROBLEM_ANCHORS = frozenset(
+    """hasn haven hadn didn never wasn weren isn aren won can cannot couldn doesn don not no nobody still hasnt havent
+    hadnt didnt wasnt werent isnt arent wont cant couldnt doesnt dont delayed cancelled canceled lost missing broken
+    damaged faulty stuck charged double overcharged declined crashed crashes crashing error rude ignored hold waiting
+    been wrong went cut dropped""".split()
+)
+
 _GOODBYE_WORDS = frozenset(
     "nah no nope that s thats it its all everything i m im good ta cheers thanks thank you bye goodbye cya laters "
     "later see ya then ok okay alright sorted for now great lovely perfect much mate".split()
@@ -128,9 +147,14 @@ def adjust(text: str, lower: str, words: list[str], s: float) -> tuple[float, st
         return min(s, ANGER), "exasperation"
     if shouting(text) and s < 0.3:
         return min(s, ANGER), "shouting"
+    if s < 0.3 and not _PROBLEM_ANCHORS.isdisjoint(ws) and _PROBLEM.search(lower[:600]) and not _THANKED.search(lower[:600]):
+        s += _PROBLEM_SHIFT
+        cue: str | None = "problem"
+    else:
+        cue = None
     if ("??" in text or "?!" in text or "!?" in text or ("!!" in text and s < 0.0)) and s < 0.2:
         return s - 0.15, "insistence"
-    return s, None
+    return s, cue
 
 
 def goodbye(lower: str, words: list[str]) -> bool:

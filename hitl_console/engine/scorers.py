@@ -312,6 +312,15 @@ yesterday about this" 29%, both above its threshold. Only the model's verdict is
 vetoed: the rule's phrasings ("... get me a human") still fire in the same turn."""
 
 
+_PAY_A_PERSON = re.compile(
+    r"\b(?:send|sent|sending|transfer|transferring|transferred|pay|paying|paid|wire|move)\s+(?:\w+\s+){0,2}?"
+    r"(?:money|cash|funds|a payment|payments|\$?\d[\d,.]*|pounds|dollars|euros|quid|bucks)\s+(?:\w+\s+)?"
+    r"(?:to|for)\s+(?:a|another|one|the|some)\s+(?:other\s+)?(?:person|people|human)\b"
+)
+"""Money sent to a person ("how do I transfer money to a person abroad") is not a request for one,
+though the rule's "transfer ... to a person" reads it so."""
+
+
 _WHO = frozenset(
     "person persons people ppl human humans humanbeing agent agents representative representatives rep reps "
     "someone somebody anyone anybody manager managers supervisor supervisors operator operators staff employee "
@@ -353,9 +362,10 @@ class ModelHumanRequest:
             return None
         found = self.rules.score(text, lower, words)
         if found is not None:
-            return found
+            return None if _PAY_A_PERSON.search(lower) else found
         p = self.shared.predict(text, lower, words)
-        if p.human_request >= self.logit and _NOT_A_REQUEST.search(lower) is None and _names_someone(words):
+        if (p.human_request >= self.logit and _NOT_A_REQUEST.search(lower) is None and _names_someone(words)
+                and _PAY_A_PERSON.search(lower) is None):
             return Signal(_sigmoid(p.human_request), _evidence(text), "asked for a person")
         return None
 
