@@ -113,8 +113,14 @@ _GOODBYE_WORDS = frozenset(
 _GOODBYE_MARKERS = frozenset("ta cheers bye goodbye cya laters".split())
 
 
+_NO_UPPER = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
 def shouting(text: str) -> bool:
     """Most letters in capitals, over at least three words of two letters or more."""
+    if len(text) - len(text.translate(_NO_UPPER)) < 10:  # fewer than ten capitals (ASCII): the usual case, in C
+        if text.isascii():
+            return False
     upper = lower = words = 0
     for word in text.split()[:60]:
         letters = [c for c in word if c.isalpha()]

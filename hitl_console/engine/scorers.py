@@ -201,6 +201,20 @@ class RuleSentiment:
         return s, False
 
 
+_FILLER = frozenset("a an the i me my you your is it to of for and or do does can could please pls s t".split())
+
+
+def swapped_word(a: str, b: str) -> bool:
+    """Two near-identical turns in which a word of one was replaced by an unrelated word of
+    the other ("how do I cancel order 42" / "how do I track order 42"): a different
+    question, not a repeat. Adding or dropping words, or a typo ("cancle"), is still a repeat."""
+    wa, wb = set(a.split()) - _FILLER, set(b.split()) - _FILLER
+    only_a, only_b = wa - wb, wb - wa
+    if not only_a or not only_b:
+        return False
+    return not any(fuzz.ratio(x, y) >= 75.0 for x in only_a for y in only_b)
+
+
 class RuleLoop:
     """Near-identical text: rapidfuzz's ratio of the normalised words."""
 
@@ -223,7 +237,8 @@ class RuleLoop:
         # ratio <= 200 * min(n, m) / (n + m): skip pairs whose lengths alone rule it out
         if 200.0 * (n if n < m else m) < cutoff * (n + m):
             return 0.0
-        return fuzz.ratio(a, b, score_cutoff=cutoff) / 100.0
+        r = fuzz.ratio(a, b, score_cutoff=cutoff)
+        return 0.0 if r and swapped_word(a, b) else r / 100.0
 
     def reask(self, lower: str, words: list[str]) -> str | None:
         return None
