@@ -49,7 +49,9 @@ HIGH_STAKES_FIRE = [
     "there's a cash withdrawal I never did from a machine in another city",
     "my mum's card is being used by someone she doesn't know",
     "a payment to some gaming site I've never heard of just came out of my account",
-    gap("somebody got into my profile and swapped the email address", "account takeover in other words: model 0.13"),
+    gap("somebody got into my profile and swapped the email address",
+        "account takeover in other words: judgement-3 0.13 ('someone got into my account and changed the email' 0.95: "
+        "'profile' and 'swapped' carry it)"),
     gap("A purchase from some shop in Lisbon showed up and I have never been to Portugal",
         "needs world knowledge (never been there = not mine)"),
 ]
@@ -97,9 +99,10 @@ HUMAN_FIRE = [
     "i need a proper human being on this, not you",
     "i want a reprisentative",  # a typo the keyword rule cannot read
     "let me talk to your supervisr",
-    gap("hook me up with your customer care team", "model 0.02: 'hook me up' is in no training text"),
+    "hook me up with your customer care team",  # 'hook me up' is in no training text: judgement-3 0.102, threshold 0.096 (a narrow pass)
 ]
-ISSUE_CASES = ["I was in hospital, can you waive the late fee?", "are you human?", "the agent told me to wait"]
+ISSUE_CASES = ["I was in hospital, can you waive the late fee?", "are you human?", "the agent told me to wait",
+               "fine. whatever."]
 """The issue's own examples: tested, but they are also training seeds, so not counted as new."""
 
 HUMAN_QUIET = [
@@ -295,7 +298,7 @@ def test_the_cases_are_in_no_keyword_list():
             caught.append(text)
     assert len(caught) <= 3, caught
     source = "\n".join((ROOT / "hitl_console" / "engine" / name).read_text(encoding="utf-8").lower()
-                       for name in ("highstakes.py", "triggers.py", "scorers.py"))
+                       for name in ("highstakes.py", "triggers.py", "scorers.py", "cues.py"))
     for case in _cases():
         assert case.lower() not in source, case
     assert re.search("nicked", source) is None

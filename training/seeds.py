@@ -103,11 +103,13 @@ NOT_HIGH_STAKES = [
     "why is there a fee on my statement", "can i change my email address", "my delivery is late",
     "how do i update my phone number", "the payment is still pending", "the exchange rate looks wrong",
     "i want to close my account", "my card isn't working", "where is my refund",
+    "i'm locked out of my account, i forgot my password", "i can't log in, the reset link isn't working",
+    "my account is locked after too many tries", "how do i unlock my online banking",
 ]
 TAKEOVER_EXTRA = [
     "someone accessed my account without my permission", "a stranger is logged into my account",
     "my login details were changed and it wasn't me", "i got an email saying my password was reset but i never did that",
-    "somebody changed the phone number on my profile", "i'm locked out because someone else changed my details",
+    "somebody changed the phone number on my profile", "someone else changed my login details",
     "there's a device signed in to my account that isn't mine", "my email on the account was replaced by someone else",
     "someone took over my online banking", "an unknown person added themselves to my account",
     "i think someone has my login and is using it", "my account settings were changed by someone i don't know",

@@ -164,7 +164,7 @@ def adjust(text: str, lower: str, words: list[str], s: float) -> tuple[float, st
 
 
 def goodbye(lower: str, words: list[str]) -> bool:
-    """A short farewell in everyday words ("nah that's it, ta", "cheers, bye"):
+    """A short farewell in everyday words ("nah, that's me, ta", "cheers, bye"):
     what ``sentiment.closing_estimate`` does not know, never a drop."""
     return 0 < len(words) <= 8 and _GOODBYE_WORDS.issuperset(words) and not _GOODBYE_MARKERS.isdisjoint(words)
 
