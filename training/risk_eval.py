@@ -20,7 +20,6 @@ This is a check, not a fit: nothing here changes a weight.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
