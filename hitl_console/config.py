@@ -71,7 +71,8 @@ class Thresholds(_Section):
     escalation_risk: float = Field(default=0.5, ge=0, le=1)
     """Risk at which a conversation counts as escalated even without a request."""
     voice_tone_weight: float = Field(default=0.4, ge=0, le=1)
-    """Voice turns: share of ``voice.tone`` in the customer sentiment (the rest is the text's)."""
+    """Voice turns with an estimated sentiment: share of ``voice.tone`` when the words are emphatic; it grows
+    towards ``(1 + weight) / 2`` as the words say less (``engine.cues.voice_blend``). A fed sentiment is kept."""
     loop_min_words: int = Field(default=3, ge=1, le=20)
     """Turns with fewer words ("yes", "ok thanks") are never counted as repeats."""
     abandoned_after_seconds: float | None = Field(default=3600.0, gt=0)

@@ -249,11 +249,14 @@ def test_sentiment_is_estimated_when_missing(feed):
     assert feed.state.turns[-1].sentiment_estimated is False
 
 
-def test_voice_tone_is_blended(feed):
+def test_voice_tone_is_blended_into_an_estimate_but_never_into_a_fed_sentiment(feed):
     feed.customer("fine", sentiment=0.0, voice={"tone": -1.0, "interruptions": 3})
     turn = feed.state.turns[-1]
     assert turn.voice_tone == -1.0 and turn.interruptions == 3
-    assert turn.sentiment == pytest.approx(-0.4)
+    assert turn.sentiment == 0.0  # the feed's own sentiment is kept as sent
+    feed.customer("I would like to know the opening hours", voice={"tone": -1.0, "interruptions": 0})
+    turn = feed.state.turns[-1]
+    assert turn.sentiment_estimated and turn.sentiment <= -0.5  # flat words said angrily: past the floor
 
 
 # ------------------------------------------------------------ loop

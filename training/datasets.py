@@ -179,9 +179,17 @@ word of them is negative ("my transfer still hasn't arrived")."""
 THANKS_INTENTS = frozenset({"thank_you"})
 
 
+NLUPP_PROBLEM_INTENTS = frozenset({"wrong_notworking_notshowing", "lost_stolen"})
+"""NLU++ intents (banking and hotels) that report a problem."""
+
+
 def service_sentiment(e: Example) -> str | None:
     """A weak sentiment label of an intent utterance: a problem report is negative,
     a thanks positive, any other request neutral (None: not an intent source)."""
+    if e.source.startswith("nlupp"):
+        if not NLUPP_PROBLEM_INTENTS.isdisjoint(e.labels):
+            return "negative"
+        return "positive" if "thank" in e.labels else "neutral"
     if e.source not in PARAPHRASE_SOURCES:
         return None
     label = e.labels[0]

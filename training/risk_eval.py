@@ -20,7 +20,6 @@ This is a check, not a fit: nothing here changes a weight.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
@@ -58,8 +57,8 @@ def peak_risks(files: list[str], text_only: bool, config: object | None) -> tupl
         keep(engine.conversations.get(update.conversation_id))
         return update
 
-    engine.apply = watched  # type: ignore[method-assign]
-    replay_events(engine, read_events(files))
+    # the compiled engine's methods cannot be replaced: replay through a view whose apply watches
+    replay_events(_Watched(engine, watched), read_events(files))  # type: ignore[arg-type]
     scores: list[float] = []
     labels: list[bool] = []
     for cid, state in engine.conversations.items():
@@ -68,6 +67,17 @@ def peak_risks(files: list[str], text_only: bool, config: object | None) -> tupl
         scores.append(peak[cid])
         labels.append(bool(went_wrong(state)))
     return scores, labels
+
+
+class _Watched:
+    """The engine with another ``apply``; every other attribute is the engine's."""
+
+    def __init__(self, engine: object, apply: object) -> None:
+        self._engine = engine
+        self.apply = apply
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._engine, name)
 
 
 def auroc(scores: list[float], labels: list[bool]) -> float | None:

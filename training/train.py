@@ -51,7 +51,7 @@ from datasets import (  # noqa: E402
     load_corpus,
     service_sentiment,
 )
-from seeds import HIGH_STAKES_EXTRA, NOT_HIGH_STAKES, human_request_seeds, sentiment_seeds  # noqa: E402
+from seeds import HIGH_STAKES_EXTRA, NOT_HIGH_STAKES, human_request_seeds, sentiment_seeds, with_person  # noqa: E402
 
 from hitl_console.engine.highstakes import words_of  # noqa: E402
 from hitl_console.engine.sentiment import estimate_sentiment  # noqa: E402
@@ -166,9 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     sent_sample = [e.text for e in corpus.sentiment_train[::4]]
     hr_texts = [e.text for e in intents] + hr_pos + hr_neg + sent_sample
     hr_y = [human_request_label(e) for e in intents] + [1] * len(hr_pos) + [0] * (len(hr_neg) + len(sent_sample))
-    # typos: every positive and a tenth of the negatives get a misspelt copy
+    # typos: every positive and a tenth of the negatives get a misspelt copy; and every eighth
+    # utterance a copy with a name or an account number (unknown names are neither fraud nor a person asked for)
     for texts, ys in ((hs_texts, hs_y), (hr_texts, hr_y)):
         extra = [(typo(t, rng), y) for t, y in zip(texts, ys) if y == 1 or rng.random() < 0.1]
+        extra += [(with_person(t, i), y) for i, (t, y) in enumerate(zip(texts, ys)) if i % 8 == 0]
         texts.extend(t for t, _ in extra)
         ys.extend(y for _, y in extra)
     sent_classes = ("neutral", "negative", "positive")
@@ -257,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     q = q[keep]
     used_known = sorted(known)
     artefact = {
-        "version": f"judgement-2 seed {args.seed}",
+        "version": f"judgement-3 seed {args.seed}",
         "heads": list(HEADS),
         "dim": DIM,
         "known": used_known,

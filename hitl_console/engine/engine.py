@@ -19,8 +19,10 @@ Triggers (``ConversationState.triggers`` in firing order, ``.active`` now):
     a customer turn at or below ``sentiment_floor``, or ``sentiment_drop``
     below the customer's running average; clears above ``sentiment_clear``.
     Without feed sentiment the fast VADER estimate is used and the turn is
-    marked ``sentiment_estimated``; voice turns blend ``voice.tone`` in with
-    weight ``voice_tone_weight``. ``Turn.sentiment`` holds the blended value.
+    marked ``sentiment_estimated``; an estimated voice turn blends ``voice.tone``
+    in (``cues.voice_blend``: ``voice_tone_weight``, more when the words say
+    little). A sentiment the feed sends is kept as sent. ``Turn.sentiment``
+    holds the value used.
 ``loop``
     the customer repeats an earlier turn (rapidfuzz ratio >= ``loop_similarity``
     against the last ``loop_window`` customer turns; turns under
@@ -60,6 +62,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from hitl_console.config import Config
+from hitl_console.engine.cues import voice_blend
 from hitl_console.engine.highstakes import TO_SPACES, Finding, HighStakesDetector
 from hitl_console.engine.risk import WAIT_FIRST_S, RiskModel, pending_flags, risk_features
 from hitl_console.engine.routing import RoutingMatcher
@@ -663,8 +666,8 @@ class SignalEngine:
             tone = interruptions = None
             if voice is not None:
                 tone, interruptions = voice.tone, voice.interruptions
-                w = self._voice_weight
-                s = (1.0 - w) * s + w * tone
+                if estimated:  # a sentiment the feed sends is never overwritten, not even by its own tone
+                    s = voice_blend(s, tone, self._voice_weight)
             turn = _new(Turn, (seq, ts, role, text, ev.confidence, s, estimated, intent, topic_tuple, ev.author, tone, interruptions))
         else:
             turn = _new(Turn, (seq, ts, role, text, ev.confidence, None, False, intent, topic_tuple, ev.author, None, None))

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from rapidfuzz import fuzz
 
+from hitl_console.engine.cues import adjust, goodbye
 from hitl_console.engine.highstakes import ANCHOR_WORDS, CURRENCY_WORDS, HighStakesDetector
 from hitl_console.engine.sentiment import closing_estimate, estimate_sentiment
 from hitl_console.engine.triggers import REQUEST_ANCHORS, is_human_request
@@ -200,6 +201,20 @@ class RuleSentiment:
         return s, False
 
 
+_FILLER = frozenset("a an the i me my you your is it to of for and or do does can could please pls s t".split())
+
+
+def swapped_word(a: str, b: str) -> bool:
+    """Two near-identical turns in which a word of one was replaced by an unrelated word of
+    the other ("how do I cancel order 42" / "how do I track order 42"): a different
+    question, not a repeat. Adding or dropping words, or a typo ("cancle"), is still a repeat."""
+    wa, wb = set(a.split()) - _FILLER, set(b.split()) - _FILLER
+    only_a, only_b = wa - wb, wb - wa
+    if not only_a or not only_b:
+        return False
+    return not any(fuzz.ratio(x, y) >= 75.0 for x in only_a for y in only_b)
+
+
 class RuleLoop:
     """Near-identical text: rapidfuzz's ratio of the normalised words."""
 
@@ -222,7 +237,8 @@ class RuleLoop:
         # ratio <= 200 * min(n, m) / (n + m): skip pairs whose lengths alone rule it out
         if 200.0 * (n if n < m else m) < cutoff * (n + m):
             return 0.0
-        return fuzz.ratio(a, b, score_cutoff=cutoff) / 100.0
+        r = fuzz.ratio(a, b, score_cutoff=cutoff)
+        return 0.0 if r and swapped_word(a, b) else r / 100.0
 
     def reask(self, lower: str, words: list[str]) -> str | None:
         return None
@@ -311,6 +327,15 @@ yesterday about this" 29%, both above its threshold. Only the model's verdict is
 vetoed: the rule's phrasings ("... get me a human") still fire in the same turn."""
 
 
+_PAY_A_PERSON = re.compile(
+    r"\b(?:send|sent|sending|transfer|transferring|transferred|pay|paying|paid|wire|move)\s+(?:\w+\s+){0,2}?"
+    r"(?:money|cash|funds|a payment|payments|\$?\d[\d,.]*|pounds|dollars|euros|quid|bucks)\s+(?:\w+\s+)?"
+    r"(?:to|for)\s+(?:a|another|one|the|some)\s+(?:other\s+)?(?:person|people|human)\b"
+)
+"""Money sent to a person ("how do I transfer money to a person abroad") is not a request for one,
+though the rule's "transfer ... to a person" reads it so."""
+
+
 _WHO = frozenset(
     "person persons people ppl human humans humanbeing agent agents representative representatives rep reps "
     "someone somebody anyone anybody manager managers supervisor supervisors operator operators staff employee "
@@ -352,9 +377,10 @@ class ModelHumanRequest:
             return None
         found = self.rules.score(text, lower, words)
         if found is not None:
-            return found
+            return None if _PAY_A_PERSON.search(lower) else found
         p = self.shared.predict(text, lower, words)
-        if p.human_request >= self.logit and _NOT_A_REQUEST.search(lower) is None and _names_someone(words):
+        if (p.human_request >= self.logit and _NOT_A_REQUEST.search(lower) is None and _names_someone(words)
+                and _PAY_A_PERSON.search(lower) is None):
             return Signal(_sigmoid(p.human_request), _evidence(text), "asked for a person")
         return None
 
@@ -369,6 +395,8 @@ class ModelSentiment:
     as +0.83, so the next plain question looked like a sharp drop."""
 
     name = "model"
+    cues = True
+    """Read ``engine.cues`` too (False only to measure what they add)."""
 
     def __init__(self, shared: _Shared, lexicon_weight: float = 0.5) -> None:
         self.shared = shared
@@ -381,7 +409,11 @@ class ModelSentiment:
         s = self.shared.predict(text, lower, words).sentiment()
         if w > 0.0:
             s = (1.0 - w) * s + w * estimate_sentiment(text, lower)
-        if closing_estimate(words) is not None:  # a goodbye is never a drop, whatever its sign
+        if self.cues:
+            s, cue = adjust(text, lower, words, s)  # sarcasm, shouting, resignation: engine/cues.py
+            if cue is not None:  # "thanks for nothing" is no goodbye
+                return s, False
+        if closing_estimate(words) is not None or goodbye(lower, words):  # a goodbye is never a drop
             return max(0.0, s), True
         return s, False
 
