@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from textual.widgets import Input
 
@@ -58,6 +60,26 @@ async def test_transcript_shows_roles_confidence_sentiment_triggers_and_actions(
         side = screen_text(app)
         assert "Customer" in side and "Dana Li" in side and "lifetime value" in side
         assert "WAITING for a human" in side
+
+
+@pytest.mark.parametrize("width", [80, 160])
+async def test_header_says_why_in_the_floors_words_on_one_line(width: int) -> None:
+    """The reasons are the floor's Why column (``attention.reasons``), not
+    two-letter badges; at 80 columns the weaker ones give way to ``+N``."""
+    app = make_app()
+    async with app.run_test(size=(width, 24)) as pilot:
+        await open_conversation(pilot, "c-1042")
+        lines = screen_text(app).splitlines()
+        second = lines[1]
+        assert "WAITING for a human" in second and "risk 0.86" in second
+        assert "asked for a person" in second  # the strongest reason always shows
+        assert not re.search(r"\b(LC|SE|HR)\b", "\n".join(lines[:3]))
+        assert "low confidence, sentiment" not in second  # the old trigger list in brackets
+        if width == 80:
+            assert second.rstrip().endswith("+1") and "AI unsure" not in second
+            assert lines[2].strip() == ""  # it did not wrap onto a third line
+        else:
+            assert "asked for a person · customer upset · AI unsure (0.41)" in second
 
 
 async def test_side_panel_collapses_at_80_columns_and_toggles() -> None:

@@ -29,7 +29,7 @@ from hitl_console.engine.state import ConversationState
 from hitl_console.text import one_line
 from hitl_console.tui import formatting, glyphs
 from hitl_console.tui.screens.dialogs import confirm_binding, deliberate_keys, enter_does_not_confirm
-from hitl_console.tui.widgets.conversation_header import holder_content
+from hitl_console.tui.widgets.conversation_header import WHY_STYLE, holder_content
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +56,6 @@ def _item(*parts: Line | Content) -> Row:
 
 _GAP: Row = ("gap", Content(""))
 
-WHY_STYLE = {
-    "high_stakes": "$text-error",
-    "human_request": "$text-error",
-    "ai_request": "$text-accent",
-    "routing": "$text-warning",
-    "sentiment": "$text-warning",
-    "loop": "$text-warning",
-    "low_confidence": "$text-warning",
-    "earlier": "dim",
-    "waiting": "$text-error",
-}
 
 
 def title_content(state: ConversationState, summary: HandoffSummary, me: str, now: float, *, join: bool) -> Content:
