@@ -112,7 +112,7 @@ async def test_no_pending_means_no_countdown() -> None:
         await pilot.press("A")
         await pilot.pause()
         screen = app.screen
-        assert "0 pending" in screen_text(app)
+        assert "nothing waits for a decision" in screen_text(app)  # not "0 pending"
         assert not screen._countdown._active.is_set()
 
 
@@ -165,3 +165,17 @@ async def test_expired_request_is_shown_as_expired_in_the_conversation() -> None
         text = screen_text(app)
         assert "EXPIRED" in text
         assert app.screen.check_action("approvals", ()) is False
+
+
+async def test_the_selected_requests_facts_show_under_the_table_at_80_columns() -> None:
+    """At 80 columns the rationale column shows a few characters; the facts of
+    the selected request (the decision dialog's) show in full under the table."""
+    app = make_app(FakeSession(floor_states()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Rationale    duplicate charge confirmed by the payment log" in text
+        assert "Customer     Dana Li  (u-042, gold)" in text
+        assert "closed in the last" not in text  # nothing closed: no "0 closed"
