@@ -245,3 +245,17 @@ async def test_actions_that_do_not_apply_are_hidden() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, FloorScreen)
+
+
+async def test_the_ansi_theme_does_not_paint_entries_in_full_colour() -> None:
+    """The terminal's 16 colours cannot tint: ``$accent 10%`` became full magenta
+    and hid the approval's amount and time left (accent text on accent)."""
+    app = make_app(theme="hitl-ansi")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_conversation(pilot, "c-1042")
+        assert screen.has_class("-ansi")
+        tinted = [e for e in screen.query(TimelineEntry) if e.has_class("approval") or e.has_class("-ai")]
+        assert tinted and all(e.styles.background.a == 0 for e in tinted)
+        app.theme = "hitl-dark"
+        await settle(pilot)
+        assert not screen.has_class("-ansi")

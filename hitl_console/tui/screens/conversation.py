@@ -85,12 +85,20 @@ class ConversationScreen(LiveScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self._follow_theme()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._follow_theme())
         self._countdown = self.set_interval(1.0, self._tick_countdown, pause=True)
         self.flush()
         self.query_one("#transcript").focus()
         if self._open_takeover:
             self._open_takeover = False
             self.call_after_refresh(self.action_take_over)
+
+    def _follow_theme(self) -> None:
+        """``-ansi`` under a theme of the terminal's 16 colours: a tinted background
+        (``$accent 10%``) cannot be blended there, it becomes the full colour and
+        hid the approval's amount and time left (accent text on accent)."""
+        self.set_class(bool(getattr(self.app.current_theme, "ansi", False)), "-ansi")
 
     def on_resize(self, event: Resize) -> None:
         if self._panel_user_choice is None:
