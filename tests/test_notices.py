@@ -61,3 +61,18 @@ def test_approval_notices_name_who_and_what() -> None:
     f.send("approval.resolved", approval_id="ap2", decision="denied")
     assert notices(f)[-2:] == ["dana approved refund (ap1)", "credit (ap2) denied"]
 
+
+
+def test_asking_the_person_who_holds_the_chat_for_a_person_is_no_request() -> None:
+    """Said to the supervisor who joined, "I'd rather explain it to a person"
+    fired "customer asked for a human" again: the header of a chat held by YOU
+    said the customer wanted a person."""
+    f = Feed(SignalEngine())
+    f.start()
+    f.customer("I want to speak to a human", sentiment=-0.2)
+    f.send("human.joined", agent="root")
+    f.customer("Hi, thanks. I'd just rather explain it to a person.", sentiment=0.5)
+    assert "human_request" not in f.state.active
+    f.send("human.left", agent="root", back_to_ai=True)
+    f.customer("Can I speak to a human again please", sentiment=-0.1)
+    assert "human_request" in f.state.active  # with the AI, it is a request again

@@ -34,7 +34,8 @@ Triggers (``ConversationState.triggers`` in firing order, ``.active`` now):
     says which condition holds.
 ``human_request``
     the customer asks for a person (``triggers.is_human_request``); clears when
-    a human joins.
+    a human joins, and does not fire while a human holds the chat ("I'd rather
+    explain it to a person", said to the person, fired it again).
 ``ai_request``
     ``ai.escalation_requested``; clears when a human joins.
 
@@ -722,7 +723,7 @@ class SignalEngine:
                 found = scorers.high_stakes.score(text, lower, words, True)
                 if found is not None:
                     self._fire(state, track, update, "high_stakes", seq, ts, _reason(found), found.evidence, found.score)
-            if "human_request" not in active:
+            if "human_request" not in active and state.holder != "human":  # a person is already there
                 found = scorers.human_request.score(text, lower, words)
                 if found is not None:
                     self._fire(state, track, update, "human_request", seq, ts,

@@ -39,6 +39,7 @@ def test_sentiment_label_marks_estimates() -> None:
     assert sentiment_label(-0.42, True) == "~-0.42 est."
     assert sentiment_label(-0.42, False) == "-0.42"
     assert sentiment_label(None, True) == ""
+    assert sentiment_label(-0.001, False) == "+0.00"  # never "-0.00"
 
 
 async def test_transcript_shows_roles_confidence_sentiment_triggers_and_actions() -> None:
@@ -175,6 +176,8 @@ async def test_takeover_flow_join_send_release() -> None:
         assert session.commands[-1] == ("release", "c-1042", {"note": "customer refunded"})
         # once out, the supervisor is asked whether the escalation was needed
         assert type(app.screen).__name__ == "EscalationVerdictDialog"
+        assert "You handed c-1042 back to the AI" in screen_text(app)
+        assert not any("back with the AI" in n.message for n in app._notifications)  # said once, not toast + dialog
         await pilot.press("y")
         await pilot.pause()
         assert session.verdicts == [("c-1042", True, None)]

@@ -118,6 +118,8 @@ class ApprovalsScreen(TableScreen):
         wanted = open_ + closed
         palette = self.hitl.palette
         keep = self.selected_id
+        was_open = keep is not None and self._cells.get(keep, ())[1:2] == ("pending",)
+        index = table.cursor_row
         with self.app.batch_update():
             wanted_ids = [a.approval_id for a in wanted]
             for approval_id in [k for k in self._rows if k not in set(wanted_ids)]:
@@ -172,7 +174,12 @@ class ApprovalsScreen(TableScreen):
                 # cell objects are ours, so rank rows by their identity.
                 order = {id(self._status_cells[k]): i for i, k in enumerate(wanted_ids)}
                 table.sort("status", key=lambda cell: order.get(id(cell), len(order)))
-            self.keep_cursor_on(keep)
+            if was_open and keep not in {a.approval_id for a in open_} and open_:
+                # decided (or expired) under the cursor: it moves down among the closed
+                # ones; the cursor stays where the supervisor was, on the next request
+                table.move_cursor(row=min(index, len(open_) - 1), scroll=True)
+            else:
+                self.keep_cursor_on(keep)
             self._open_count = len(open_)
             recent = f"  ·  {len(closed)} decided or expired in the last {RECENT_S / 60:.0f} min" if closed else ""
             self.query_one("#approvals-status", StatusLine).show(

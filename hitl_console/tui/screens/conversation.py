@@ -316,7 +316,7 @@ class ConversationScreen(LiveScreen):
     @work(exclusive=True, group="conversation-command")
     async def _release(self, note: str | None) -> None:
         result = await self.hitl.session.release(self.conversation_id, note)
-        self._after_leaving(result, f"{one_line(self.conversation_id, 40)} is back with the AI.", "Hand back", "release")
+        self._after_leaving(result, "Hand back", "release")
 
     def action_end(self) -> None:
         self.app.push_screen(outcome_dialog(self.conversation_id), self._after_outcome)
@@ -328,17 +328,18 @@ class ConversationScreen(LiveScreen):
     @work(exclusive=True, group="conversation-command")
     async def _end(self, outcome: str) -> None:
         result = await self.hitl.session.end(self.conversation_id, outcome)
-        self._after_leaving(result, f"{one_line(self.conversation_id, 40)} ended: {outcome}.", "End", "end")
+        self._after_leaving(result, "End", "end")
 
-    def _after_leaving(self, result: CommandResult, done: str, verb: str, how: Literal["release", "end"]) -> None:
-        """What handing back and ending share: say how it went and, once the
+    def _after_leaving(self, result: CommandResult, verb: str, how: Literal["release", "end"]) -> None:
+        """What handing back and ending share: say if it failed and, once the
         supervisor is out, ask whether the escalation was needed; the answers
-        are what escalation accuracy is computed from (``MetricsScreen``)."""
+        are what escalation accuracy is computed from (``MetricsScreen``).
+        No toast on success: the question starts "You handed c-1000 back to
+        the AI" and the header says who has it now (a toast said it twice)."""
         if not result.ok:
             self.notify(f"{verb} {result.describe()}", severity="error", timeout=10, markup=False)
             return
         self._joined = False
-        self.notify(done, markup=False)
         self.query_one("#transcript").focus()
         self.flush()
         self.app.push_screen(
