@@ -121,7 +121,7 @@ def test_nothing_is_said_in_words_not_zeros():
 
 def test_handoff_words():
     assert profile_words({"tier": "gold", "lifetime_value": 4200.0, "open_complaints": 1, "locale": "en-GB"}) == [
-        "gold tier", "lifetime value 4,200", "1 open complaint", "en-GB"]
+        "gold tier", "lifetime value 4,200.00", "1 open complaint", "en-GB"]
     assert profile_words({"open_complaints": 0, "lifetime_value": 0.0, "tier": None}) == []
     assert profile_words({"open_complaints": 3}) == ["3 open complaints"]
     assert escalation_words(0, 0.0) == "escalated at the first message"

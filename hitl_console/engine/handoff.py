@@ -184,13 +184,13 @@ def mood_words(sentiment: dict[str, Any]) -> str:
 def profile_words(customer: dict[str, Any]) -> list[str]:
     """The customer's profile as a supervisor says it, leaving out what is
     unknown and the zeros that say nothing ("0 open complaints", "lifetime
-    value 0"): ``gold tier``, ``lifetime value 4,200``, ``1 open complaint``, ``en-GB``."""
+    value 0"): ``gold tier``, ``lifetime value 4,200.00``, ``1 open complaint``, ``en-GB``."""
     words: list[str] = []
     if customer.get("tier"):
         words.append(f"{one_line(customer['tier'], 20)} tier")
     value = customer.get("lifetime_value")
     if value:
-        words.append(f"lifetime value {value:,.0f}")
+        words.append(f"lifetime value {value:,.2f}")  # as the customer card shows it (formatting.money)
     complaints = customer.get("open_complaints")
     if complaints:
         words.append(f"{complaints} open complaint{'' if complaints == 1 else 's'}")

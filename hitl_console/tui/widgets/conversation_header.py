@@ -38,7 +38,7 @@ def reasons_content(state: ConversationState, room: int | None = None) -> Conten
     (``attention.reasons``: strongest first, the first one bold). With ``room``
     (cells), the weaker reasons that do not fit give way to ``+N``; the
     strongest always shows, cut short if it alone is too long."""
-    reasons = attention.reasons(state)
+    reasons = attention.reasons(state) if not state.ended else ()  # ended: nothing needs attention now
     if not reasons:
         return Content("")
     words = [one_line(w, 60) for _, w in reasons]
