@@ -76,11 +76,24 @@ async def test_header_says_why_in_the_floors_words_on_one_line(width: int) -> No
         assert "asked for a person" in second  # the strongest reason always shows
         assert not re.search(r"\b(LC|SE|HR)\b", "\n".join(lines[:3]))
         assert "low confidence, sentiment" not in second  # the old trigger list in brackets
+        assert "WAITING for a human for 2m " in second  # the wait, to the minute
         if width == 80:
-            assert second.rstrip().endswith("+1") and "AI unsure" not in second
+            assert second.rstrip().endswith("+2") and "AI unsure" not in second
             assert lines[2].strip() == ""  # it did not wrap onto a third line
         else:
             assert "asked for a person · customer upset · AI unsure (0.41)" in second
+
+
+async def test_header_wait_follows_the_clock() -> None:
+    now = {"t": NOW}
+    app = make_app(clock=lambda: now["t"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_conversation(pilot, "c-1042")
+        assert "WAITING for a human for 2m " in screen_text(app)
+        now["t"] = NOW + 60
+        screen._tick_wait()  # what the 5 s timer calls
+        await pilot.pause()
+        assert "WAITING for a human for 3m " in screen_text(app)
 
 
 async def test_side_panel_collapses_at_80_columns_and_toggles() -> None:

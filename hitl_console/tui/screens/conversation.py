@@ -39,6 +39,10 @@ from hitl_console.tui.widgets.trend_chart import TrendChart
 
 log = logging.getLogger(__name__)
 
+WAIT_REFRESH_S = 5.0
+"""How often the header's "WAITING for a human for 2m" is brought up to date
+(to the minute; the line repaints only when the text changed)."""
+
 SIDE_PANEL_MIN_WIDTH = 110
 """Below this width the side panel starts collapsed (``p`` shows it)."""
 
@@ -88,6 +92,7 @@ class ConversationScreen(LiveScreen):
         self._follow_theme()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._follow_theme())
         self._countdown = self.set_interval(1.0, self._tick_countdown, pause=True)
+        self.set_interval(WAIT_REFRESH_S, self._tick_wait)
         self.flush()
         self.query_one("#transcript").focus()
         if self._open_takeover:
@@ -155,6 +160,11 @@ class ConversationScreen(LiveScreen):
         state = self.state
         if state is not None and self.ready:
             self.query_one(ConversationHeader).show_state(state, self.hitl.session.agent, self.hitl.clock(), self.hitl.quiet_alert_chip())
+
+    def _tick_wait(self) -> None:
+        state = self.state
+        if state is not None and state.holder == "waiting":
+            self.show_alert_counter()
 
     def _tick_countdown(self) -> None:
         """1 Hz while approvals are pending: the time left is the point."""

@@ -14,13 +14,15 @@ from hitl_console.tui import formatting
 from hitl_console.tui.widgets.status_line import StatusLine
 
 
-def holder_content(state: ConversationState, me: str, now: float | None = None) -> Content:
-    """Who holds the conversation; with ``now``, how long a waiting customer has waited."""
+def holder_content(state: ConversationState, me: str, now: float | None = None, *, coarse: bool = False) -> Content:
+    """Who holds the conversation; with ``now``, how long a waiting customer has
+    waited (``coarse``: to the minute, for a line that is not redrawn every second)."""
     if state.ended:
         return Content.styled(f"ENDED ({state.outcome or 'unknown'})", "bold dim")
     if state.holder == "waiting":
         waited = attention.waited(state, now) if now is not None else None
-        since = f" for {formatting.duration(waited)}" if waited is not None else ""
+        shown = (formatting.age(waited) if coarse else formatting.duration(waited)) if waited is not None else ""
+        since = f" for {shown}" if shown else ""
         return Content.styled(f"WAITING for a human{since}", "bold $text-error")
     if state.holder == "human":
         if state.agent == me:
@@ -99,7 +101,7 @@ def render_header(
         (f" · {state.turn_count} turns · {formatting.duration(now - state.started_ts if state.started_ts else None)}", "dim"),
     ]
     second: list[str | tuple[str, str] | Content] = [
-        holder_content(state, me),
+        holder_content(state, me, now, coarse=True),
         ("   risk ", "dim"),
         (f"{state.risk:.2f}", "bold $text-error" if state.risk >= 0.6 else "$text-warning" if state.risk >= 0.3 else ""),
     ]
