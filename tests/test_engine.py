@@ -47,7 +47,7 @@ def test_escalation_when_risk_reaches_threshold():
     u = f.customer("I'm calling my lawyer, this is an absolute disgrace!!", sentiment=-0.9)
     assert set(kinds(u)) == {"high_stakes", "sentiment"}
     assert f.state.risk >= 0.5 and u.escalated_now
-    assert any(isinstance(i, Notice) and i.text.startswith("escalated: risk") for i in f.state.timeline)
+    assert any(isinstance(i, Notice) and i.text.startswith("escalated to a human: risk") for i in f.state.timeline)
 
 
 def test_no_escalation_for_calm_conversation():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from hitl_console.engine.engine import SignalEngine
-from hitl_console.engine.handoff import build_handoff, extract_entities
+from hitl_console.engine.handoff import build_handoff, escalation_words, extract_entities, holder_words, mood_words, profile_words
 from tests.test_triggers import Feed
 
 
@@ -61,7 +61,7 @@ def test_markdown_has_sections_and_escapes_untrusted_text():
                     "### Why it needs a person", "### Sentiment", "### Customer", "### Pending approvals"):
         assert section in md, section
     assert "`refund` failed 84.20 USD" in md
-    assert "+0.10 \u2192 lowest -0.70 \u2192 now -0.70: worsening" in md
+    assert "+0.10 \u2192 now -0.70: worsening" in md  # the low is the end: said once
     g = Feed(SignalEngine(), cid="evil")
     g.start()
     g.customer("# HEADING [click](http://evil) **bold** \x1b[31mred\x1b[0m\nsecond line", sentiment=-0.5)
@@ -76,7 +76,7 @@ def test_empty_and_estimated_conversation():
     f.start()
     h = build_handoff(f.state)
     assert h.need is None and h.sentiment["trend"] == "unknown" and h.triggers == []
-    assert "(not stated yet)" in h.to_markdown() and "No trigger fired" in h.to_markdown()
+    assert "Need: not stated yet" in h.to_markdown() and "No warning has fired" in h.to_markdown()
     f.customer("I love this, thank you so much!")
     f.customer("Actually no, this is terrible and broken!!")
     h = build_handoff(f.state)
@@ -101,3 +101,48 @@ def test_why_comes_in_plain_words_and_about_has_no_ids():
     md = h.to_markdown()
     assert md.index("### Why it needs a person") < md.index("### What the customer wants")
     assert "**human_request**" not in md and "- About: billing, billing dispute" in md
+
+
+def test_nothing_is_said_in_words_not_zeros():
+    """A new customer with no complaints, escalated at once: no "0 open
+    complaints", "lifetime value 0", "after 0 turns" or "held by waiting"."""
+    f = Feed(SignalEngine())
+    f.start(customer={"id": "u-1", "name": "Bo", "lifetime_value": 0.0, "open_complaints": 0})
+    f.customer("I want a human right now please", sentiment=-0.2)
+    h = build_handoff(f.state)
+    md = h.to_markdown()
+    assert "0 open complaint" not in md and "lifetime value 0" not in md
+    assert "### Customer\n- id u\\-1\n" in md  # only what is known
+    assert "after 0 turns" not in md and "Escalated after 1 turn, 1s in" in md
+    assert "- now -0.20: steady" in md  # one reading is not "start -> lowest -> now" of one number
+    assert "held by waiting" not in md and md.rstrip().endswith("1 turn, waiting for a human")
+    assert " \u2014 " not in h.headline.split(":", 1)[0]
+
+
+def test_handoff_words():
+    assert profile_words({"tier": "gold", "lifetime_value": 4200.0, "open_complaints": 1, "locale": "en-GB"}) == [
+        "gold tier", "lifetime value 4,200.00", "1 open complaint", "en-GB"]
+    assert profile_words({"open_complaints": 0, "lifetime_value": 0.0, "tier": None}) == []
+    assert profile_words({"open_complaints": 3}) == ["3 open complaints"]
+    assert escalation_words(0, 0.0) == "escalated at the first message"
+    assert escalation_words(1, 130.0) == "escalated after 1 turn, 2m10s in"
+    assert escalation_words(None, None) == ""
+    assert mood_words({"start": 0.1, "lowest": -0.7, "now": -0.5, "points": 3}) == "+0.10 \u2192 lowest -0.70 \u2192 now -0.50"
+    assert mood_words({"start": -0.7, "lowest": -0.7, "now": 0.2, "points": 2}) == "-0.70 \u2192 now +0.20"
+    assert mood_words({"start": 0.3, "lowest": 0.3, "now": 0.3, "points": 1}) == "now +0.30"
+    assert holder_words("ai", None) == "the AI has it" and holder_words("human", "ann") == "held by ann"
+    assert holder_words("ended", None, "resolved") == "ended (resolved)"
+
+
+def test_the_wait_is_measured_on_the_clock_not_on_the_mood():
+    """``now`` is the clock even when the customer's sentiment is known (a local
+    of the same name once replaced it with the last sentiment: "waiting for 0s")."""
+    f = Feed(SignalEngine())
+    f.start()
+    f.customer("I want a human right now please", sentiment=-0.2)
+    state = f.state
+    assert state.holder == "waiting"
+    since = state.waiting_since if state.waiting_since is not None else state.escalated_ts
+    h = build_handoff(state, now=since + 125)
+    assert h.why[-1] == {"kind": "waiting", "text": "Waiting for a human for 2m05s."}
+    assert build_handoff(state).why[-1]["kind"] != "waiting"  # no clock, no wait

@@ -255,7 +255,12 @@ def draw_confidence(plt: Target, data: ConfidenceData, width: int, height: int) 
     if t is not None:
         plt.vline(t, "red")
     plt.xlim(0, 1)
-    ticks = sorted({0.0, 0.5, 1.0} | ({round(t, 2)} if t is not None else set()) | ({0.25, 0.75} if width >= 60 else set()))
+    ticks_set = {0.0, 0.5, 1.0} | ({0.25, 0.75} if width >= 60 else set())
+    if t is not None:
+        # a tick next to the threshold's collides with it, and plotext kept one or the
+        # other depending on what it drew before (0.5 beside 0.55): keep the threshold
+        ticks_set = {x for x in ticks_set if x in (0.0, 1.0) or abs(x - t) >= 0.1} | {round(t, 2)}
+    ticks = sorted(ticks_set)
     plt.xticks(ticks, [f"{x:g}" for x in ticks])
     plt.yfrequency(max(2, min(5, height // 4)))
 

@@ -36,7 +36,8 @@ Triggers (``ConversationState.triggers`` in firing order, ``.active`` now):
     says which condition holds.
 ``human_request``
     the customer asks for a person (``triggers.is_human_request``); clears when
-    a human joins.
+    a human joins, and does not fire while a human holds the chat ("I'd rather
+    explain it to a person", said to the person, fired it again).
 ``ai_request``
     ``ai.escalation_requested``; clears when a human joins.
 
@@ -359,7 +360,7 @@ class SignalEngine:
                     track.pending_dirty = track.dirty = True
                     approval.resolved_ts = approval.expires_ts
                     state.timeline.append(
-                        Notice(state.last_seq, approval.expires_ts, f"approval {approval.approval_id} ({approval.action}) expired", "approval")
+                        Notice(state.last_seq, approval.expires_ts, f"{approval.action} ({approval.approval_id}) expired with no decision", "approval")
                     )
                     update.approval = approval
             track.expiry = _earliest_expiry(state)
@@ -551,7 +552,9 @@ class SignalEngine:
             track.stalled = f"waiting {_duration(idle)} with no progress (since {_clock(track.progress_ts)})"
             self._sync_loop(state, track, update, seq, now)
 
-    def _escalate(self, state: ConversationState, update: EngineUpdate, seq: int, ts: float, cause: str) -> None:
+    def _escalate(self, state: ConversationState, update: EngineUpdate, seq: int, ts: float, cause: str | None) -> None:
+        """Mark the escalation; the timeline says so unless ``cause`` is None (the
+        notice of what escalated, a person joining, already says it)."""
         if state.escalated_at_seq is not None:
             return
         state.escalated_at_seq = seq
@@ -561,7 +564,8 @@ class SignalEngine:
         if state.holder == "ai":
             state.holder = "waiting"
             state.waiting_since = ts
-        state.timeline.append(Notice(seq, ts, f"escalated: {cause}", "escalation"))
+        if cause is not None:
+            state.timeline.append(Notice(seq, ts, f"escalated to a human{': ' + cause if cause else ''}", "escalation"))
 
     def _rescore(self, state: ConversationState, track: _Track, seq: int, ts: float, update: EngineUpdate) -> None:
         """The risk (``hitl_console.engine.risk``) at ``ts`` from the conversation's
@@ -579,9 +583,9 @@ class SignalEngine:
         if state.escalated_at_seq is None and not state.ended:
             active = state.active
             if "ai_request" in active:
-                self._escalate(state, update, seq, ts, "the AI asked for a human")
+                self._escalate(state, update, seq, ts, "")  # the trigger just above says why
             elif "human_request" in active:
-                self._escalate(state, update, seq, ts, "the customer asked for a person")
+                self._escalate(state, update, seq, ts, "")
             elif risk >= self._escalation_risk:
                 self._escalate(state, update, seq, ts, f"risk {risk:.2f} reached {self._escalation_risk:.2f}")
 
@@ -636,7 +640,8 @@ class SignalEngine:
         track.valuable = routing.is_valuable(customer)
         track.dirty = True
         where = f"{ev.channel}, queue {ev.queue}" if ev.queue else ev.channel
-        state.timeline.append(_new(Notice, (ev.seq, ev.ts, f"conversation started ({where}, handled by {handled_by})", "started")))
+        first = "the AI answers" if handled_by == "ai" else "for a human first"
+        state.timeline.append(_new(Notice, (ev.seq, ev.ts, f"conversation started ({where}); {first}", "started")))
         self._progress(state, track, ev.seq, ev.ts)
 
     def _message(self, state: ConversationState, track: _Track, ev: Message, update: EngineUpdate) -> None:
@@ -721,7 +726,7 @@ class SignalEngine:
                 found = scorers.high_stakes.score(text, lower, words, True)
                 if found is not None:
                     self._fire(state, track, update, "high_stakes", seq, ts, _reason(found), found.evidence, found.score)
-            if "human_request" not in active:
+            if "human_request" not in active and state.holder != "human":  # a person is already there
                 found = scorers.human_request.score(text, lower, words)
                 if found is not None:
                     self._fire(state, track, update, "human_request", seq, ts,
@@ -805,7 +810,8 @@ class SignalEngine:
             self._progress(state, track, ev.seq, ev.ts)
 
     def _escalation_requested(self, state: ConversationState, track: _Track, ev: EscalationRequested, update: EngineUpdate) -> None:
-        state.timeline.append(Notice(ev.seq, ev.ts, f"AI asked for a human: {ev.reason}", "escalation_requested"))
+        if "ai_request" in state.active:  # the trigger is listed once; a new request says so here
+            state.timeline.append(Notice(ev.seq, ev.ts, f"the AI asked again for a human: {ev.reason}", "escalation_requested"))
         self._fire(state, track, update, "ai_request", ev.seq, ev.ts, f"AI asked for a human: {quote(ev.reason)}", ev.reason)
 
     def _approval_requested(self, state: ConversationState, track: _Track, ev: ApprovalRequested, update: EngineUpdate) -> None:
@@ -828,25 +834,28 @@ class SignalEngine:
         approval.by = ev.by
         approval.note = ev.note
         approval.resolved_ts = ev.ts
-        who = f" by {ev.by}" if ev.by else ""
-        state.timeline.append(Notice(ev.seq, ev.ts, f"approval {ev.approval_id} ({approval.action}) {ev.decision}{who}", "approval"))
+        what = f"{approval.action} ({ev.approval_id})"
+        said = f"{ev.by} {ev.decision} {what}" if ev.by else f"{what} {ev.decision}"
+        state.timeline.append(Notice(ev.seq, ev.ts, said, "approval"))
         update.approval = approval
         if ev.decision in ("approved", "denied"):
             self._progress(state, track, ev.seq, ev.ts)
 
     def _human_joined(self, state: ConversationState, track: _Track, ev: HumanJoined, update: EngineUpdate) -> None:
+        from_ai = state.holder == "ai"
         state.holder = "human"
         state.agent = ev.agent
         state.waiting_since = None
-        state.timeline.append(Notice(ev.seq, ev.ts, f"{ev.agent} joined", "human_joined"))
-        self._escalate(state, update, ev.seq, ev.ts, f"{ev.agent} joined")
+        # one notice: "root joined" then "escalated: root joined" said it twice
+        state.timeline.append(Notice(ev.seq, ev.ts, f"{ev.agent} joined" + (" and took over from the AI" if from_ai else ""), "human_joined"))
+        self._escalate(state, update, ev.seq, ev.ts, None)
         self._clear(state, track, "human_request")
         self._clear(state, track, "ai_request")
         self._progress(state, track, ev.seq, ev.ts)
 
     def _human_left(self, state: ConversationState, track: _Track, ev: HumanLeft, update: EngineUpdate) -> None:
-        back = "back to the AI" if ev.back_to_ai else "without handing back to the AI"
-        state.timeline.append(Notice(ev.seq, ev.ts, f"{ev.agent} left, {back}", "human_left"))
+        said = f"{ev.agent} handed back to the AI" if ev.back_to_ai else f"{ev.agent} left without handing back; the customer waits for a human"
+        state.timeline.append(Notice(ev.seq, ev.ts, said, "human_left"))
         if state.agent in (None, ev.agent):
             state.agent = None
             state.holder = "ai" if ev.back_to_ai else "waiting"

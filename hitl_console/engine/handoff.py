@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from hitl_console.durations import duration
 from hitl_console.engine import attention
 from hitl_console.engine.highstakes import parse_amounts
 from hitl_console.engine.state import ConversationState
@@ -102,14 +103,14 @@ class HandoffSummary:
         lines = [f"## Handoff: {_md(self.conversation_id, 80)}", "", f"**{_md(self.headline, 200)}**", ""]
         lines.append("### Why it needs a person")
         if not self.why:
-            lines.append("- No trigger fired")
+            lines.append(f"- {NO_WARNING}")
         for reason in self.why:
             lines.append(f"- {_md(reason['text'], 240)}")
-        if self.escalated_at_seq is not None:
-            when = f", {self.time_to_escalation_s:.0f} s in" if self.time_to_escalation_s is not None else ""
-            lines.append(f"- Escalated after {self.escalation_turns} turns{when}")
+        escalated = escalation_words(self.escalation_turns, self.time_to_escalation_s) if self.escalated_at_seq is not None else ""
+        if escalated:
+            lines.append(f"- {escalated[:1].upper()}{escalated[1:]}")
         lines += ["", "### What the customer wants"]
-        lines.append(f"- Need: {_md(self.need, NEED_CHARS) if self.need else '(not stated yet)'}")
+        lines.append(f"- Need: {_md(self.need, NEED_CHARS) if self.need else 'not stated yet'}")
         if self.about:
             lines.append(f"- About: {', '.join(_md(a, 40) for a in self.about)}")
         for kind, values in self.entities.items():
@@ -117,7 +118,7 @@ class HandoffSummary:
                 lines.append(f"- {kind.capitalize()}: {', '.join(_md(v, 60) for v in values)}")
         lines += ["", "### What the AI tried"]
         if not self.actions and not self.answers:
-            lines.append("- Nothing yet")
+            lines.append(f"- {NOTHING_TRIED}")
         for a in self.actions:
             amount = f" {_amount(a['amount'], a['currency'])}" if a.get("amount") is not None else ""
             detail = f": {_md(a['detail'], 80)}" if a.get("detail") else ""
@@ -128,28 +129,85 @@ class HandoffSummary:
         s = self.sentiment
         lines += ["", "### Sentiment"]
         if s.get("start") is None:
-            lines.append("- No customer sentiment yet")
+            lines.append(f"- {NO_MOOD}")
         else:
             est = " (estimated)" if s.get("estimated") else ""
-            lines.append(f"- {s['start']:+.2f} \u2192 lowest {s['lowest']:+.2f} \u2192 now {s['now']:+.2f}: {s['trend']}{est}")
+            lines.append(f"- {mood_words(s)}: {s['trend']}{est}")
         c = self.customer
-        lines += ["", "### Customer"]
-        profile = [
-            f"id {_md(c.get('id') or '?', 40)}",
-            f"tier {_md(c['tier'], 20)}" if c.get("tier") else None,
-            f"lifetime value {c['lifetime_value']:,.0f}" if c.get("lifetime_value") is not None else None,
-            f"{c['open_complaints']} open complaints" if c.get("open_complaints") is not None else None,
-            f"locale {_md(c['locale'], 12)}" if c.get("locale") else None,
-        ]
-        lines.append("- " + ", ".join(p for p in profile if p))
+        profile = [f"id {_md(c['id'], 40)}"] if c.get("id") else []
+        profile += [_md(p, 60) for p in profile_words(c)]
+        if profile:
+            lines += ["", "### Customer", "- " + ", ".join(profile)]
         if self.pending_approvals:
             lines += ["", "### Pending approvals"]
             for a in self.pending_approvals:
                 amount = f" {_amount(a['amount'], a['currency'])}" if a.get("amount") is not None else ""
                 why = f": {_md(a['rationale'], 120)}" if a.get("rationale") else ""
                 lines.append(f"- `{_code(a['approval_id'])}` {_md(a['action'], 60)}{amount}{why}")
-        lines += ["", f"Risk {self.risk:.2f} (peak {self.peak_risk:.2f}), {self.turns} turns, held by {self.holder}"]
+        peak = f" (peak {self.peak_risk:.2f})" if round(self.peak_risk, 2) > round(self.risk, 2) else ""
+        turns = f"{self.turns} turn{'' if self.turns == 1 else 's'}"
+        lines += ["", f"Risk {self.risk:.2f}{peak}, {turns}, {_md(holder_words(self.holder, self.agent, self.outcome), 80)}"]
         return "\n".join(lines) + "\n"
+
+
+NO_WARNING = "No warning has fired"
+NOTHING_TRIED = "The AI has not answered or acted yet"
+NO_MOOD = "No reading of the customer's mood yet"
+"""What the summary says when a section has nothing: a sentence, not a zero."""
+
+
+def escalation_words(turns: int | None, seconds: float | None) -> str:
+    """``escalated after 4 turns, 2m10s in``; ``escalated at the first message``
+    rather than "after 0 turns" (empty when nothing is known)."""
+    if turns is None and seconds is None:
+        return ""
+    if not turns:
+        return "escalated at the first message"
+    when = f", {duration(seconds)} in" if seconds else ""
+    return f"escalated after {turns} turn{'' if turns == 1 else 's'}{when}"
+
+
+def mood_words(sentiment: dict[str, Any]) -> str:
+    """``+0.10 → lowest -0.70 → now -0.50``, without the steps that say the
+    same number twice (one reading is ``now -0.20``; a low that is the start
+    or the end is not repeated)."""
+    start, lowest, now = sentiment["start"], sentiment["lowest"], sentiment["now"]
+    if sentiment.get("points", 2) <= 1 or (start == lowest == now):
+        return f"now {now:+.2f}"
+    steps = [f"{start:+.2f}"]
+    if lowest not in (start, now):
+        steps.append(f"lowest {lowest:+.2f}")
+    steps.append(f"now {now:+.2f}")
+    return " \u2192 ".join(steps)
+
+
+def profile_words(customer: dict[str, Any]) -> list[str]:
+    """The customer's profile as a supervisor says it, leaving out what is
+    unknown and the zeros that say nothing ("0 open complaints", "lifetime
+    value 0"): ``gold tier``, ``lifetime value 4,200.00``, ``1 open complaint``, ``en-GB``."""
+    words: list[str] = []
+    if customer.get("tier"):
+        words.append(f"{one_line(customer['tier'], 20)} tier")
+    value = customer.get("lifetime_value")
+    if value:
+        words.append(f"lifetime value {value:,.2f}")  # as the customer card shows it (formatting.money)
+    complaints = customer.get("open_complaints")
+    if complaints:
+        words.append(f"{complaints} open complaint{'' if complaints == 1 else 's'}")
+    if customer.get("locale"):
+        words.append(one_line(customer["locale"], 12))
+    return words
+
+
+def holder_words(holder: str, agent: str | None, outcome: str | None = None) -> str:
+    """Who has the conversation, in words (not the state's ``waiting`` / ``ai``)."""
+    if holder == "human":
+        return f"held by {one_line(agent or 'a person', 40)}"
+    if holder == "waiting":
+        return "waiting for a human"
+    if holder == "ended":
+        return f"ended ({one_line(outcome, 40)})" if outcome else "ended"
+    return "the AI has it"
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
@@ -274,12 +332,12 @@ def build_handoff(state: ConversationState, now: float | None = None) -> Handoff
     sentiments = [(t.sentiment, t.sentiment_estimated) for t in customer_turns if t.sentiment is not None]
     if sentiments:
         values = [s for s, _ in sentiments]
-        start, lowest, now = values[0], min(values), values[-1]
+        start, lowest, latest = values[0], min(values), values[-1]  # not "now": that is the clock's
         sentiment = {
             "start": round(start, 3),
             "lowest": round(lowest, 3),
-            "now": round(now, 3),
-            "trend": _trend(start, lowest, now),
+            "now": round(latest, 3),
+            "trend": _trend(start, lowest, latest),
             "estimated": any(e for _, e in sentiments),
             "points": len(values),
         }
@@ -355,6 +413,7 @@ def _headline(
         word = attention.phrase(state, str(t["kind"]))
         if word not in kinds:
             kinds.append(word)
-    why = "; ".join(kinds) if kinds else "no triggers"
-    extra = f"; {len(pending)} approval(s) waiting" if pending else ""
-    return f"{who}: {what} \u2014 {why}{extra}"
+    if pending:
+        kinds.append(f"{len(pending)} approval{'' if len(pending) == 1 else 's'} waiting")
+    why = f" \u2014 {'; '.join(kinds)}" if kinds else ""
+    return f"{who}: {what}{why}"

@@ -35,3 +35,16 @@ def test_a_window_longer_than_the_data_starts_the_trend_where_the_data_does() ->
     assert m.escalation_trend[0].start <= first < m.escalation_trend[0].end
     assert len([b for b in m.escalation_trend if b.value is not None]) >= 2
     assert m.escalation_trend[-1].end >= last
+
+
+def test_the_confidence_threshold_label_always_shows() -> None:
+    """0.5 next to a 0.55 threshold collided, and plotext kept one or the other
+    depending on what it drew before (the metrics snapshot changed with the
+    order of the tests): the threshold's label is kept, at every width."""
+    from hitl_console.analysis.metrics import HistogramBin
+
+    bins = [HistogramBin(i / 10, (i + 1) / 10, n) for i, n in enumerate([0, 0, 1, 2, 3, 5, 8, 13, 21, 34])]
+    for width in (36, 48, 60, 72, 90):
+        charts.containment_chart([TopicContainment("refund", 9, 2, 0.22, 0.58, True)], 0.8, width=width, color=False)
+        axis = charts.confidence_chart(bins, 0.55, width=width, color=False).splitlines()[-1]
+        assert "0.55" in axis and " 0.5 " not in axis, (width, axis)

@@ -112,7 +112,7 @@ async def test_no_pending_means_no_countdown() -> None:
         await pilot.press("A")
         await pilot.pause()
         screen = app.screen
-        assert "0 pending" in screen_text(app)
+        assert "nothing waits for a decision" in screen_text(app)  # not "0 pending"
         assert not screen._countdown._active.is_set()
 
 
@@ -165,3 +165,51 @@ async def test_expired_request_is_shown_as_expired_in_the_conversation() -> None
         text = screen_text(app)
         assert "EXPIRED" in text
         assert app.screen.check_action("approvals", ()) is False
+
+
+async def test_the_selected_requests_facts_show_under_the_table_at_80_columns() -> None:
+    """At 80 columns the rationale column shows a few characters; the facts of
+    the selected request (the decision dialog's) show in full under the table."""
+    app = make_app(FakeSession(floor_states()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Rationale    duplicate charge confirmed by the payment log" in text
+        assert "Customer     Dana Li  (u-042, gold)" in text
+        assert "closed in the last" not in text  # nothing closed: no "0 closed"
+
+
+async def test_after_a_decision_the_cursor_stays_where_the_supervisor_was() -> None:
+    """The decided request moves down among the closed ones; the cursor stays in
+    its place, on the next request, and approve/deny stay in the footer."""
+    states = queue_states()
+    by_id = {s.conversation_id: s for s in states}
+    session = FakeSession(states)
+
+    def feed_echo(op: str, cid: str, fields: dict) -> None:  # the platform confirms the decision
+        approval = by_id[cid].approvals[fields["approval_id"]]
+        approval.status, approval.by, approval.resolved_ts = "approved" if op == "approve" else "denied", "tester", NOW
+        by_id[cid].version += 1
+        session.emit({cid}, approvals=True)
+
+    session.on_command = feed_echo
+    app = make_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        assert screen.selected_id == "ap-2"
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("ctrl+y")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert session.commands[-1][0] == "approve"
+        assert [str(r.key.value) for r in table.ordered_rows][0] == "ap-1"
+        assert screen.selected_id == "ap-1" and table.cursor_row == 0
+        assert screen.check_action("approve", ()) is True
+        assert "Approve" in screen_text(app).splitlines()[-1]  # the footer

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from textual.widgets import Input
 
@@ -37,6 +39,7 @@ def test_sentiment_label_marks_estimates() -> None:
     assert sentiment_label(-0.42, True) == "~-0.42 est."
     assert sentiment_label(-0.42, False) == "-0.42"
     assert sentiment_label(None, True) == ""
+    assert sentiment_label(-0.001, False) == "+0.00"  # never "-0.00"
 
 
 async def test_transcript_shows_roles_confidence_sentiment_triggers_and_actions() -> None:
@@ -58,6 +61,39 @@ async def test_transcript_shows_roles_confidence_sentiment_triggers_and_actions(
         side = screen_text(app)
         assert "Customer" in side and "Dana Li" in side and "lifetime value" in side
         assert "WAITING for a human" in side
+
+
+@pytest.mark.parametrize("width", [80, 160])
+async def test_header_says_why_in_the_floors_words_on_one_line(width: int) -> None:
+    """The reasons are the floor's Why column (``attention.reasons``), not
+    two-letter badges; at 80 columns the weaker ones give way to ``+N``."""
+    app = make_app()
+    async with app.run_test(size=(width, 24)) as pilot:
+        await open_conversation(pilot, "c-1042")
+        lines = screen_text(app).splitlines()
+        second = lines[1]
+        assert "WAITING for a human" in second and "risk 0.86" in second
+        assert "asked for a person" in second  # the strongest reason always shows
+        assert not re.search(r"\b(LC|SE|HR)\b", "\n".join(lines[:3]))
+        assert "low confidence, sentiment" not in second  # the old trigger list in brackets
+        assert "WAITING for a human for 2m " in second  # the wait, to the minute
+        if width == 80:
+            assert second.rstrip().endswith("+2") and "AI unsure" not in second
+            assert lines[2].strip() == ""  # it did not wrap onto a third line
+        else:
+            assert "asked for a person · customer upset · AI unsure (0.41)" in second
+
+
+async def test_header_wait_follows_the_clock() -> None:
+    now = {"t": NOW}
+    app = make_app(clock=lambda: now["t"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_conversation(pilot, "c-1042")
+        assert "WAITING for a human for 2m " in screen_text(app)
+        now["t"] = NOW + 60
+        screen._tick_wait()  # what the 5 s timer calls
+        await pilot.pause()
+        assert "WAITING for a human for 3m " in screen_text(app)
 
 
 async def test_side_panel_collapses_at_80_columns_and_toggles() -> None:
@@ -153,6 +189,8 @@ async def test_takeover_flow_join_send_release() -> None:
         assert session.commands[-1] == ("release", "c-1042", {"note": "customer refunded"})
         # once out, the supervisor is asked whether the escalation was needed
         assert type(app.screen).__name__ == "EscalationVerdictDialog"
+        assert "You handed c-1042 back to the AI" in screen_text(app)
+        assert not any("back with the AI" in n.message for n in app._notifications)  # said once, not toast + dialog
         await pilot.press("y")
         await pilot.pause()
         assert session.verdicts == [("c-1042", True, None)]
@@ -223,3 +261,17 @@ async def test_actions_that_do_not_apply_are_hidden() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, FloorScreen)
+
+
+async def test_the_ansi_theme_does_not_paint_entries_in_full_colour() -> None:
+    """The terminal's 16 colours cannot tint: ``$accent 10%`` became full magenta
+    and hid the approval's amount and time left (accent text on accent)."""
+    app = make_app(theme="hitl-ansi")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_conversation(pilot, "c-1042")
+        assert screen.has_class("-ansi")
+        tinted = [e for e in screen.query(TimelineEntry) if e.has_class("approval") or e.has_class("-ai")]
+        assert tinted and all(e.styles.background.a == 0 for e in tinted)
+        app.theme = "hitl-dark"
+        await settle(pilot)
+        assert not screen.has_class("-ansi")

@@ -103,3 +103,16 @@ async def test_the_summary_at_200x50_has_the_same_order() -> None:
     assert scroll == 0
     assert text.index("Why it needs a person") < text.index("What the customer wants") < text.index("What the AI tried")
     assert "The customer is upset" in text and "ctrl+y join and reply" in text
+
+
+async def test_nothing_known_says_nothing() -> None:
+    """A new customer with no complaints and one message: no "0 open
+    complaints", no "lifetime value 0", no "lowest" equal to the only reading."""
+    f = Feed(SignalEngine(Config()), cid="c-1050", ts=NOW - 30)
+    f.start(customer={"id": "u-50", "name": "Bo Chen", "lifetime_value": 0.0, "open_complaints": 0})
+    f.customer("I need a person to sort out my invoice", sentiment=-0.2)
+    text, _ = await _summary(f, (80, 24))
+    assert "0 open complaint" not in text and "lifetime value" not in text
+    assert "lowest" not in text and "now -0.20" in text
+    assert "The AI has not answered or acted yet" in text
+    assert not re.search(r"^\s*Customer\s*$", text, re.MULTILINE)  # no line that names nothing

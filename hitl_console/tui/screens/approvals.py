@@ -4,7 +4,9 @@ Strict human-in-the-loop: a refund over the limit or an account change
 waits here until someone approves or denies it, or until it expires. This
 is the only screen that binds approve (``a``) and deny (``d``); both open a
 :class:`~hitl_console.tui.screens.decision.DecisionDialog` that sends
-nothing until ``ctrl+y``. The
+nothing until ``ctrl+y``. Under the table, the selected request's facts
+(customer, amount, the whole rationale: the dialog's own ``describe``),
+because at 80 columns the rationale column shows a dozen characters. The
 time left counts down once a second, but only while something is pending;
 an empty queue costs nothing.
 """
@@ -12,6 +14,7 @@ an empty queue costs nothing.
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -22,6 +25,7 @@ from hitl_console.engine.state import Approval
 from hitl_console.text import one_line
 from hitl_console.tui import formatting
 from hitl_console.tui.screens.base import TableScreen
+from hitl_console.tui.screens.decision import describe
 from hitl_console.tui.widgets.status_line import StatusLine
 
 RECENT_S = 900.0
@@ -83,6 +87,7 @@ class ApprovalsScreen(TableScreen):
         yield StatusLine(id="approvals-status")
         table: DataTable[Text] = DataTable(id="approvals-table", cursor_type="row", zebra_stripes=False)
         yield table
+        yield StatusLine(id="approvals-detail")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -113,6 +118,8 @@ class ApprovalsScreen(TableScreen):
         wanted = open_ + closed
         palette = self.hitl.palette
         keep = self.selected_id
+        was_open = keep is not None and self._cells.get(keep, ())[1:2] == ("pending",)
+        index = table.cursor_row
         with self.app.batch_update():
             wanted_ids = [a.approval_id for a in wanted]
             for approval_id in [k for k in self._rows if k not in set(wanted_ids)]:
@@ -167,16 +174,22 @@ class ApprovalsScreen(TableScreen):
                 # cell objects are ours, so rank rows by their identity.
                 order = {id(self._status_cells[k]): i for i, k in enumerate(wanted_ids)}
                 table.sort("status", key=lambda cell: order.get(id(cell), len(order)))
-            self.keep_cursor_on(keep)
+            if was_open and keep not in {a.approval_id for a in open_} and open_:
+                # decided (or expired) under the cursor: it moves down among the closed
+                # ones; the cursor stays where the supervisor was, on the next request
+                table.move_cursor(row=min(index, len(open_) - 1), scroll=True)
+            else:
+                self.keep_cursor_on(keep)
             self._open_count = len(open_)
+            recent = f"  ·  {len(closed)} decided or expired in the last {RECENT_S / 60:.0f} min" if closed else ""
             self.query_one("#approvals-status", StatusLine).show(
                 Content.assemble(
                     ("Approvals  ", "bold"),
-                    (f"{len(open_)} pending", "$text-accent bold" if open_ else "dim"),
-                    (f"  ·  {len(closed)} closed in the last {RECENT_S / 60:.0f} min", "dim"),
-                    ("  ·  a approve · d deny (ctrl+y confirms) · enter open", "dim"),
+                    (f"{len(open_)} pending" if open_ else "nothing waits for a decision", "$text-accent bold" if open_ else "dim"),
+                    (recent, "dim"),
                 )
             )
+            self._show_detail(now)
         if self._countdown is not None:
             if open_:
                 self._countdown.resume()
@@ -187,6 +200,22 @@ class ApprovalsScreen(TableScreen):
 
     def _selected(self) -> Approval | None:
         return self.selected_in(self._rows)
+
+    def _show_detail(self, now: float | None = None) -> None:
+        """The selected request's facts under the table (empty when none is selected)."""
+        approval = self._selected()
+        detail = self.query_one("#approvals-detail", StatusLine)
+        if approval is None:
+            detail.show(Content(""))
+            detail.display = False
+            return
+        detail.display = True
+        state = self.hitl.session.engine.conversations.get(approval.conversation_id)
+        detail.show(describe(approval, state, self.hitl.clock() if now is None else now))  # the footer has the keys
+
+    @on(DataTable.RowHighlighted, "#approvals-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("approve", "deny"):

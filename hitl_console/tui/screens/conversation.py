@@ -39,6 +39,10 @@ from hitl_console.tui.widgets.trend_chart import TrendChart
 
 log = logging.getLogger(__name__)
 
+WAIT_REFRESH_S = 5.0
+"""How often the header's "WAITING for a human for 2m" is brought up to date
+(to the minute; the line repaints only when the text changed)."""
+
 SIDE_PANEL_MIN_WIDTH = 110
 """Below this width the side panel starts collapsed (``p`` shows it)."""
 
@@ -85,12 +89,21 @@ class ConversationScreen(LiveScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self._follow_theme()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._follow_theme())
         self._countdown = self.set_interval(1.0, self._tick_countdown, pause=True)
+        self.set_interval(WAIT_REFRESH_S, self._tick_wait)
         self.flush()
         self.query_one("#transcript").focus()
         if self._open_takeover:
             self._open_takeover = False
             self.call_after_refresh(self.action_take_over)
+
+    def _follow_theme(self) -> None:
+        """``-ansi`` under a theme of the terminal's 16 colours: a tinted background
+        (``$accent 10%``) cannot be blended there, it becomes the full colour and
+        hid the approval's amount and time left (accent text on accent)."""
+        self.set_class(bool(getattr(self.app.current_theme, "ansi", False)), "-ansi")
 
     def on_resize(self, event: Resize) -> None:
         if self._panel_user_choice is None:
@@ -147,6 +160,11 @@ class ConversationScreen(LiveScreen):
         state = self.state
         if state is not None and self.ready:
             self.query_one(ConversationHeader).show_state(state, self.hitl.session.agent, self.hitl.clock(), self.hitl.quiet_alert_chip())
+
+    def _tick_wait(self) -> None:
+        state = self.state
+        if state is not None and state.holder == "waiting":
+            self.show_alert_counter()
 
     def _tick_countdown(self) -> None:
         """1 Hz while approvals are pending: the time left is the point."""
@@ -308,7 +326,7 @@ class ConversationScreen(LiveScreen):
     @work(exclusive=True, group="conversation-command")
     async def _release(self, note: str | None) -> None:
         result = await self.hitl.session.release(self.conversation_id, note)
-        self._after_leaving(result, f"{one_line(self.conversation_id, 40)} is back with the AI.", "Hand back", "release")
+        self._after_leaving(result, "Hand back", "release")
 
     def action_end(self) -> None:
         self.app.push_screen(outcome_dialog(self.conversation_id), self._after_outcome)
@@ -320,17 +338,18 @@ class ConversationScreen(LiveScreen):
     @work(exclusive=True, group="conversation-command")
     async def _end(self, outcome: str) -> None:
         result = await self.hitl.session.end(self.conversation_id, outcome)
-        self._after_leaving(result, f"{one_line(self.conversation_id, 40)} ended: {outcome}.", "End", "end")
+        self._after_leaving(result, "End", "end")
 
-    def _after_leaving(self, result: CommandResult, done: str, verb: str, how: Literal["release", "end"]) -> None:
-        """What handing back and ending share: say how it went and, once the
+    def _after_leaving(self, result: CommandResult, verb: str, how: Literal["release", "end"]) -> None:
+        """What handing back and ending share: say if it failed and, once the
         supervisor is out, ask whether the escalation was needed; the answers
-        are what escalation accuracy is computed from (``MetricsScreen``)."""
+        are what escalation accuracy is computed from (``MetricsScreen``).
+        No toast on success: the question starts "You handed c-1000 back to
+        the AI" and the header says who has it now (a toast said it twice)."""
         if not result.ok:
             self.notify(f"{verb} {result.describe()}", severity="error", timeout=10, markup=False)
             return
         self._joined = False
-        self.notify(done, markup=False)
         self.query_one("#transcript").focus()
         self.flush()
         self.app.push_screen(

@@ -24,12 +24,21 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from hitl_console.engine.handoff import HandoffSummary, build_handoff
+from hitl_console.engine.handoff import (
+    NO_MOOD,
+    NO_WARNING,
+    NOTHING_TRIED,
+    HandoffSummary,
+    build_handoff,
+    escalation_words,
+    mood_words,
+    profile_words,
+)
 from hitl_console.engine.state import ConversationState
 from hitl_console.text import one_line
 from hitl_console.tui import formatting, glyphs
 from hitl_console.tui.screens.dialogs import confirm_binding, deliberate_keys, enter_does_not_confirm
-from hitl_console.tui.widgets.conversation_header import holder_content
+from hitl_console.tui.widgets.conversation_header import WHY_STYLE, holder_content
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +65,6 @@ def _item(*parts: Line | Content) -> Row:
 
 _GAP: Row = ("gap", Content(""))
 
-WHY_STYLE = {
-    "high_stakes": "$text-error",
-    "human_request": "$text-error",
-    "ai_request": "$text-accent",
-    "routing": "$text-warning",
-    "sentiment": "$text-warning",
-    "loop": "$text-warning",
-    "low_confidence": "$text-warning",
-    "earlier": "dim",
-    "waiting": "$text-error",
-}
 
 
 def title_content(state: ConversationState, summary: HandoffSummary, me: str, now: float, *, join: bool) -> Content:
@@ -90,14 +88,13 @@ def render_handoff(state: ConversationState, summary: HandoffSummary, me: str, n
     never markup."""
     c = summary.customer
     meta = [f"risk {summary.risk:.2f}"]
-    if summary.escalated_at_seq is not None:
-        when = f", {formatting.duration(summary.time_to_escalation_s)} in" if summary.time_to_escalation_s is not None else ""
-        turns = summary.escalation_turns
-        meta.insert(0, f"escalated after {turns} turn{'' if turns == 1 else 's'}{when}")
+    escalated = escalation_words(summary.escalation_turns, summary.time_to_escalation_s) if summary.escalated_at_seq is not None else ""
+    if escalated:
+        meta.insert(0, escalated)
     rows: list[Row] = [_section("Why it needs a person", "  " + " · ".join(meta))]
     why = [w for w in summary.why if w.get("kind") != "waiting"]  # the title line says who waits, and since when
     if not why and not summary.pending_approvals:
-        rows.append(_item(("no trigger fired", "dim")))
+        rows.append(_item((NO_WARNING, "dim")))
     for reason in why:
         rows.append(_item((one_line(str(reason.get("text") or ""), 300), WHY_STYLE.get(str(reason.get("kind")), ""))))
     for approval in summary.pending_approvals:
@@ -127,7 +124,7 @@ def render_handoff(state: ConversationState, summary: HandoffSummary, me: str, n
     left_out = len(summary.answers) - len(answers)
     rows += [_GAP, _section("What the AI tried", f"  (the last {len(answers)}; the transcript has all)" if left_out else "")]
     if not summary.actions and not summary.answers:
-        rows.append(_item(("nothing yet", "dim")))
+        rows.append(_item((NOTHING_TRIED, "dim")))
     for action in summary.actions:
         style = {"ok": "$text-success", "failed": "$text-error bold", "pending": "$text-warning"}.get(action.get("status"), "")
         parts: list[Line] = [("⚙ ", "dim"), (one_line(action.get("name") or "?", 60), "bold"), " ", (str(action.get("status")), style)]
@@ -149,7 +146,7 @@ def render_handoff(state: ConversationState, summary: HandoffSummary, me: str, n
     rows.append(_GAP)
     s = summary.sentiment
     if s.get("start") is None:
-        rows.append(("line", Content.assemble(("Mood ", "bold $text-primary"), ("no customer sentiment yet", "dim"))))
+        rows.append(("line", Content.assemble(("Mood ", "bold $text-primary"), (NO_MOOD, "dim"))))
     else:
         trend_style = {"worsening": "$text-error bold", "improving": "$text-success", "recovering": "$text-success"}.get(s.get("trend"), "")
         rows.append(
@@ -159,21 +156,17 @@ def render_handoff(state: ConversationState, summary: HandoffSummary, me: str, n
                     ("Mood ", "bold $text-primary"),
                     (glyphs.sparkline(state.sentiments(), width=min(16, max(1, len(state.sentiments())))), "bold"),
                     "  ",
-                    f"{s['start']:+.2f} → lowest {s['lowest']:+.2f} → now {s['now']:+.2f}  ",
+                    f"{mood_words(s)}  ",
                     (str(s.get("trend")), trend_style),
                     (" (estimated)" if s.get("estimated") else "", "dim"),
                 ),
             )
         )
-    complaints = c.get("open_complaints")
-    profile = [
-        f"{one_line(c['tier'], 20)} tier" if c.get("tier") else "",
-        f"lifetime value {c['lifetime_value']:,.0f}" if c.get("lifetime_value") is not None else "",
-        f"{complaints} open complaint{'' if complaints == 1 else 's'}" if complaints is not None else "",
-        one_line(c["locale"], 12) if c.get("locale") else "",
-        f"id {one_line(c.get('id') or '?', 40)}" if not c.get("name") else "",  # the title names them
-    ]
-    rows.append(("line", Content.assemble(("Customer ", "bold $text-primary"), " · ".join(p for p in profile if p))))
+    profile = profile_words(c)
+    if not c.get("name") and c.get("id"):
+        profile.append(f"id {one_line(c['id'], 40)}")  # otherwise the title names them
+    if profile:  # nothing known: no line (not "Customer" and a blank)
+        rows.append(("line", Content.assemble(("Customer ", "bold $text-primary"), " · ".join(profile))))
 
     return rows
 

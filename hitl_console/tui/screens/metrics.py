@@ -343,7 +343,7 @@ class MetricsScreen(LiveScreen):
         parts += [
             ("· ", "dim"),
             f"{formatting.count(m.conversations)} conversations, {formatting.count(m.ended)} ended",
-            (f"  · updated {formatting.clock_time(time.time())}", "dim"),
+            (f"  · updated {formatting.clock_time(self._now())}", "dim"),
         ]
         self.query_one("#metrics-status", StatusLine).show(Content.assemble(*parts))
         log.debug("metrics for %s computed in %.3fs", self.window_label, seconds)

@@ -55,8 +55,8 @@ def render_approvals(approvals: Sequence[Approval], now: float) -> Content:
         parts += ["  ", state]
         if open_:
             parts += [("  a", "bold"), (" decide in the queue", "dim")]
-        if a.rationale:
-            parts += [("  " + one_line(a.rationale, 120), "dim")]
+        # No rationale here: the transcript shows it just above, and at 80 columns it
+        # wrapped the strip onto a second line; the queue and its dialog show it whole.
         lines.append(Content.assemble(*parts))
     return Content("\n").join(lines)
 

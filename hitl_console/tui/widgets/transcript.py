@@ -24,7 +24,7 @@ from hitl_console.engine.state import (
     TriggerHit,
     Turn,
 )
-from hitl_console.text import one_line, printable
+from hitl_console.text import number, one_line, printable
 from hitl_console.tui import formatting, glyphs
 
 ROLE_LABEL = {"customer": "Customer", "ai": "AI", "human": "Agent", "system": "System"}
@@ -34,7 +34,8 @@ def sentiment_label(value: float | None, estimated: bool) -> str:
     """``-0.42`` from the platform, ``~-0.42 est.`` when the console estimated it."""
     if value is None:
         return ""
-    return f"~{value:+.2f} est." if estimated else f"{value:+.2f}"
+    shown = number(value, "+.2f")  # never "-0.00"
+    return f"~{shown} est." if estimated else shown
 
 
 def _turn(turn: Turn, low_confidence: float) -> tuple[Content, str]:
@@ -55,7 +56,7 @@ def _turn(turn: Turn, low_confidence: float) -> tuple[Content, str]:
     if turn.interruptions:
         head += [("  interruptions ", "dim"), (str(turn.interruptions), "$text-warning")]
     if turn.intent:
-        head += [("  intent ", "dim"), (one_line(turn.intent, 40), "dim")]
+        head += [("  intent ", "dim"), (one_line(turn.intent, 40).replace("_", " "), "dim")]  # words, not an id
     body = printable(turn.text).rstrip("\n") or " "
     return Content.assemble(*head, "\n", body), f"turn -{role}"
 
