@@ -45,6 +45,16 @@ def _words(topics: tuple[str, ...]) -> tuple[str, ...]:
     return _TOPICS.setdefault(topics, tuple(sys.intern(t) for t in topics))
 
 
+def _card(card: dict | None) -> dict | None:
+    """The feed's scorecard as ``scorecard.feed_score`` reads it, its names interned."""
+    if not isinstance(card, dict):
+        return card
+    criteria = card.get("criteria")
+    if isinstance(criteria, dict):
+        criteria = {sys.intern(k) if isinstance(k, str) else k: v for k, v in criteria.items()}
+    return {"overall": card.get("overall"), "criteria": criteria, "notes": card.get("notes")}
+
+
 class Digest:
     """See the module docstring."""
 
@@ -68,8 +78,8 @@ class Digest:
         "escalated_at_seq",
         "escalated_ts",
         "escalation_turns",
-        "_sentiment",
-        "_confidence",
+        "_values",
+        "_sentiments",
     )
 
     def __init__(self, state: ConversationState) -> None:
@@ -89,7 +99,7 @@ class Digest:
         self.resolved_by = _word(state.resolved_by)
         self.holder = _word(state.holder)
         self.csat = state.csat
-        self.scorecard = state.scorecard
+        self.scorecard = _card(state.scorecard)
         # the report counts and grades triggers by kind and turn: the reason and
         # the evidence (customer text) stay behind
         self.triggers: tuple[TriggerHit, ...] = tuple(
@@ -98,16 +108,16 @@ class Digest:
         self.escalated_at_seq = state.escalated_at_seq
         self.escalated_ts = state.escalated_ts
         self.escalation_turns = state.escalation_turns
-        sentiment = array("d")
-        confidence = array("d")
+        # one array: (time, sentiment) of each customer turn, then the AI confidences
+        sentiment: list[float] = []
+        confidence: list[float] = []
         for t in state.turns:
             if t.role == "customer" and t.sentiment is not None:
-                sentiment.append(t.ts)
-                sentiment.append(t.sentiment)
+                sentiment += (t.ts, t.sentiment)
             elif t.role == "ai" and t.confidence is not None:
                 confidence.append(t.confidence)
-        self._sentiment = sentiment
-        self._confidence = confidence
+        self._sentiments = len(sentiment) // 2
+        self._values = array("d", sentiment + confidence)
 
     @property
     def escalated(self) -> bool:
@@ -128,14 +138,14 @@ class Digest:
     @property
     def turns(self) -> Iterator[SentimentTurn]:
         """The customer turns with a sentiment (all the report reads of the turns)."""
-        s = self._sentiment
-        return (SentimentTurn(s[i], s[i + 1]) for i in range(0, len(s), 2))
+        s = self._values
+        return (SentimentTurn(s[i], s[i + 1]) for i in range(0, 2 * self._sentiments, 2))
 
     def sentiments(self) -> list[float]:
-        return self._sentiment[1::2].tolist()
+        return self._values[1 : 2 * self._sentiments : 2].tolist()
 
     def confidences(self) -> list[float]:
-        return self._confidence.tolist()
+        return self._values[2 * self._sentiments :].tolist()
 
 
 class DigestSink:
