@@ -327,13 +327,18 @@ class Rows:
             self.bad[i] += bad
             self.good[i] += good
 
-    def sparse(self) -> tuple[array[int], array[int], array[float]]:
-        """(row offsets, column of each non-zero (1-based: 0 is the bias), its value)."""
+    def sparse(self, *, release: bool = False) -> tuple[array[int], array[int], array[float]]:
+        """(row offsets, column of each non-zero (1-based: 0 is the bias), its value);
+        ``release``: the vectors themselves are dropped as they are read (the
+        fit's peak memory is then the sparse form, not both)."""
         offsets = array("q", [0])
         columns = array("b")
         values = array("d")
         vector = array("d")
-        for key in self._index:
+        keys = self._index
+        if release:
+            self._index = {}
+        for key in keys:
             vector = array("d")
             vector.frombytes(key)
             for j, v in enumerate(vector, 1):
@@ -360,14 +365,14 @@ class _Design:
     Hessian, computed once (a pinned column's cells are computed and left out
     of the solve: no test per row)."""
 
-    def __init__(self, rows: Rows, size: int, every: int = 1) -> None:
-        offsets, columns, values = rows.sparse()
+    def __init__(self, rows: Rows, size: int, every: int = 1, *, sparse: tuple[array[int], array[int], array[float]] | None = None) -> None:
+        offsets, columns, values = sparse if sparse is not None else rows.sparse()
         self.size = size
         self.offsets = array("q", [0])
         self.columns = array("b")
         self.values = array("d")
         self.pair_offsets = array("q", [0])
-        self.pair_cells = array("l")
+        self.pair_cells = array("h")  # cells of a (features + 1)^2 Hessian: far under 32,767
         self.pair_values = array("d")
         self.bad = array("d")
         self.good = array("d")
@@ -494,6 +499,7 @@ def fit_logistic(
     nonnegative: bool = True,
     iterations: int = 50,
     warm_start_rows: int = WARM_START_ROWS,
+    consume: bool = False,
 ) -> tuple[float, list[float], list[int]]:
     """Weighted logistic regression, ridge towards (``prior_bias``, ``prior``).
 
@@ -501,7 +507,8 @@ def fit_logistic(
     weights folded in). Returns (bias, weights, indices of the weights fixed
     at zero because they would have gone negative). The bias has a
     hundredth of the ridge, which only keeps it finite when every example
-    has the same label."""
+    has the same label. ``consume``: a :class:`Rows` may be emptied of its
+    vectors on the way (less memory; it cannot be fitted again)."""
     if not isinstance(rows, Rows):
         folded = Rows()
         for x, y, w in zip(rows, labels, weights):
@@ -512,11 +519,52 @@ def fit_logistic(
     target = [prior_bias, *prior]
     ridge = [strength * 0.01] + [strength] * k
     fixed: set[int] = set()  # feature indices (0-based) pinned at 0
+    sparse = rows.sparse(release=consume)
     if len(rows) > warm_start_rows:
         every = -(-len(rows) // warm_start_rows)
-        _newton(_Design(rows, k + 1, every), theta, target, ridge, fixed, nonnegative=nonnegative, iterations=iterations)
-    _newton(_Design(rows, k + 1), theta, target, ridge, fixed, nonnegative=nonnegative, iterations=iterations)
+        warm = _Design(rows, k + 1, every, sparse=sparse)
+        _newton(warm, theta, target, ridge, fixed, nonnegative=nonnegative, iterations=iterations)
+        del warm
+    design = _Design(rows, k + 1, sparse=sparse)
+    del sparse
+    _newton(design, theta, target, ridge, fixed, nonnegative=nonnegative, iterations=iterations)
     return theta[0], theta[1:], sorted(fixed)
+
+
+class _FlatRows(Sequence[array]):
+    """An example's moments in one array of doubles (a third of the memory of
+    an array per moment); read back as one array per moment."""
+
+    __slots__ = ("_values", "_width")
+
+    def __init__(self, values: array[float], width: int) -> None:
+        self._values = values
+        self._width = width
+
+    @classmethod
+    def of(cls, moments: Sequence[Sequence[float]]) -> "_FlatRows | None":
+        if not moments:
+            return None
+        width = len(moments[0])
+        if width == 0 or any(len(x) != width for x in moments):
+            return None
+        values = array("d")
+        for x in moments:
+            values.extend(x)
+        return cls(values, width)
+
+    def __len__(self) -> int:
+        return len(self._values) // self._width
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(i)
+        return self._values[i * self._width : (i + 1) * self._width]
 
 
 class FitData:
@@ -538,7 +586,8 @@ class FitData:
         self.conversations += 1
         self.bad += example.bad
         if is_held_out(example.conversation_id, self.holdout):
-            self.test.append(example)
+            flat = _FlatRows.of(example.moments)
+            self.test.append(example if flat is None else Example(example.conversation_id, flat, example.bad, example.reasons))
             return
         self.trained += 1
         self.trained_bad += example.bad
@@ -662,7 +711,7 @@ def fit_risk(
             fit.before_scores = evaluate(RiskModel.from_config(current), test)
         return fit
     prior = [getattr(current, name) for name in FEATURES]
-    bias, fitted, fixed = fit_logistic(data.rows, prior_bias=current.bias, prior=prior)
+    bias, fitted, fixed = fit_logistic(data.rows, prior_bias=current.bias, prior=prior, consume=True)
     values = {name: _bounded(w) for name, w in zip(FEATURES, fitted)}
     after = RiskConfig(bias=_bounded(bias), **values)
     fit.after = after
