@@ -17,8 +17,13 @@ weights are pulled towards the current ones (ridge, ``PRIOR_STRENGTH``
 conversations' worth), so evidence the history never shows (no approvals,
 say) keeps its weight, and a small history moves the weights a little, not
 wildly. Weights stay at or above zero (evidence only ever raises the risk):
-one that would go negative is fixed at zero, and the report warns that the
-recommendation switches that evidence off.
+a Newton step that would take one below zero stops there and pins it, a
+pinned one whose gradient pulls it up at the end is freed again (the result
+is the optimum under that constraint), and the report warns when the
+recommendation switches evidence off. Equal feature vectors are folded
+into one weighted row and a big fit starts from a fit on a sample of its
+rows (:class:`Rows`, :data:`WARM_START_ROWS`): a month of moments fits in
+seconds, and the conversations stream through (:func:`collect_examples`).
 
 **The evaluation.** Conversations are split deterministically by a CRC-32 of
 their id: ``HOLDOUT_SHARE`` of them are held out of the fit. On the held-out
