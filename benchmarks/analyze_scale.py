@@ -119,7 +119,7 @@ def main() -> int:
                 command_times[f"{name} {kind}"] = wall
                 print(f"{name:<28} {kind:<10} {size:>9,} {wall:>8.2f} {size / wall:>9,.0f} {wall / size * 1e6:>9.2f} {cpu:>7.1f} {rss:>10.0f}")
     print()
-    print("goals (with the signals as shipped):")
+    print(f"goals (signals: {'as in ' + str(args.config) if args.config else 'as shipped'}):")
     big, small = max(sizes), min(sizes)
     for kind in kinds:
         rate = 1e6 / per_event[(kind, big)]
