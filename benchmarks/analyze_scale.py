@@ -49,8 +49,10 @@ def hitl_console() -> list[str]:
     return [sys.executable, "-m", "hitl_console"]
 
 
-def measure(argv: list[str]) -> tuple[float, float, int]:
-    """(wall seconds, max RSS in MB, exit status) of one process, its output discarded."""
+def measure(argv: list[str]) -> tuple[float, float, int, float]:
+    """(wall seconds, max RSS in MB, exit status, CPU seconds) of one process, its
+    output discarded. CPU (user + system) is the figure to compare on a shared
+    machine: wall time there includes waiting for a core."""
     start = time.perf_counter()
     with open(os.devnull, "wb") as null:
         proc = subprocess.Popen(argv, stdout=null, stderr=subprocess.PIPE)
@@ -61,7 +63,7 @@ def measure(argv: list[str]) -> tuple[float, float, int]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in (0, 1):
         sys.stderr.write(err.decode(errors="replace")[-2000:])
-    return wall, usage.ru_maxrss / 1024, proc.returncode
+    return wall, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -72,6 +74,9 @@ def main() -> int:
     parser.add_argument("--suffix", default=".jsonl", help=".jsonl or .jsonl.gz")
     parser.add_argument("--commands", action="store_true", help="also time report and calibrate at the largest size")
     parser.add_argument("--extra", default="", help="extra analyze arguments, e.g. --no-handoff")
+    parser.add_argument(
+        "--config", type=Path, help="a config file (e.g. one with [signals] all \"rules\", to leave the learned models out)"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     kinds = [k for k in args.kinds.split(",") if k]
@@ -82,22 +87,24 @@ def main() -> int:
         for size in sizes:
             cached_recording(args.dir, size, KINDS[kind], suffix=args.suffix)
     extra = args.extra.split()
-    print(f"{'command':<28} {'kind':<10} {'events':>9} {'wall s':>8} {'events/s':>9} {'us/event':>9} {'max RSS MB':>10}")
+    print(f"{'command':<28} {'kind':<10} {'events':>9} {'wall s':>8} {'events/s':>9} {'us/event':>9} {'cpu s':>7} {'max RSS MB':>10}")
     per_event: dict[tuple[str, int], float] = {}
     worst_rss = 0.0
     env_config = os.environ.get("HITL_CONSOLE_CONFIG")
-    if env_config is None:
+    if args.config is not None:
+        os.environ["HITL_CONSOLE_CONFIG"] = str(args.config)
+    elif env_config is None:
         os.environ["HITL_CONSOLE_CONFIG"] = str(args.dir / "none.toml")  # defaults, never the user's config
     for kind in kinds:
         for size in sizes:
             path = cached_recording(args.dir, size, KINDS[kind], suffix=args.suffix)
-            wall, rss, status = measure([*hitl_console(), "analyze", str(path), "--json", *extra])
+            wall, rss, status, cpu = measure([*hitl_console(), "analyze", str(path), "--json", *extra])
             if status:
                 print(f"analyze exited {status}")
             per_event[(kind, size)] = wall / size * 1e6
             worst_rss = max(worst_rss, rss)
             label = "analyze --json " + " ".join(extra)
-            print(f"{label:<28} {kind:<10} {size:>9,} {wall:>8.2f} {size / wall:>9,.0f} {wall / size * 1e6:>9.2f} {rss:>10.0f}")
+            print(f"{label:<28} {kind:<10} {size:>9,} {wall:>8.2f} {size / wall:>9,.0f} {wall / size * 1e6:>9.2f} {cpu:>7.1f} {rss:>10.0f}")
     command_times: dict[str, float] = {}
     if args.commands:
         size = max(sizes)
@@ -108,11 +115,11 @@ def main() -> int:
                 ("calibrate", ["calibrate", str(path)]),
                 ("review queue", ["review", "queue", str(path)]),
             ):
-                wall, rss, status = measure([*hitl_console(), *argv])
+                wall, rss, status, cpu = measure([*hitl_console(), *argv])
                 command_times[f"{name} {kind}"] = wall
-                print(f"{name:<28} {kind:<10} {size:>9,} {wall:>8.2f} {size / wall:>9,.0f} {wall / size * 1e6:>9.2f} {rss:>10.0f}")
+                print(f"{name:<28} {kind:<10} {size:>9,} {wall:>8.2f} {size / wall:>9,.0f} {wall / size * 1e6:>9.2f} {cpu:>7.1f} {rss:>10.0f}")
     print()
-    print("goals (with the signals as shipped):")
+    print(f"goals (signals: {'as in ' + str(args.config) if args.config else 'as shipped'}):")
     big, small = max(sizes), min(sizes)
     for kind in kinds:
         rate = 1e6 / per_event[(kind, big)]

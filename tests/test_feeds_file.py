@@ -264,3 +264,50 @@ async def test_bad_urls_are_failed_feeds_with_a_clear_detail():
     details = [s.detail for s in hub.statuses]
     assert all(s.state is ConnectionState.FAILED for s in hub.statuses)
     assert "no host" in details[0] and "Port out of range" in details[1] and "not a valid URL" in details[2]
+
+
+def _broken(path: Path, how: str) -> Path:
+    if how == "json":  # a .json name holding JSON lines: read, not refused
+        return write(path.with_name("r.json"), make_events(40))
+    if how == "cut-gz":
+        p = write(path.with_name("r.jsonl.gz"), make_events(400))
+        p.write_bytes(p.read_bytes()[: p.stat().st_size * 2 // 3])
+        return p
+    if how == "cut-msgpack-gz":
+        p = write(path.with_name("r.msgpack.gz"), make_events(400))
+        p.write_bytes(p.read_bytes()[: p.stat().st_size * 2 // 3])
+        return p
+    if how == "corrupt-gz":  # a flipped byte in the middle of the deflate stream
+        p = write(path.with_name("r.jsonl.gz"), make_events(400))
+        data = bytearray(p.read_bytes())
+        for i in range(len(data) // 2, len(data) // 2 + 64):
+            data[i] ^= 0x5A
+        p.write_bytes(bytes(data))
+        return p
+    p = write(path.with_name("r.msgpack"), make_events(5))  # cut-msgpack
+    p.write_bytes(p.read_bytes()[:-7])
+    return p
+
+
+@pytest.mark.parametrize("how", ["json", "cut-gz", "cut-msgpack-gz", "corrupt-gz", "cut-msgpack"])
+async def test_replay_and_headless_read_a_recording_alike(tmp_path, how):
+    """One reader (feeds/recording.iter_records) for the file feed and the
+    headless commands: the same events come out, and a break is reported in
+    the same words (the replay's failed state, the headless rejected frame)."""
+    from hitl_console.feeds.recording import RecordingStats, read_events
+
+    path = _broken(tmp_path / "r", how)
+    client, got = file_client(path, fast=True), Collector()
+    status = await asyncio.wait_for(client.run(got.on_output), 10)
+    stats = RecordingStats()
+    headless = [e.seq for e in read_events([path], stats)]
+    assert headless == got.seqs
+    assert headless or how == "corrupt-gz"  # zlib gives nothing of a chunk it cannot inflate
+    if how == "json":
+        assert status.state is ConnectionState.FINISHED and stats.rejected_count == 0 and len(headless) == 40
+        return
+    assert status.state is ConnectionState.FAILED
+    # what the reader rejected at the break (a cut last line, a corrupt record) is
+    # rejected in both; else the headless commands get the failed state's words
+    expected = [r.reason for r in client.rejected] or [f"unreadable file data: {status.detail}"]
+    assert [r.reason for r in stats.rejected] == expected

@@ -402,8 +402,18 @@ def test_a_restart_reads_the_last_day_and_the_open_conversations_only(tmp_path: 
         + conversation("today", now - 100, True)
     )
     journal.append_events("prod", events)
-    restored = {e.conversation_id for _, e in journal.restore_events(["prod"], keep_s=day, open_for_s=3600)}
-    assert restored == {"recent-open", "yesterday-ended", "today"}
+    long_running = conversation("long-running", now - 2 * day, False)  # started before the day, still talking
+    long_running.append(event_adapter.validate_python(
+        {"v": 1, "type": "message", "seq": next(seq), "ts": now - 3000, "conversation_id": "long-running", "role": "customer", "text": "still there?"}
+    ))
+    journal.append_events("prod", long_running)
+    pairs = list(journal.restore_events(["prod"], keep_s=day, open_for_s=3600))
+    restored = {e.conversation_id for _, e in pairs}
+    assert restored == {"recent-open", "yesterday-ended", "today", "long-running"}
+    # whole conversations (its start two days back included), in journal order
+    assert [e.type for _, e in pairs if e.conversation_id == "long-running"] == ["conversation.started", "message", "message"]
+    seqs = [e.seq for _, e in pairs]
+    assert seqs == sorted(seqs)
     everything = {e.conversation_id for _, e in journal.restore_events(["prod"], keep_s=day, open_for_s=None)}
     assert everything == restored | {"old-open"}  # no abandonment: open ones of any age come back
     assert list(journal.restore_events(["other"], keep_s=day, open_for_s=None)) == []

@@ -39,6 +39,7 @@ to it.
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -157,8 +158,20 @@ class Candidate:
         return f"low_confidence {lc}, sentiment_floor {sf}"
 
 
-def _evaluate(profiles: Sequence[_Profile], lc: float, sf: float | None, conf_at: Sequence[int | None] | None = None, sent_at: Sequence[int | None] | None = None) -> Candidate:
-    flagged = caught = 0
+def _evaluate(
+    profiles: Sequence[_Profile],
+    lc: float,
+    sf: float | None,
+    conf_at: Sequence[int | None] | None = None,
+    sent_at: Sequence[int | None] | None = None,
+    *,
+    n: int | None = None,
+    good_flagged: int = 0,
+) -> Candidate:
+    """One candidate over ``profiles``; with ``n``, ``profiles`` are the bad
+    ones of ``n`` conversations and ``good_flagged`` good ones were flagged."""
+    flagged = good_flagged
+    caught = 0
     bad_total = 0
     turns_before: list[float] = []
     seconds_before: list[float] = []
@@ -176,7 +189,7 @@ def _evaluate(profiles: Sequence[_Profile], lc: float, sf: float | None, conf_at
             turns_before.append(float(p.n_turns - at))
             if p.turn_ts:
                 seconds_before.append(max(0.0, p.end_ts - p.turn_ts[min(at, len(p.turn_ts)) - 1]))
-    n = len(profiles)
+    n = len(profiles) if n is None else n
     return Candidate(
         low_confidence=lc,
         sentiment_floor=sf,
@@ -302,6 +315,124 @@ def recommend(candidates: Sequence[Candidate], band: tuple[float, float]) -> tup
     return _middle_of_ties([c for c in close if abs((c.recall or 0.0) - top_recall) < 1e-9]), False
 
 
+class Sweep:
+    """The threshold sweep's data, gathered one conversation at a time (so a
+    recording of any length never holds its conversations): a profile of
+    each bad conversation (for how early it was caught), and for the good
+    ones only how many share the same lowest confidence, lowest sentiment
+    and threshold-free trigger (all that decides whether one is flagged)."""
+
+    def __init__(self, include_other_triggers: bool = True) -> None:
+        self.include_other = include_other_triggers
+        self.bad: list[_Profile] = []
+        self.good: Counter[tuple[float | None, float | None, bool]] = Counter()
+        self.good_count = 0
+        self.reasons: dict[str, int] = {}
+        self.good_min_conf: list[float] = []
+        self.good_min_sent: list[float] = []
+
+    def add(self, state: ConversationState, verdict: bool | str | None = None) -> None:
+        """One conversation, once final (not ended ones are left out)."""
+        if not state.ended:
+            return
+        reasons = went_wrong(state, verdict)
+        for r in reasons:
+            key = r.split(" ")[0] if not r.startswith("verdict") else r
+            self.reasons[key] = self.reasons.get(key, 0) + 1
+        p = _profile(state, bool(reasons), self.include_other)
+        if p.bad:
+            self.bad.append(p)
+            return
+        self.good_count += 1
+        self.good[(p.min_conf, p.min_sent, p.other_at is not None)] += 1
+        if p.min_conf is not None:
+            self.good_min_conf.append(p.min_conf)
+        if p.min_sent is not None:
+            self.good_min_sent.append(p.min_sent)
+
+    def _good_flagged(self, confidence_grid: Sequence[float], sentiment_grid: Sequence[float | None]) -> list[list[int]]:
+        """Good conversations flagged, per (confidence, sentiment) grid point."""
+        signatures: Counter[tuple[tuple[bool, ...], tuple[bool, ...], bool]] = Counter()
+        for (min_conf, min_sent, other), n in self.good.items():
+            conf = tuple(min_conf is not None and min_conf < lc for lc in confidence_grid)
+            sent = tuple(sf is not None and min_sent is not None and min_sent <= sf for sf in sentiment_grid)
+            signatures[(conf, sent, other)] += n
+        out = [[0] * len(sentiment_grid) for _ in confidence_grid]
+        for (conf, sent, other), n in signatures.items():
+            for i, c in enumerate(conf):
+                row = out[i]
+                for j, s in enumerate(sent):
+                    if other or c or s:
+                        row[j] += n
+        return out
+
+    def result(
+        self,
+        *,
+        band: tuple[float, float] = (0.10, 0.20),
+        current: Thresholds | None = None,
+        confidence_grid: Sequence[float] = CONFIDENCE_GRID,
+        sentiment_grid: Sequence[float | None] = SENTIMENT_GRID,
+    ) -> Calibration:
+        """Sweep the grid and recommend thresholds for ``band``."""
+        current = current or Thresholds()
+        bad = self.bad
+        n = len(bad) + self.good_count
+        include_other = self.include_other
+
+        def mins(ps: Sequence[_Profile], attr: str) -> list[float]:
+            return [v for p in ps if (v := getattr(p, attr)) is not None]
+
+        signals = SignalSummary(
+            bad_min_confidence=Distribution.of(mins(bad, "min_conf")),
+            good_min_confidence=Distribution.of(self.good_min_conf),
+            bad_min_sentiment=Distribution.of(mins(bad, "min_sent")),
+            good_min_sentiment=Distribution.of(self.good_min_sent),
+            bad_p10_confidence=percentile(mins(bad, "min_conf"), 10),
+            good_p10_confidence=percentile(self.good_min_conf, 10),
+        )
+        candidates: list[Candidate] = []
+        if n:
+            good_flagged = self._good_flagged(confidence_grid, sentiment_grid)
+            conf_at = {lc: [_first_conf(p, lc) for p in bad] for lc in confidence_grid}
+            sent_at = {sf: [_first_sent(p, sf) for p in bad] for sf in sentiment_grid}
+            for i, lc in enumerate(confidence_grid):
+                for j, sf in enumerate(sentiment_grid):
+                    candidates.append(_evaluate(bad, lc, sf, conf_at[lc], sent_at[sf], n=n, good_flagged=good_flagged[i][j]))
+        now_good = self._good_flagged([current.low_confidence], [current.sentiment_floor])[0][0]
+        now = _evaluate(bad, current.low_confidence, current.sentiment_floor, n=n, good_flagged=now_good)
+        rec, in_band = recommend(candidates, band)
+
+        notes: list[str] = []
+        if not n:
+            notes.append("no ended conversations: nothing to calibrate on")
+        elif not bad:
+            notes.append("no conversation went wrong: the catch rate is undefined; the recommendation only meets the band")
+        if rec is not None and not in_band:
+            notes.append(
+                f"no threshold pair gives an escalation rate in {band[0]:.0%}-{band[1]:.0%}; "
+                f"the closest gives {rec.escalation_rate:.0%}"
+                + (" (threshold-free triggers alone escalate more than the band)" if include_other and rec.escalation_rate > band[1] else "")
+            )
+        if rec is not None:
+            notes.extend(switch_off_warnings(rec, current))
+        if 0 < len(bad) < 10:
+            notes.append(f"only {len(bad)} bad conversations: treat the recommendation as a starting point")
+        return Calibration(
+            conversations=n,
+            bad=len(bad),
+            bad_reasons=dict(self.reasons),
+            band=band,
+            signals=signals,
+            candidates=candidates,
+            frontier=_frontier(candidates),
+            current=now,
+            recommended=rec,
+            in_band=in_band,
+            notes=notes,
+        )
+
+
 def calibrate(
     conversations: Iterable[ConversationState],
     *,
@@ -312,70 +443,13 @@ def calibrate(
     confidence_grid: Sequence[float] = CONFIDENCE_GRID,
     sentiment_grid: Sequence[float | None] = SENTIMENT_GRID,
 ) -> Calibration:
-    """Sweep the grid over the *ended* conversations and recommend thresholds for ``band``."""
+    """Sweep the grid over the *ended* conversations and recommend thresholds for ``band``
+    (``verdicts`` by conversation id; :class:`Sweep` takes them one at a time)."""
     verdicts = verdicts or {}
-    current = current or Thresholds()
-    states = [c for c in conversations if c.ended]
-    reasons_count: dict[str, int] = {}
-    profiles: list[_Profile] = []
-    for s in states:
-        reasons = went_wrong(s, verdicts.get(s.conversation_id))
-        for r in reasons:
-            key = r.split(" ")[0] if not r.startswith("verdict") else r
-            reasons_count[key] = reasons_count.get(key, 0) + 1
-        profiles.append(_profile(s, bool(reasons), include_other_triggers))
-
-    bad = [p for p in profiles if p.bad]
-    good = [p for p in profiles if not p.bad]
-
-    def mins(ps: Sequence[_Profile], attr: str) -> list[float]:
-        return [v for p in ps if (v := getattr(p, attr)) is not None]
-
-    signals = SignalSummary(
-        bad_min_confidence=Distribution.of(mins(bad, "min_conf")),
-        good_min_confidence=Distribution.of(mins(good, "min_conf")),
-        bad_min_sentiment=Distribution.of(mins(bad, "min_sent")),
-        good_min_sentiment=Distribution.of(mins(good, "min_sent")),
-        bad_p10_confidence=percentile(mins(bad, "min_conf"), 10),
-        good_p10_confidence=percentile(mins(good, "min_conf"), 10),
-    )
-
-    conf_at = {lc: [_first_conf(p, lc) for p in profiles] for lc in confidence_grid}
-    sent_at = {sf: [_first_sent(p, sf) for p in profiles] for sf in sentiment_grid}
-    candidates = [
-        _evaluate(profiles, lc, sf, conf_at[lc], sent_at[sf]) for lc in confidence_grid for sf in sentiment_grid
-    ] if profiles else []
-    now = _evaluate(profiles, current.low_confidence, current.sentiment_floor)
-    rec, in_band = recommend(candidates, band)
-
-    notes: list[str] = []
-    if not profiles:
-        notes.append("no ended conversations: nothing to calibrate on")
-    elif not bad:
-        notes.append("no conversation went wrong: the catch rate is undefined; the recommendation only meets the band")
-    if rec is not None and not in_band:
-        notes.append(
-            f"no threshold pair gives an escalation rate in {band[0]:.0%}-{band[1]:.0%}; "
-            f"the closest gives {rec.escalation_rate:.0%}"
-            + (" (threshold-free triggers alone escalate more than the band)" if include_other_triggers and rec.escalation_rate > band[1] else "")
-        )
-    if rec is not None:
-        notes.extend(switch_off_warnings(rec, current))
-    if 0 < len(bad) < 10:
-        notes.append(f"only {len(bad)} bad conversations: treat the recommendation as a starting point")
-    return Calibration(
-        conversations=len(profiles),
-        bad=len(bad),
-        bad_reasons=reasons_count,
-        band=band,
-        signals=signals,
-        candidates=candidates,
-        frontier=_frontier(candidates),
-        current=now,
-        recommended=rec,
-        in_band=in_band,
-        notes=notes,
-    )
+    sweep = Sweep(include_other_triggers)
+    for s in conversations:
+        sweep.add(s, verdicts.get(s.conversation_id))
+    return sweep.result(band=band, current=current, confidence_grid=confidence_grid, sentiment_grid=sentiment_grid)
 
 
 def parse_band(text: str) -> tuple[float, float]:

@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hitl_console.analysis import charts
 from hitl_console.analysis.metrics import Metrics, MetricsOptions, compute_metrics
@@ -38,6 +38,9 @@ from hitl_console.config import Config
 from hitl_console.engine.state import TRIGGER_KINDS, ConversationState
 from hitl_console.protocol.events import Event
 from hitl_console.text import one_line
+
+if TYPE_CHECKING:
+    from hitl_console.analysis.digest import Digest
 
 # ---------------------------------------------------------------- loading
 
@@ -90,6 +93,38 @@ def load_journal(
     with Journal.for_reading(journal_path, retention_days=config.journal.retention_days) as journal:
         ids = journal.conversation_ids(since_ts) if since_ts is not None else None
         return replay_journal(journal.iter_events(conversation_ids=ids), config)
+
+
+def digest_pairs(pairs: Iterable[tuple[str, Event]], config: Config | None = None) -> list["Digest"]:
+    """``replay_journal`` streamed: each conversation leaves the engine once it
+    is over, reduced to a :class:`~hitl_console.analysis.digest.Digest` (what the
+    report reads), so a month of traffic takes memory for its open
+    conversations and one small record per conversation."""
+    from hitl_console.analysis.digest import DigestSink
+    from hitl_console.engine.engine import SignalEngine
+    from hitl_console.engine.replay import replay_feed_events
+
+    sink = DigestSink()
+    replay_feed_events(SignalEngine(config), pairs, sink)
+    return list(sink.digests())
+
+
+def digest_recordings(paths: Sequence[str | Path], config: Config | None = None) -> list["Digest"]:
+    """``load_recordings`` as digests (see :func:`digest_pairs`)."""
+    from hitl_console.feeds.recording import read_events
+
+    return digest_pairs((("", event) for event in read_events(paths)), config)
+
+
+def digest_journal(path: str | Path | None = None, config: Config | None = None, since_ts: float | None = None) -> list["Digest"]:
+    """``load_journal`` as digests (see :func:`digest_pairs`)."""
+    from hitl_console.store.journal import Journal
+
+    config = config or Config()
+    journal_path = path if path else config.journal.path
+    with Journal.for_reading(journal_path, retention_days=config.journal.retention_days) as journal:
+        ids = journal.conversation_ids(since_ts) if since_ts is not None else None
+        return digest_pairs(journal.iter_events(conversation_ids=ids), config)
 
 
 def newest_ts(conversations: Iterable[ConversationState]) -> float | None:
@@ -338,6 +373,9 @@ __all__ = [
     "TriggerRow",
     "WorstRow",
     "build_report",
+    "digest_journal",
+    "digest_pairs",
+    "digest_recordings",
     "load_journal",
     "load_recordings",
     "newest_ts",

@@ -17,8 +17,13 @@ weights are pulled towards the current ones (ridge, ``PRIOR_STRENGTH``
 conversations' worth), so evidence the history never shows (no approvals,
 say) keeps its weight, and a small history moves the weights a little, not
 wildly. Weights stay at or above zero (evidence only ever raises the risk):
-one that would go negative is fixed at zero, and the report warns that the
-recommendation switches that evidence off.
+a Newton step that would take one below zero stops there and pins it, a
+pinned one whose gradient pulls it up at the end is freed again (the result
+is the optimum under that constraint), and the report warns when the
+recommendation switches evidence off. Equal feature vectors are folded
+into one weighted row and a big fit starts from a fit on a sample of its
+rows (:class:`Rows`, :data:`WARM_START_ROWS`): a month of moments fits in
+seconds, and the conversations stream through (:func:`collect_examples`).
 
 **The evaluation.** Conversations are split deterministically by a CRC-32 of
 their id: ``HOLDOUT_SHARE`` of them are held out of the fit. On the held-out
@@ -34,7 +39,8 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hitl_console.analysis.calibrate import went_wrong
@@ -48,6 +54,8 @@ __all__ = [
     "HOLDOUT_SHARE",
     "PRIOR_STRENGTH",
     "Example",
+    "FitData",
+    "Rows",
     "RiskFit",
     "Scores",
     "collect_examples",
@@ -74,7 +82,7 @@ class Example:
     """One past conversation: its moments' feature vectors and whether it went wrong."""
 
     conversation_id: str
-    moments: list[list[float]]
+    moments: Sequence[Sequence[float]]
     bad: bool
     reasons: list[str] = field(default_factory=list)
 
@@ -89,13 +97,14 @@ class _Recorder:
 
         self.engine = SignalEngine(config)
         self.conversations = self.engine.conversations
-        self.moments: dict[str, list[list[float]]] = {}
+        self.moments: dict[str, list[array[float]]] = {}
 
     def _snap(self, cid: str, ts: float) -> None:
         state = self.engine.conversations.get(cid)
         if state is None or state.ended or state.holder == "human" or state.agent is not None:
             return
-        self.moments.setdefault(cid, []).append(self.engine.risk_features(cid, ts))
+        # array('d'): a third of a list of floats; a month of moments must fit in memory
+        self.moments.setdefault(cid, []).append(array("d", self.engine.risk_features(cid, ts)))
 
     def apply(self, event: Event, feed: str = "") -> object:
         update = self.engine.apply(event, feed)
@@ -113,29 +122,54 @@ class _Recorder:
         return self.engine.forget_ended_before(ts)
 
 
+class _Collector:
+    """The replay sink of :func:`collect_examples`: each conversation, once
+    final, becomes an example (its moments) and goes to ``on_state``; then it
+    is gone, so memory holds the open conversations and the moments only."""
+
+    def __init__(
+        self,
+        recorder: _Recorder,
+        verdicts: Mapping[tuple[str, str], bool | str],
+        on_state: Callable[[ConversationState, bool | str | None], None] | None,
+    ) -> None:
+        self.recorder = recorder
+        self.verdicts = verdicts
+        self.on_state = on_state
+        self.data = FitData()
+
+    def opened(self, key: str) -> None:
+        pass
+
+    def closed(self, state: ConversationState) -> None:
+        moments = self.recorder.moments.pop(state.conversation_id, None)
+        verdict = self.verdicts.get((state.feed, state.feed_id))
+        if state.ended and moments:
+            reasons = went_wrong(state, verdict)
+            self.data.add(Example(state.conversation_id, moments, bool(reasons), reasons))
+        if self.on_state is not None:
+            self.on_state(state, verdict)
+
+
 def collect_examples(
     pairs: Iterable[tuple[str, Event]],
     config: Config | None = None,
     verdicts: Mapping[tuple[str, str], bool | str] | None = None,
-) -> tuple[list[Example], dict[str, ConversationState]]:
-    """Replay (feed, event) pairs; the ended conversations with moments as
-    examples, and every conversation's final state (for the threshold sweep).
-    ``verdicts`` maps (feed, the feed's conversation id), as the review store
-    keys them, to a verdict (``calibrate.went_wrong``)."""
+    on_state: Callable[[ConversationState, bool | str | None], None] | None = None,
+) -> FitData:
+    """Replay (feed, event) pairs; the ended conversations with moments, as
+    examples gathered for :func:`fit_risk`. ``verdicts`` maps (feed, the feed's conversation id), as the
+    review store keys them, to a verdict (``calibrate.went_wrong``).
+
+    Streamed: each conversation is handed to ``on_state`` (with its verdict)
+    once it is final, then dropped (the threshold sweep keeps a profile of
+    it, ``calibrate.Sweep``)."""
     from hitl_console.engine.replay import replay_feed_events
 
     recorder = _Recorder(config or Config())
-    replay_feed_events(recorder, pairs)  # type: ignore[arg-type]
-    verdicts = verdicts or {}
-    examples: list[Example] = []
-    states = dict(recorder.engine.conversations)
-    for cid, state in states.items():
-        moments = recorder.moments.get(cid)
-        if not state.ended or not moments:
-            continue
-        reasons = went_wrong(state, verdicts.get((state.feed, state.feed_id)))
-        examples.append(Example(cid, moments, bool(reasons), reasons))
-    return examples, states
+    collector = _Collector(recorder, verdicts or {}, on_state)
+    replay_feed_events(recorder, pairs, collector)  # type: ignore[arg-type]
+    return collector.data
 
 
 def is_held_out(conversation_id: str, share: float = HOLDOUT_SHARE) -> bool:
@@ -262,66 +296,317 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
+class Rows:
+    """Distinct feature vectors with the weight of the bad and of the good
+    moments that had them: the fit's data, folded as moments arrive.
+
+    Folding equal vectors is exact (the log-likelihood is a sum over
+    moments) and, with the sparse form (most evidence is 0 at most
+    moments), is what keeps the fit of a month of moments to seconds in pure
+    Python. The vectors are kept as bytes of doubles while folding, then
+    packed into compressed sparse rows for the Newton steps."""
+
+    __slots__ = ("_index", "bad", "good", "width", "moments")
+
+    def __init__(self) -> None:
+        self._index: dict[bytes, int] = {}
+        self.bad = array("d")
+        self.good = array("d")
+        self.width = -1
+        self.moments = 0
+
+    def add(self, x: Sequence[float], bad: float, good: float) -> None:
+        """One moment (``bad`` + ``good`` is its weight, split by its label)."""
+        key = (x if isinstance(x, array) else array("d", x)).tobytes()
+        if self.width < 0:
+            self.width = len(key) // 8
+        elif len(key) // 8 != self.width:
+            raise ValueError(f"feature vectors of {len(key) // 8} and {self.width} values")
+        self.moments += 1
+        i = self._index.get(key)
+        if i is None:
+            self._index[key] = len(self.bad)
+            self.bad.append(bad)
+            self.good.append(good)
+        else:
+            self.bad[i] += bad
+            self.good[i] += good
+
+    def sparse(self, *, release: bool = False) -> tuple[array[int], array[int], array[float]]:
+        """(row offsets, column of each non-zero (1-based: 0 is the bias), its value);
+        ``release``: the vectors themselves are dropped as they are read (the
+        fit's peak memory is then the sparse form, not both)."""
+        offsets = array("q", [0])
+        columns = array("b")
+        values = array("d")
+        vector = array("d")
+        keys = self._index
+        if release:
+            self._index = {}
+        for key in keys:
+            vector = array("d")
+            vector.frombytes(key)
+            for j, v in enumerate(vector, 1):
+                if v != 0.0:
+                    columns.append(j)
+                    values.append(v)
+            offsets.append(len(values))
+        return offsets, columns, values
+
+    def __len__(self) -> int:
+        return len(self.bad)
+
+
+WARM_START_ROWS = 20_000
+"""Above this many distinct vectors the fit first runs on a regular sample
+of them (every m-th, weighed m times) and starts the full fit from there:
+Newton converges in a few steps from close by, and each step over a
+month of moments costs seconds in pure Python."""
+
+
+class _Design:
+    """Folded rows in the form a Newton step runs over: the sparse rows, and each
+    row's products x_a * x_b (a <= b, non-zeros) with their cell in the flat
+    Hessian, computed once (a pinned column's cells are computed and left out
+    of the solve: no test per row)."""
+
+    def __init__(self, rows: Rows, size: int, every: int = 1, *, sparse: tuple[array[int], array[int], array[float]] | None = None) -> None:
+        offsets, columns, values = sparse if sparse is not None else rows.sparse()
+        self.size = size
+        self.offsets = array("q", [0])
+        self.columns = array("b")
+        self.values = array("d")
+        self.pair_offsets = array("q", [0])
+        self.pair_cells = array("h")  # cells of a (features + 1)^2 Hessian: far under 32,767
+        self.pair_values = array("d")
+        self.bad = array("d")
+        self.good = array("d")
+        for r in range(0, len(offsets) - 1, every):
+            lo, hi = offsets[r], offsets[r + 1]
+            self.columns.extend(columns[lo:hi])
+            self.values.extend(values[lo:hi])
+            self.offsets.append(len(self.values))
+            self.bad.append(rows.bad[r] * every)
+            self.good.append(rows.good[r] * every)
+            for i in range(lo, hi):
+                ja, xa = columns[i], values[i]
+                self.pair_cells.append(ja)  # row 0: the bias times x_a
+                self.pair_values.append(xa)
+                base = ja * size
+                for t in range(i, hi):
+                    self.pair_cells.append(base + columns[t])
+                    self.pair_values.append(xa * values[t])
+            self.pair_offsets.append(len(self.pair_cells))
+
+    def gradient_hessian(self, theta: list[float]) -> tuple[list[float], list[float]]:
+        """The log-loss's gradient and (upper, flat) Hessian at ``theta``."""
+        size = self.size
+        offsets, columns, values = self.offsets, self.columns, self.values
+        pair_offsets, pair_cells, pair_values = self.pair_offsets, self.pair_cells, self.pair_values
+        bad_w, good_w = self.bad, self.good
+        exp = math.exp
+        grad = [0.0] * size
+        hess = [0.0] * (size * size)
+        g0 = h0 = 0.0
+        for r in range(len(bad_w)):
+            lo, hi = offsets[r], offsets[r + 1]
+            cols = columns[lo:hi]
+            vals = values[lo:hi]
+            z = theta[0]
+            for j, v in zip(cols, vals):
+                z += theta[j] * v
+            if z >= 0:
+                p = 1.0 / (1.0 + exp(-z))
+            else:
+                e = exp(z)
+                p = e / (1.0 + e)
+            wb = bad_w[r]
+            wt = wb + good_w[r]
+            g = wt * p - wb
+            h = wt * p * (1.0 - p)
+            g0 += g
+            h0 += h
+            for j, v in zip(cols, vals):
+                grad[j] += g * v
+            plo, phi = pair_offsets[r], pair_offsets[r + 1]
+            for c, v in zip(pair_cells[plo:phi], pair_values[plo:phi]):
+                hess[c] += h * v
+        grad[0] = g0
+        hess[0] = h0
+        return grad, hess
+
+
+def _newton(
+    design: _Design,
+    theta: list[float],
+    target: list[float],
+    ridge: list[float],
+    fixed: set[int],
+    *,
+    nonnegative: bool,
+    iterations: int,
+) -> None:
+    """Newton steps from ``theta`` (changed in place) with the columns in
+    ``fixed`` pinned at 0; a weight that goes negative is pinned, and a
+    pinned one whose gradient pulls it above 0 is freed again (so the end is
+    the optimum under "weights >= 0", whatever the start)."""
+    size = design.size
+    for _ in range(iterations * (size + 1)):
+        free = [j for j in range(size) if j == 0 or (j - 1) not in fixed]
+        grad, hess = design.gradient_hessian(theta)
+        sub_grad = [grad[j] + ridge[j] * (theta[j] - target[j]) for j in free]
+        sub_hess = [[0.0] * len(free) for _ in free]
+        for a, ja in enumerate(free):
+            row = sub_hess[a]
+            for b, jb in enumerate(free):
+                row[b] = hess[ja * size + jb] if ja <= jb else hess[jb * size + ja]
+            row[a] += ridge[ja]
+        step = _solve(sub_hess, sub_grad)
+        # The active-set step: when the full step would take weights below 0,
+        # go as far as the first of them reaching 0 and pin it there (a
+        # clipped step keeps Newton stable; the bias is never pinned).
+        t = 1.0
+        stops: list[int] = []
+        if nonnegative:
+            for a, j in enumerate(free):
+                if j and step[a] > 0.0 and theta[j] - step[a] < 0.0:
+                    reach = theta[j] / step[a]
+                    if reach < t - 1e-12:
+                        t, stops = reach, [j]
+                    elif abs(reach - t) <= 1e-12:
+                        stops.append(j)
+        for a, j in enumerate(free):
+            theta[j] -= t * step[a]
+        if stops:
+            for j in stops:
+                fixed.add(j - 1)
+                theta[j] = 0.0
+            continue
+        if max(abs(s) for s in step) >= 1e-9:
+            continue
+        # converged; free a pinned weight whose loss still falls as it rises
+        # above 0 (the gradient of the last step, a step's length away: tiny)
+        pulls = [f for f in fixed if grad[f + 1] + ridge[f + 1] * (0.0 - target[f + 1]) < -1e-6]
+        if not pulls:
+            return
+        for f in pulls:
+            fixed.discard(f)
+
+
 def fit_logistic(
-    rows: Sequence[Sequence[float]],
-    labels: Sequence[float],
-    weights: Sequence[float],
-    prior_bias: float,
-    prior: Sequence[float],
+    rows: Sequence[Sequence[float]] | Rows,
+    labels: Sequence[float] = (),
+    weights: Sequence[float] = (),
+    prior_bias: float = 0.0,
+    prior: Sequence[float] = (),
     strength: float = PRIOR_STRENGTH,
     *,
     nonnegative: bool = True,
     iterations: int = 50,
+    warm_start_rows: int = WARM_START_ROWS,
+    consume: bool = False,
 ) -> tuple[float, list[float], list[int]]:
     """Weighted logistic regression, ridge towards (``prior_bias``, ``prior``).
 
-    Returns (bias, weights, indices of the weights fixed at zero because they
-    would have gone negative). The bias has a hundredth of the ridge, which
-    only keeps it finite when every example has the same label."""
+    ``rows`` with ``labels`` and ``weights``, or a :class:`Rows` (labels and
+    weights folded in). Returns (bias, weights, indices of the weights fixed
+    at zero because they would have gone negative). The bias has a
+    hundredth of the ridge, which only keeps it finite when every example
+    has the same label. ``consume``: a :class:`Rows` may be emptied of its
+    vectors on the way (less memory; it cannot be fitted again)."""
+    if not isinstance(rows, Rows):
+        folded = Rows()
+        for x, y, w in zip(rows, labels, weights):
+            folded.add(x, w * y, w * (1.0 - y))
+        rows = folded
     k = len(prior)
     theta = [prior_bias, *prior]
     target = [prior_bias, *prior]
     ridge = [strength * 0.01] + [strength] * k
     fixed: set[int] = set()  # feature indices (0-based) pinned at 0
-    xs = [[1.0, *r] for r in rows]
-    for _round in range(k + 1):
-        for _ in range(iterations):
-            free = [j for j in range(k + 1) if j == 0 or (j - 1) not in fixed]
-            grad = [ridge[j] * (theta[j] - target[j]) for j in free]
-            hess = [[0.0] * len(free) for _ in free]
-            for i, ridge_j in enumerate(free):
-                hess[i][i] = ridge[ridge_j]
-            for x, y, w in zip(xs, labels, weights):
-                z = sum(theta[j] * x[j] for j in free)
-                p = _sigmoid(z)
-                g = w * (p - y)
-                h = w * p * (1.0 - p)
-                for a, ja in enumerate(free):
-                    xa = x[ja]
-                    if xa == 0.0:
-                        continue
-                    grad[a] += g * xa
-                    ha = h * xa
-                    row = hess[a]
-                    for b in range(a, len(free)):
-                        xb = x[free[b]]
-                        if xb != 0.0:
-                            row[b] += ha * xb
-            for a in range(len(free)):
-                for b in range(a):
-                    hess[a][b] = hess[b][a]
-            step = _solve(hess, grad)
-            for a, j in enumerate(free):
-                theta[j] -= step[a]
-            if max(abs(s) for s in step) < 1e-9:
-                break
-        negative = [j - 1 for j in range(1, k + 1) if (j - 1) not in fixed and theta[j] < 0.0] if nonnegative else []
-        if not negative:
-            break
-        for f in negative:
-            fixed.add(f)
-            theta[f + 1] = 0.0
+    sparse = rows.sparse(release=consume)
+    if len(rows) > warm_start_rows:
+        every = -(-len(rows) // warm_start_rows)
+        warm = _Design(rows, k + 1, every, sparse=sparse)
+        _newton(warm, theta, target, ridge, fixed, nonnegative=nonnegative, iterations=iterations)
+        del warm
+    design = _Design(rows, k + 1, sparse=sparse)
+    del sparse
+    _newton(design, theta, target, ridge, fixed, nonnegative=nonnegative, iterations=iterations)
     return theta[0], theta[1:], sorted(fixed)
+
+
+class _FlatRows(Sequence[array]):
+    """An example's moments in one array of doubles (a third of the memory of
+    an array per moment); read back as one array per moment."""
+
+    __slots__ = ("_values", "_width")
+
+    def __init__(self, values: array[float], width: int) -> None:
+        self._values = values
+        self._width = width
+
+    @classmethod
+    def of(cls, moments: Sequence[Sequence[float]]) -> "_FlatRows | None":
+        if not moments:
+            return None
+        width = len(moments[0])
+        if width == 0 or any(len(x) != width for x in moments):
+            return None
+        values = array("d")
+        for x in moments:
+            values.extend(x)
+        return cls(values, width)
+
+    def __len__(self) -> int:
+        return len(self._values) // self._width
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(i)
+        return self._values[i * self._width : (i + 1) * self._width]
+
+
+class FitData:
+    """What the fit and its evaluation need of the examples, gathered one
+    example at a time: the moments of the conversations fitted on, folded
+    (:class:`Rows`), and the held-out examples whole (their peaks and
+    moments are scored after the fit)."""
+
+    def __init__(self, holdout: float = HOLDOUT_SHARE) -> None:
+        self.holdout = holdout
+        self.rows = Rows()
+        self.test: list[Example] = []
+        self.conversations = 0
+        self.bad = 0
+        self.trained = 0
+        self.trained_bad = 0
+
+    def add(self, example: Example) -> None:
+        self.conversations += 1
+        self.bad += example.bad
+        if is_held_out(example.conversation_id, self.holdout):
+            flat = _FlatRows.of(example.moments)
+            self.test.append(example if flat is None else Example(example.conversation_id, flat, example.bad, example.reasons))
+            return
+        self.trained += 1
+        self.trained_bad += example.bad
+        w = 1.0 / len(example.moments)
+        bad, good = (w, 0.0) if example.bad else (0.0, w)
+        for x in example.moments:
+            self.rows.add(x, bad, good)
+
+    @classmethod
+    def of(cls, examples: Iterable[Example], holdout: float = HOLDOUT_SHARE) -> "FitData":
+        data = cls(holdout)
+        for e in examples:
+            data.add(e)
+        return data
 
 
 @dataclass(slots=True)
@@ -397,17 +682,20 @@ def _bounded(value: float) -> float:
     return round(max(-WEIGHT_LIMIT, min(WEIGHT_LIMIT, value)), 3) + 0.0
 
 
-def fit_risk(examples: Sequence[Example], current: RiskConfig | None = None, *, holdout: float = HOLDOUT_SHARE) -> RiskFit:
+def fit_risk(
+    examples: Sequence[Example] | FitData, current: RiskConfig | None = None, *, holdout: float = HOLDOUT_SHARE
+) -> RiskFit:
     """Fit the risk weights on the conversations not held out and score both
-    sets of weights on the held-out ones (see the module docstring)."""
+    sets of weights on the held-out ones (see the module docstring).
+    ``examples``: a list, or a :class:`FitData` gathered while they streamed."""
     current = current or RiskConfig()
-    train = [e for e in examples if not is_held_out(e.conversation_id, holdout)]
-    test = [e for e in examples if is_held_out(e.conversation_id, holdout)]
+    data = examples if isinstance(examples, FitData) else FitData.of(examples, holdout)
+    test = data.test
     fit = RiskFit(
-        conversations=len(examples),
-        bad=sum(e.bad for e in examples),
-        trained=len(train),
-        trained_bad=sum(e.bad for e in train),
+        conversations=data.conversations,
+        bad=data.bad,
+        trained=data.trained,
+        trained_bad=data.trained_bad,
         held_out=len(test),
         held_out_bad=sum(e.bad for e in test),
         before=current,
@@ -415,10 +703,10 @@ def fit_risk(examples: Sequence[Example], current: RiskConfig | None = None, *, 
         before_scores=None,
         after_scores=None,
     )
-    if not examples:
+    if not data.conversations:
         fit.notes.append("no ended conversations with AI or customer turns")
         return fit
-    if not train:
+    if not data.trained:
         fit.notes.append("every conversation fell in the held-out part: too few to fit on")
         return fit
     if fit.trained_bad == 0 or fit.trained_bad == fit.trained:
@@ -427,17 +715,8 @@ def fit_risk(examples: Sequence[Example], current: RiskConfig | None = None, *, 
         if test:
             fit.before_scores = evaluate(RiskModel.from_config(current), test)
         return fit
-    rows: list[list[float]] = []
-    labels: list[float] = []
-    weights: list[float] = []
-    for e in train:
-        w = 1.0 / len(e.moments)
-        for x in e.moments:
-            rows.append(x)
-            labels.append(1.0 if e.bad else 0.0)
-            weights.append(w)
     prior = [getattr(current, name) for name in FEATURES]
-    bias, fitted, fixed = fit_logistic(rows, labels, weights, current.bias, prior)
+    bias, fitted, fixed = fit_logistic(data.rows, prior_bias=current.bias, prior=prior, consume=True)
     values = {name: _bounded(w) for name, w in zip(FEATURES, fitted)}
     after = RiskConfig(bias=_bounded(bias), **values)
     fit.after = after

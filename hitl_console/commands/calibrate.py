@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from hitl_console.analysis.calibrate import calibrate, parse_band, render_calibration
+from hitl_console.analysis.calibrate import Sweep, parse_band, render_calibration
 from hitl_console.analysis.riskfit import collect_examples, fit_risk, render_risk_fit
 from hitl_console.commands.common import config_or_exit, fail
 from hitl_console.commands.report import resolve_journal, want_color
@@ -62,16 +62,18 @@ def run(args: argparse.Namespace) -> int:
                 if not Path(f).exists():
                     return fail(f"{f}: no such file")
             pairs = _recording_pairs(files)
-        examples, states = collect_examples(pairs, config, wire_verdicts)
+        # Streamed: each conversation leaves memory once it is over, as a
+        # profile for the threshold sweep and (its moments) for the risk fit.
+        sweep = Sweep()
+        data = collect_examples(pairs, config, wire_verdicts, on_state=sweep.add)
     except JournalError as error:
         return fail(str(error))
     except RecordingError as error:
         return fail(str(error))
     except OSError as error:
         return fail(f"cannot read: {error}")
-    verdicts = {cid: v for cid, s in states.items() if (v := wire_verdicts.get((s.feed, s.feed_id))) is not None}
-    result = calibrate(states.values(), band=band, current=config.thresholds, verdicts=verdicts)
-    risk = fit_risk(examples, config.risk)
+    result = sweep.result(band=band, current=config.thresholds)
+    risk = fit_risk(data, config.risk)
     if args.json:
         out = result.to_dict()
         out["risk"] = risk.to_dict()

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from hitl_console.analysis.report import build_report, load_journal, load_recordings, newest_ts, render
+from hitl_console.analysis.report import build_report, digest_journal, digest_recordings, newest_ts, render
 from hitl_console.analysis.timewin import TimeWindow, parse_since
 from hitl_console.commands.common import config_or_exit, fail, output_width
 from hitl_console.feeds.recording import RecordingError
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
                 return fail(f"no journal at {path} (give recordings, or --journal FILE)")
             # The journal is live data: a relative --since counts back from now.
             start = parse_since(args.since) if args.since else None
-            conversations = load_journal(path, config, start)
+            conversations = digest_journal(path, config, start)
             from hitl_console.store.reviews import ReviewStore
 
             with ReviewStore.open(
@@ -49,13 +49,12 @@ def run(args: argparse.Namespace) -> int:
                 verdicts = store.escalation_verdicts()
             source = str(path)
         else:
-            conversations = {}
             for f in files:
                 if not Path(f).exists():
                     return fail(f"{f}: no such file")
-            conversations = load_recordings(files, config)
+            conversations = digest_recordings(files, config)
             # Recordings: a relative --since counts back from the newest event in them.
-            start = parse_since(args.since, newest_ts(conversations.values())) if args.since else None
+            start = parse_since(args.since, newest_ts(conversations)) if args.since else None
             source = ", ".join(Path(f).name for f in files)
     except ValueError as error:
         return fail(str(error), 2)
@@ -66,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         return fail(f"cannot read: {error}")
     report = build_report(
-        conversations.values(), window=TimeWindow(start, None), config=config, verdicts=verdicts, source=source
+        conversations, window=TimeWindow(start, None), config=config, verdicts=verdicts, source=source
     )
     width = output_width(sys.stdout)  # the terminal's; into a pipe, COLUMNS or a wide default (not 80)
     sys.stdout.write(render(report, args.format, color=want_color() and args.format == "text", width=width))

@@ -22,6 +22,7 @@ import heapq
 import json
 import os
 import zlib
+from contextlib import closing
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ __all__ = [
     "RecordingWriter",
     "describe_rejected",
     "iter_records",
+    "parsed",
     "read_events",
     "read_recording",
     "read_recordings",
@@ -164,18 +166,29 @@ def _iter_lines(fh: IO[bytes], gz: bool, name: str, position: list[int]) -> Iter
 
 
 def _iter_jsonl(fh: IO[bytes], gz: bool, name: str, position: list[int]) -> Iterator[Record]:
+    """Lines as ``json`` frames, unparsed: the headless commands decode them in
+    one step (``decode_json``); a replay parses them for pacing (:func:`parsed`)."""
     for number, line, rejected in _iter_lines(fh, gz, name, position):
         if rejected is not None:
             yield Record(number, Frame(rejected, "rejected", line=number))
-        elif not line.strip():
+        elif not line or line.isspace():
             yield Record(number, None)
         else:
-            try:
-                obj = pydantic_core.from_json(line)
-            except ValueError:
-                yield Record(number, Frame(line, "json", line=number))  # the decoder says what is wrong
-            else:
-                yield Record(number, Frame(obj, "object", line=number), obj)
+            yield Record(number, Frame(line, "json", line=number))
+
+
+def parsed(record: Record) -> Record:
+    """``record`` with its value parsed (``obj``) when it is a JSON line that
+    parses, its frame then an ``object`` one; otherwise unchanged (the
+    decoder says what is wrong with a line that does not parse)."""
+    frame = record.frame
+    if frame is None or frame.kind != "json" or record.obj is not None:
+        return record
+    try:
+        obj = pydantic_core.from_json(frame.data)  # type: ignore[arg-type]
+    except ValueError:
+        return record
+    return Record(record.number, Frame(obj, "object", line=record.number), obj)
 
 
 _MSGPACK_MAPS = frozenset(range(0x80, 0x90)) | {0xDE, 0xDF}
@@ -263,13 +276,43 @@ def _open(path: Path) -> tuple[IO[bytes], str, bool]:
 
 
 def iter_records(path: Path, position: list[int] | None = None) -> Iterator[Record]:
-    """Every record of a recording, in order, parsed but not validated; raises
-    ``RecordingError`` when it cannot be opened and ``FeedFailed`` at a break."""
+    """Every record of a recording, in order, not validated: the one reader of
+    the file formats, for a replay (``FileSource``) and the headless commands
+    (:func:`read_events`) alike. Raises ``RecordingError`` when the file cannot
+    be opened. At a break (a truncated or corrupt ``.gz``, a corrupt
+    MessagePack stream, a read error) everything readable comes first, then
+    ``FeedFailed`` saying where (the feed's state shows it; the headless
+    commands get the same words as a rejected frame, ``unreadable file
+    data: ...``, and go on with the other files). JSON lines come parsed (:func:`parsed`);
+    the headless commands take them unparsed (``_records``) and decode them in one step."""
     fh, kind, gz = _open(Path(path))
-    position = position if position is not None else [0]
+    return _parsed_records(_records(Path(path), fh, kind, gz, position if position is not None else [0], mark_break=False))
+
+
+def _parsed_records(records: Iterator[Record]) -> Iterator[Record]:
+    with closing(records):
+        for record in records:
+            yield parsed(record)
+
+
+def _records(path: Path, fh: IO[bytes], kind: str, gz: bool, position: list[int], *, mark_break: bool = True) -> Iterator[Record]:
+    """The records of one opened file; ``mark_break``: a break is also a rejected record."""
+    reader = _iter_jsonl if kind == "jsonl" else _iter_msgpack
+    number = 0
+    last_rejected = False
     with fh:
-        reader = _iter_jsonl if kind == "jsonl" else _iter_msgpack
-        yield from reader(fh, gz, str(path), position)
+        try:
+            for record in reader(fh, gz, str(path), position):
+                number = record.number
+                last_rejected = record.frame is not None and record.frame.kind == "rejected"
+                yield record
+        except (FeedFailed, OSError, EOFError, gzip.BadGzipFile) as error:
+            message = str(error) if isinstance(error, FeedFailed) else f"{path}: cannot read: {error}"
+            if mark_break and not last_rejected:  # a reader's own rejected record (a cut last line) already says where
+                number += 1
+                rejected = RejectedFrame(f"unreadable file data: {message}", "", path.name, line=number)
+                yield Record(number, Frame(rejected, "rejected", line=number))
+            raise FeedFailed(message) from None
 
 
 # ---------------------------------------------------------------- events, headless
@@ -297,70 +340,47 @@ class RecordingStats:
 
 
 def _file_events(path: Path, fh: IO[bytes], kind: str, gz: bool, stats: RecordingStats) -> Iterator[Event]:
-    """The events of one opened file, validated, in file order."""
+    """The events of one opened file, validated, in file order (the records of
+    :func:`iter_records`, decoded; a break is one rejected frame, and the
+    other files go on)."""
     name = path.name
     out = Decoded()
     events = out.events
     last_ts = float("-inf")
-    number = 0
-
-    def drain() -> None:
-        for frame in out.rejected:
-            frame.line = number
-            stats.reject(frame)
-        out.rejected.clear()
-        stats.unknown += len(out.unknown)
-        out.unknown.clear()
-        stats.heartbeats += len(out.heartbeats)
-        out.heartbeats.clear()
-        out.acks.clear()
-
-    def decoded() -> Iterator[tuple[int, RejectedFrame | None]]:
-        """Decode each record of the file into ``out``; yield its number and
-        the frame the reader itself rejected (an unreadable line), if any."""
-        if kind == "jsonl":
-            for line_number, line, unreadable in _iter_lines(fh, gz, str(path), [0]):
-                if unreadable is not None:
-                    yield line_number, unreadable
-                elif line and not line.isspace():
-                    decode_json(line, name, out)
-                    yield line_number, None
-        else:
-            for record in _iter_msgpack(fh, gz, str(path), [0]):
-                frame = record.frame
-                if frame is None:
-                    continue
-                if frame.kind == "rejected":
-                    yield record.number, frame.data  # type: ignore[misc]
-                    continue
-                decode_object(record.obj, name, out)
-                yield record.number, None
-
-    broke_with_rejected = False
     try:
-        with fh:
-            for number, rejected in decoded():
-                if rejected is not None:
-                    rejected.feed = name
+        for record in _records(path, fh, kind, gz, [0]):
+            frame = record.frame
+            if frame is None:
+                continue
+            if frame.kind == "rejected":
+                rejected = frame.data
+                rejected.feed = name  # type: ignore[union-attr]
+                stats.reject(rejected)  # type: ignore[arg-type]
+                continue
+            if frame.kind == "json":
+                decode_json(frame.data, name, out)  # type: ignore[arg-type]
+            else:
+                decode_object(frame.data, name, out)
+            if events:
+                for event in events:
+                    if event.ts < last_ts:
+                        stats.out_of_order += 1
+                    else:
+                        last_ts = event.ts
+                    yield event
+                events.clear()
+            if out.rejected or out.unknown or out.heartbeats or out.acks:
+                for rejected in out.rejected:
+                    rejected.line = record.number
                     stats.reject(rejected)
-                    broke_with_rejected = True
-                    continue
-                broke_with_rejected = False
-                if events:
-                    for event in events:
-                        if event.ts < last_ts:
-                            stats.out_of_order += 1
-                        else:
-                            last_ts = event.ts
-                        yield event
-                    events.clear()
-                if out.rejected or out.unknown or out.heartbeats or out.acks:
-                    drain()
-    except FeedFailed as error:  # a break: everything readable came first
-        if not broke_with_rejected:
-            stats.reject(RejectedFrame(f"unreadable file data: {error}", "", name))
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        stats.reject(RejectedFrame(f"unreadable file data: {error}", "", name))
+                out.rejected.clear()
+                stats.unknown += len(out.unknown)
+                out.unknown.clear()
+                stats.heartbeats += len(out.heartbeats)
+                out.heartbeats.clear()
+                out.acks.clear()
+    except FeedFailed:
+        pass  # counted: the rejected record before it says where
 
 
 def read_events(paths: Sequence[str | Path], stats: RecordingStats | None = None) -> Iterator[Event]:

@@ -829,13 +829,13 @@ class Journal:
         clauses.append("id > ?")
         yield from self._event_pages(f"SELECT id, feed, body FROM events WHERE {' AND '.join(clauses)}", params)
 
-    def _event_pages(self, select: str, params: Sequence[Any] = ()) -> Iterator[tuple[str, Event]]:
+    def _event_pages(self, select: str, params: Sequence[Any] = (), *, order: str = "id") -> Iterator[tuple[str, Event]]:
         """``(feed, event)`` of ``select`` (``id, feed, body`` rows ending in an
         ``id > ?`` condition), read in pages by id: memory stays bounded on a
         month of events, and no read cursor is held open while the caller
         (maybe writing) consumes them. A row that no longer validates is logged
         and skipped."""
-        sql = f"{select} ORDER BY id LIMIT {ITER_PAGE}"
+        sql = f"{select} ORDER BY {order} LIMIT {ITER_PAGE}"
         last_id = 0
         while True:
             with self._guard():
@@ -884,21 +884,40 @@ class Journal:
         open_after = -math.inf if open_for_s is None else latest - open_for_s
         with self._guard():
             self._conn.execute("DROP TABLE IF EXISTS temp.restore_keys")
+            self._conn.execute("DROP TABLE IF EXISTS temp.restore_rows")
+            if open_after >= keep_after:
+                # An open conversation silent for less than open_for_s had an
+                # event within keep_s too: the conversations with an event since
+                # keep_after are all of them, found by the ts index (a day of a
+                # month's journal) instead of grouping every row.
+                self._conn.execute(
+                    "CREATE TEMP TABLE restore_keys AS SELECT DISTINCT feed, conversation_id FROM events "
+                    f"WHERE ts >= ? AND ts < ? AND feed IN ({marks})",
+                    (keep_after, TS_MAX, *names),
+                )
+            else:
+                self._conn.execute(
+                    "CREATE TEMP TABLE restore_keys AS SELECT feed, conversation_id FROM events "
+                    f"WHERE feed IN ({marks}) GROUP BY feed, conversation_id "
+                    "HAVING MAX(ts) >= ? OR (MAX(type = 'conversation.ended') = 0 AND MAX(ts) >= ?)",
+                    (*names, keep_after, open_after),
+                )
+            # Their rows, by the conversation index (not a scan of every event's
+            # body), kept as ids: read in pages in insertion order below.
+            self._conn.execute("CREATE TEMP TABLE restore_rows (id INTEGER PRIMARY KEY)")
             self._conn.execute(
-                "CREATE TEMP TABLE restore_keys AS SELECT feed, conversation_id FROM events "
-                f"WHERE feed IN ({marks}) GROUP BY feed, conversation_id "
-                "HAVING MAX(ts) >= ? OR (MAX(type = 'conversation.ended') = 0 AND MAX(ts) >= ?)",
-                (*names, keep_after, open_after),
+                "INSERT INTO restore_rows SELECT e.id FROM restore_keys k "
+                "JOIN events e ON e.conversation_id = k.conversation_id AND e.feed = k.feed"
             )
-            self._conn.execute("CREATE UNIQUE INDEX temp.restore_keys_i ON restore_keys (feed, conversation_id)")
         try:
             yield from self._event_pages(
-                "SELECT id, feed, body FROM events e WHERE EXISTS (SELECT 1 FROM temp.restore_keys k "
-                "WHERE k.feed = e.feed AND k.conversation_id = e.conversation_id) AND id > ?"
+                "SELECT e.id, e.feed, e.body FROM temp.restore_rows r JOIN events e ON e.id = r.id WHERE r.id > ?",
+                order="r.id",
             )
         finally:
             with self._guard():
                 self._conn.execute("DROP TABLE IF EXISTS temp.restore_keys")
+                self._conn.execute("DROP TABLE IF EXISTS temp.restore_rows")
 
     def conversation_ids(self, since_ts: float | None = None) -> list[str]:
         """Conversations with events at or after ``since_ts``, in order of first appearance."""

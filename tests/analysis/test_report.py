@@ -154,3 +154,22 @@ def test_report_piped_keeps_every_worst_why_whole(columns) -> None:
         why = "; ".join(w["score"]["notes"][:3])
         assert why and why in block, why
     assert any(len("; ".join(w["score"]["notes"][:3])) > 40 for w in data["worst"])  # longer than the old cut
+
+
+@pytest.mark.parametrize("since", [None, 1800.0])
+def test_digests_give_the_report_the_full_states_give(since):
+    """The streamed report (a Digest per conversation, no turns kept) computes
+    every figure as the report over whole conversation states does."""
+    from hitl_console.analysis.report import digest_recordings, newest_ts
+    from hitl_console.analysis.timewin import TimeWindow
+
+    states = list(load_recordings([REC]).values())
+    digests = digest_recordings([REC])
+    assert [d.conversation_id for d in digests] == [s.conversation_id for s in states]
+    assert newest_ts(digests) == newest_ts(states)
+    start = None if since is None else newest_ts(states) - since
+    full = build_report(states, window=TimeWindow(start, None), source="x").to_dict()
+    slim = build_report(digests, window=TimeWindow(start, None), source="x").to_dict()
+    full.pop("generated_ts"), slim.pop("generated_ts")
+    assert slim == full
+    assert full["metrics"]["conversations"] > 0 and full["worst"]

@@ -19,6 +19,7 @@ import pytest
 
 from hitl_console.analysis.riskfit import (
     Example,
+    Rows,
     auroc,
     brier,
     fit_logistic,
@@ -76,6 +77,58 @@ def test_fit_recovers_a_known_model_and_pins_a_negative_weight_at_zero() -> None
     # without the constraint the negative weight comes out negative
     _, free, none = fit_logistic(rows, labels, [1.0] * len(rows), 0.0, [0.5, 0.5, 0.5], strength=1.0, nonnegative=False)
     assert none == [] and free[2] == pytest.approx(-1.0, abs=0.3)
+
+
+def test_folded_rows_and_the_warm_start_give_the_same_fit() -> None:
+    """Equal vectors are folded into one weighted row (exact: the loss is a sum
+    over moments), and a big fit starts from a fit on a sample of its rows:
+    neither changes the answer, only the time."""
+    rows, labels = _draw(3000, -1.0, [1.5, 0.5, -1.0], seed=3)
+    rows = [[round(v, 1) for v in x] for x in rows]  # many equal vectors, as evidence levels give
+    args = (rows, labels, [1.0] * len(rows), 0.0, [0.5, 0.5, 0.5])
+    plain = fit_logistic(*args, strength=1.0, warm_start_rows=10**9)
+    warm = fit_logistic(*args, strength=1.0, warm_start_rows=50)
+    doubled = fit_logistic(rows + rows, labels + labels, [0.5] * (2 * len(rows)), 0.0, [0.5, 0.5, 0.5], strength=1.0)
+    assert plain[2] == warm[2] == doubled[2] == [2]
+    for other in (warm, doubled):
+        assert other[0] == pytest.approx(plain[0], abs=1e-9)
+        assert other[1] == pytest.approx(plain[1], abs=1e-9)
+    folded = Rows()
+    for x, y in zip(rows, labels):
+        folded.add(x, y, 1.0 - y)
+    assert len(folded) < len(rows) and folded.moments == len(rows)
+    assert fit_logistic(folded, prior_bias=0.0, prior=[0.5, 0.5, 0.5], strength=1.0)[1] == pytest.approx(plain[1], abs=1e-9)
+
+
+def test_the_fit_ends_at_the_optimum_under_weights_at_or_above_zero() -> None:
+    """Whatever got pinned on the way, the end is the constrained optimum: no
+    free weight lowers the loss by moving, no pinned one by rising above 0
+    (a pinned weight the optimum wants is freed again)."""
+    rows, labels = _draw(2000, -0.5, [0.2, 1.2, -0.8, 0.1], seed=9)
+    rows = [[x[0], x[1], x[2], x[0] + x[2]] for x in rows]  # correlated evidence: the path pins and may unpin
+    prior = [2.0, 0.0, 2.0, 0.0]
+    bias, weights, fixed = fit_logistic(rows, labels, [1.0] * len(rows), 0.0, prior, strength=1.0)
+    target = [0.0, *prior]
+    ridge = [0.01, 1.0, 1.0, 1.0, 1.0]
+
+    def loss(theta: list[float]) -> float:
+        total = sum(0.5 * r * (t - g) ** 2 for r, t, g in zip(ridge, theta, target))
+        for x, y in zip(rows, labels):
+            z = theta[0] + sum(w * v for w, v in zip(theta[1:], x))
+            m = -z if y else z  # the log-loss: softplus(m), stable for any m
+            total += max(m, 0.0) + math.log1p(math.exp(-abs(m)))
+        return total
+
+    theta = [bias, *weights]
+    base = loss(theta)
+    assert fixed and all(weights[f] == 0.0 for f in fixed)
+    for j in range(1, len(theta)):
+        for eps in (1e-4, -1e-4):
+            if (j - 1) in fixed and eps < 0:
+                continue  # a pinned weight may not go below 0
+            moved = list(theta)
+            moved[j] += eps
+            assert loss(moved) >= base - 1e-9
 
 
 def _example(i: int, bad: bool, level: float) -> Example:
