@@ -240,21 +240,30 @@ class _Shared:
     """One model prediction per turn, shared by the model scorers of an engine
     (they are asked about the same text one after the other)."""
 
-    __slots__ = ("model", "embedding", "_text", "_pred")
+    __slots__ = ("model", "embedding", "_text", "_pred", "_closing_text", "_closing")
 
     def __init__(self, model: TextModel, embedding: bool = True) -> None:
         self.model = model
         self.embedding = embedding
         """Whether a scorer reads the embedding (the loop model): without it a
-        prediction sums a fifth of the weights."""
+        prediction adds up only the heads' lanes."""
         self._text: str | None = None
         self._pred: Prediction | None = None
+        self._closing_text: str | None = None
+        self._closing: float | None = None
 
     def predict(self, text: str, lower: str, words: list[str]) -> Prediction:
         if text is not self._text or self._pred is None:
             self._pred = self.model.predict(text, lower, words, self.embedding)
             self._text = text
         return self._pred
+
+    def closing(self, text: str, words: list[str]) -> float | None:
+        """``closing_estimate(words)`` of the turn (the sentiment and loop scorers both ask)."""
+        if text is not self._closing_text:
+            self._closing = closing_estimate(words)
+            self._closing_text = text
+        return self._closing
 
 
 _WEAK_SAFETY = re.compile(r"\b(?:hospital|ambulance)\b")
@@ -379,7 +388,7 @@ class ModelSentiment:
         if w > 0.0:
             lexicon = p.vader  # the features read it already
             s = (1.0 - w) * s + w * (estimate_sentiment(text, lower) if lexicon is None else lexicon)
-        if closing_estimate(words) is not None:  # a goodbye is never a drop, whatever its sign
+        if self.shared.closing(text, words) is not None:  # a goodbye is never a drop, whatever its sign
             return max(0.0, s), True
         return s, False
 
@@ -436,7 +445,7 @@ class ModelLoop:
 
     def key(self, text: str, lower: str, words: list[str]) -> Any:
         norm = self.rule.key(text, lower, words)
-        if norm is None or _CLOSER.search(lower) or closing_estimate(words) is not None:
+        if norm is None or self.shared.closing(text, words) is not None or _CLOSER.search(lower):
             return None  # a goodbye ("no that's all, bye") is not a re-ask of the last one
         vector = tuple(self.shared.predict(text, lower, words).embedding)
         return (norm, vector, norm2(vector))
