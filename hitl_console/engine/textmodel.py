@@ -31,9 +31,12 @@ vocabulary and int8-quantised weights; it is read once, lazily, on the first
 call (well under a second) and is then shared by every engine of the
 process. Each feature's weights are packed into one Python integer (32-bit
 lanes), so a turn's heads and embedding are one ``sum`` of integers done in
-C. Inference is pure Python, deterministic (integer sums, no randomness, no
-hashing that depends on the process), CPU-only, and needs no third-party
-package.
+C; the packed sums of word pairs (with each word's own features) are cached,
+so a turn costs a dict lookup per word (``TextModel.predict``). Inference is
+pure Python (compiled with mypyc with the engine where a C compiler is
+found), deterministic (integer sums, no randomness, no hashing that depends
+on the process, the caches never change a result), CPU-only, and needs no
+third-party package.
 ``docs/models.md`` is the model card.
 """
 
@@ -254,9 +257,9 @@ _SARCASM_WORDS = frozenset(
     "yeah oh just thanks helpful love what course great wonderful fantastic brilliant perfect awesome amazing lovely "
     "excellent thank".split()
 )
+"""Words without which the patterns above cannot match: the regular expressions run only when one is there."""
 _PRAISE_WORDS = frozenset("great wonderful fantastic brilliant perfect awesome amazing lovely excellent thanks thank helpful love".split())
 """Words of praise that a sarcastic turn does not mean."""
-"""Words without which the patterns above cannot match: the regular expressions run only when one is there."""
 
 
 class Prediction:
