@@ -32,6 +32,7 @@ ENGINE_MODULES = [
     "hitl_console/engine/risk.py",
     "hitl_console/engine/routing.py",
     "hitl_console/engine/highstakes.py",
+    "hitl_console/engine/textmodel.py",
     "hitl_console/engine/engine.py",
 ]
 """Kept in step with ``hitl_console.engine.COMPILED_MODULES`` (a test checks)."""

@@ -23,7 +23,7 @@ from pathlib import Path
 
 __all__ = ["BUILD", "COMPILED_MODULES"]
 
-COMPILED_MODULES = ("state", "sentiment", "triggers", "risk", "routing", "highstakes", "engine")
+COMPILED_MODULES = ("state", "sentiment", "triggers", "risk", "routing", "highstakes", "textmodel", "engine")
 """Modules ``setup.py`` compiles; all or none of them are used compiled, since
 compiled modules share native classes."""
 

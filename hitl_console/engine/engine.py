@@ -64,7 +64,7 @@ from typing import Callable
 
 from hitl_console.config import Config
 from hitl_console.engine.cues import voice_blend
-from hitl_console.engine.highstakes import TO_SPACES, Finding, HighStakesDetector
+from hitl_console.engine.highstakes import Finding, HighStakesDetector, words_of
 from hitl_console.engine.risk import WAIT_FIRST_S, RiskModel, pending_flags, risk_features
 from hitl_console.engine.routing import RoutingMatcher
 from hitl_console.engine.state import (
@@ -657,7 +657,7 @@ class SignalEngine:
         lower = ""
         if role == "customer" or role == "ai":
             lower = text.lower()
-            words = lower.encode("utf-8", "replace").translate(TO_SPACES).decode("utf-8", "replace").split()
+            words = words_of(lower)
         closing = False
         s = 0.0
         if role == "customer":

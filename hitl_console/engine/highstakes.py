@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from hitl_console.config import Thresholds, TopicRules
 
-__all__ = ["HighStakesDetector", "Finding", "parse_amounts", "words_of", "negated_before", "ANCHOR_WORDS", "CURRENCY_WORDS", "TO_SPACES"]
+__all__ = ["HighStakesDetector", "Finding", "parse_amounts", "words_of", "negated_before", "ANCHOR_WORDS", "CURRENCY_WORDS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +127,6 @@ ANCHOR_WORDS = _ANCHOR_WORDS
 words at hand may skip ``check_text`` when none is present and there is no money)."""
 
 _TO_SPACES = bytes.maketrans(b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", b" " * 32)
-TO_SPACES = _TO_SPACES
-"""The table of ``words_of`` (for callers that inline it in a hot loop)."""
 
 
 def words_of(lower: str) -> list[str]:

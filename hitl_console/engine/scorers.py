@@ -42,6 +42,8 @@ from hitl_console.engine.highstakes import ANCHOR_WORDS, CURRENCY_WORDS, HighSta
 from hitl_console.engine.sentiment import closing_estimate, estimate_sentiment
 from hitl_console.engine.triggers import REQUEST_ANCHORS, is_human_request
 
+from hitl_console.engine.textmodel import cosine, norm2, sigmoid
+
 if TYPE_CHECKING:
     from hitl_console.config import Config
     from hitl_console.engine.textmodel import Prediction, TextModel
@@ -254,15 +256,17 @@ class _Shared:
     """One model prediction per turn, shared by the model scorers of an engine
     (they are asked about the same text one after the other)."""
 
-    __slots__ = ("model", "embedding", "_text", "_pred")
+    __slots__ = ("model", "embedding", "_text", "_pred", "_closing_text", "_closing")
 
     def __init__(self, model: TextModel, embedding: bool = True) -> None:
         self.model = model
         self.embedding = embedding
         """Whether a scorer reads the embedding (the loop model): without it a
-        prediction sums a fifth of the weights."""
+        prediction adds up only the heads' lanes."""
         self._text: str | None = None
         self._pred: Prediction | None = None
+        self._closing_text: str | None = None
+        self._closing: float | None = None
 
     def predict(self, text: str, lower: str, words: list[str]) -> Prediction:
         if text is not self._text or self._pred is None:
@@ -270,11 +274,12 @@ class _Shared:
             self._text = text
         return self._pred
 
-
-def _sigmoid(x: float) -> float:
-    from hitl_console.engine.textmodel import sigmoid
-
-    return sigmoid(x)
+    def closing(self, text: str, words: list[str]) -> float | None:
+        """``closing_estimate(words)`` of the turn (the sentiment and loop scorers both ask)."""
+        if text is not self._closing_text:
+            self._closing = closing_estimate(words)
+            self._closing_text = text
+        return self._closing
 
 
 _WEAK_SAFETY = re.compile(r"\b(?:hospital|ambulance)\b")
@@ -298,7 +303,7 @@ class ModelHighStakes:
         if customer and words:
             p = self.shared.predict(text, lower, words)
             if p.high_stakes >= self.logit:
-                return Signal(_sigmoid(p.high_stakes), _evidence(text), "fraud or account security")
+                return Signal(sigmoid(p.high_stakes), _evidence(text), "fraud or account security")
         found = self.rules.score(text, lower, words, customer)
         if found is not None and found.label == "safety issue" and _WEAK_SAFETY.search(found.evidence.lower()):
             return None
@@ -381,7 +386,7 @@ class ModelHumanRequest:
         p = self.shared.predict(text, lower, words)
         if (p.human_request >= self.logit and _NOT_A_REQUEST.search(lower) is None and _names_someone(words)
                 and _PAY_A_PERSON.search(lower) is None):
-            return Signal(_sigmoid(p.human_request), _evidence(text), "asked for a person")
+            return Signal(sigmoid(p.human_request), _evidence(text), "asked for a person")
         return None
 
 
@@ -406,14 +411,16 @@ class ModelSentiment:
         if not words:
             return 0.0, False
         w = self.lexicon_weight
-        s = self.shared.predict(text, lower, words).sentiment()
+        p = self.shared.predict(text, lower, words)
+        s = p.sentiment()
         if w > 0.0:
-            s = (1.0 - w) * s + w * estimate_sentiment(text, lower)
+            lexicon = p.vader  # the features read it already
+            s = (1.0 - w) * s + w * (estimate_sentiment(text, lower) if lexicon is None else lexicon)
         if self.cues:
             s, cue = adjust(text, lower, words, s)  # sarcasm, shouting, resignation: engine/cues.py
             if cue is not None:  # "thanks for nothing" is no goodbye
                 return s, False
-        if closing_estimate(words) is not None or goodbye(lower, words):  # a goodbye is never a drop
+        if self.shared.closing(text, words) is not None or goodbye(lower, words):  # a goodbye is never a drop
             return max(0.0, s), True
         return s, False
 
@@ -432,6 +439,12 @@ _REASK = re.compile(
     r"how many times)"
 )
 """A customer saying they are asking again."""
+
+_REASK_NEEDS = re.compile(
+    "already|just|said|told|mentioned|waiting|still|time|asked|listening|answering|question|keep|kept|again"
+)
+"""Every branch of ``_REASK`` holds one of these strings: most turns hold none, and
+this search skips through them much faster than ``_REASK``'s (a test checks it)."""
 
 _STALL = re.compile(
     r"\b(?:still (?:checking|looking|working|investigating|reviewing|processing)|"
@@ -464,21 +477,20 @@ class ModelLoop:
 
     def key(self, text: str, lower: str, words: list[str]) -> Any:
         norm = self.rule.key(text, lower, words)
-        if norm is None or _CLOSER.search(lower) or closing_estimate(words) is not None:
+        if norm is None or self.shared.closing(text, words) is not None or _CLOSER.search(lower):
             return None  # a goodbye ("no that's all, bye") is not a re-ask of the last one
-        return (norm, tuple(self.shared.predict(text, lower, words).embedding))
+        vector = tuple(self.shared.predict(text, lower, words).embedding)
+        return (norm, vector, norm2(vector))
 
     def similarity(self, a: Any, b: Any) -> float:
-        from hitl_console.engine.textmodel import cosine
-
-        c = cosine(a[1], b[1])
+        c = cosine(a[1], b[1], a[2], b[2])
         if c >= self.threshold:
             return c
         # a near-identical turn is a repeat whatever the embedding says
         return self.threshold if self.rule.similarity(a[0], b[0]) >= self._near else c
 
     def reask(self, lower: str, words: list[str]) -> str | None:
-        m = _REASK.search(lower)
+        m = _REASK.search(lower) if _REASK_NEEDS.search(lower) else None
         return None if m is None else m.group(0)
 
     def stall(self, lower: str, words: list[str]) -> bool:
