@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from hitl_console.cli import main
 from hitl_console.config import Config, UiConfig
 from hitl_console.tui.keymap import binding_ids, keymap_problems

@@ -15,6 +15,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from hitl_console.engine.state import TRIGGER_NAMES
 from hitl_console.tui import glyphs
 from hitl_console.tui.widgets.conversation_table import COLUMN_PRIORITY, COLUMNS, ConversationTable
 
@@ -97,7 +98,7 @@ def help_content() -> Content:
     lines.append(Content(""))
     lines.append(Content.styled("Trigger badges", "bold $text-primary"))
     for kind, code in glyphs.BADGES.items():
-        lines.append(Content.assemble(("  " + code.ljust(9), "bold $text-warning"), glyphs.TRIGGER_NAMES[kind]))
+        lines.append(Content.assemble(("  " + code.ljust(9), "bold $text-warning"), TRIGGER_NAMES[kind]))
     lines.append(Content(""))
     lines.append(Content.styled("Holder", "bold $text-primary"))
     lines.append(Content.assemble(("  AI       ", "bold"), "the AI is handling it"))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from textual.content import Content
 
 from hitl_console.engine import attention
-from hitl_console.engine.state import ConversationState
+from hitl_console.engine.state import TRIGGER_NAMES, ConversationState
 from hitl_console.text import one_line
 from hitl_console.tui import formatting, glyphs
 from hitl_console.tui.widgets.status_line import StatusLine
@@ -54,7 +54,7 @@ def render_header(
     codes = glyphs.badge_codes(state.active)
     if codes:
         second += [("   ", ""), (" ".join(codes), "bold $text-warning")]
-        names = [glyphs.TRIGGER_NAMES[k] for k in glyphs.BADGES if k in state.active]
+        names = [TRIGGER_NAMES[k] for k in glyphs.BADGES if k in state.active]
         second += [(f" ({', '.join(names)})", "dim")]
     second += list(extra)
     lines = [Content.assemble(*first), Content.assemble(*second)]
