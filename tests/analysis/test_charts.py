@@ -35,3 +35,15 @@ def test_a_window_longer_than_the_data_starts_the_trend_where_the_data_does() ->
     assert m.escalation_trend[0].start <= first < m.escalation_trend[0].end
     assert len([b for b in m.escalation_trend if b.value is not None]) >= 2
     assert m.escalation_trend[-1].end >= last
+
+
+def test_a_chart_is_as_wide_as_asked_whatever_the_terminal(monkeypatch) -> None:
+    """plotext clips a figure to the terminal: a 110-column report written to a
+    file from an 80-column shell lost its right side (and the metrics screen,
+    whose widget may be wider than the shell, drew what the report did not)."""
+    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setenv("LINES", "10")
+    trend = [TimeBucket(i * 60, (i + 1) * 60, v, 3) for i, v in enumerate((0.1, 0.2, None, 0.15))]
+    text = charts.escalation_rate_chart(trend, width=110, height=16, color=False)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) == 110 and len(lines) == 16
