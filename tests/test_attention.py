@@ -79,7 +79,7 @@ def test_waiting_customers_rank_first_by_wait_and_risk() -> None:
     now = 1_300.0
     fresh_risky = _waiting(engine, "fresh-risky", now - 5, risky=True)
     routine = _waiting(engine, "routine", now - 20, risky=False)
-    long_routine = _waiting(engine, "long-routine", now - 300, risky=False)
+    _waiting(engine, "long-routine", now - 300, risky=False)
     if engine.conversations["hot-ai"].holder == "waiting":
         engine.conversations["hot-ai"].holder = "ai"  # keep one risky AI-held row for the comparison
     assert fresh_risky.state.risk > engine.conversations["hot-ai"].risk * 0.5 and fresh_risky.state.risk > 0.3 + routine.state.risk

@@ -49,6 +49,7 @@ def _draw(width: int, height: int, color: bool, body: Callable[[], None]) -> str
     with _LOCK:
         plt.clear_figure()
         plt.theme("clear")
+        plt.limit_size(False, False)  # the size asked for, not clipped to the terminal's (a file, a pipe, a wide report)
         plt.plotsize(max(20, width), max(6, height))
         body()
         out = plt.build()
@@ -77,8 +78,14 @@ class TrendData:
 @dataclass(frozen=True, slots=True)
 class EscalationData:
     trend: TrendData
+    """Percent of the conversations started in each bucket that escalated."""
     band: tuple[float, float]
     typical: tuple[float, float]
+
+    @classmethod
+    def of(cls, trend: Sequence[TimeBucket], band: tuple[float, float], typical: tuple[float, float]) -> EscalationData:
+        """The chart of an escalation trend (rates 0..1) against its band."""
+        return cls(TrendData.of(trend, 100.0), band, typical)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +103,10 @@ class ConfidenceData:
     bins: tuple[tuple[float, float, int], ...]
     threshold: float | None = None
     """The low-confidence threshold, marked when known."""
+
+    @classmethod
+    def of(cls, bins: Iterable[HistogramBin], threshold: float | None = None) -> ConfidenceData:
+        return cls(tuple((b.lo, b.hi, b.count) for b in bins), threshold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,7 +321,7 @@ def escalation_rate_chart(
     color: bool = True,
 ) -> str:
     """Escalation rate (%) per time bucket against the healthy band."""
-    data = EscalationData(TrendData.of(trend, 100.0), band, typical or ())  # type: ignore[arg-type]
+    data = EscalationData.of(trend, band, typical or ())  # type: ignore[arg-type]
     return _draw(width, height, color, lambda: draw_escalation(plt, data, width, height))
 
 
@@ -334,7 +345,7 @@ def confidence_chart(
     bins: Sequence[HistogramBin], threshold: float | None = None, *, width: int = 72, height: int = 14, color: bool = True
 ) -> str:
     """Histogram of AI-turn confidence."""
-    data = ConfidenceData(tuple((b.lo, b.hi, b.count) for b in bins), threshold)
+    data = ConfidenceData.of(bins, threshold)
     return _draw(width, height, color, lambda: draw_confidence(plt, data, width, height))
 
 

@@ -28,7 +28,6 @@ from typing import Any, Literal
 from rich.text import Text
 from textual import events, work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
 from hitl_console.config import Config
@@ -36,9 +35,10 @@ from hitl_console.alerts.model import Alert
 from hitl_console.engine.state import Approval, ConversationState
 from hitl_console.text import one_line
 from hitl_console.tui import themes
+from hitl_console.tui.bindings import APP_BINDINGS
 from hitl_console.tui.keyguard import KeyFloodGuard
 from hitl_console.tui.palette import Palette
-from hitl_console.tui.screens.base import LiveScreen
+from hitl_console.tui.screens.base import LiveScreen, visible_screens
 from hitl_console.tui.screens.dialogs import CONFIRM_KEY, CONFIRM_KEY_DISPLAY, ConfirmDialog
 from hitl_console.tui.session import ConsoleSession
 
@@ -78,18 +78,7 @@ class HitlApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "hitl-console"
 
-    BINDINGS = [
-        Binding("question_mark", "help", "Help", key_display="?", tooltip="Keys, badges and columns", id="app.help"),
-        Binding("A", "approvals", "Approvals", key_display="A", tooltip="The queue of actions waiting for a human", id="app.approvals"),
-        Binding("L", "alerts", "Alerts", key_display="L", tooltip="Every alert, newest first; open or acknowledge them", id="app.alerts"),
-        Binding("M", "metrics", "Metrics", key_display="M", show=False, tooltip="Figures and charts over a time window", id="app.metrics"),
-        Binding("R", "review", "Review", key_display="R", show=False, tooltip="Ended conversations to look at again", id="app.review"),
-        Binding("q", "quit", "Quit", tooltip="Quit (asks first if you hold conversations)", id="app.quit"),
-        Binding("space", "replay_toggle", "Pause", tooltip="Pause or resume the replay", id="app.replay_toggle"),
-        Binding("n", "replay_step", "Step", tooltip="Release the next event of a paused replay", id="app.replay_step"),
-        Binding("plus", "replay_faster", "Faster", key_display="+", tooltip="Replay faster", id="app.replay_faster"),
-        Binding("minus", "replay_slower", "Slower", key_display="-", tooltip="Replay slower", id="app.replay_slower"),
-    ]
+    BINDINGS = list(APP_BINDINGS)
 
     def __init__(
         self,
@@ -327,14 +316,8 @@ class HitlApp(App[None]):
         self._refresh()
 
     def visible_live_screens(self) -> list[LiveScreen]:
-        """The top screen and, under a modal, the screen it floats over."""
-        visible: list[LiveScreen] = []
-        for screen in reversed(self.screen_stack):
-            if isinstance(screen, LiveScreen):
-                visible.append(screen)
-            if not isinstance(screen, ModalScreen):
-                break
-        return visible
+        """The live screens a person can see (:func:`~hitl_console.tui.screens.base.visible_screens`)."""
+        return [screen for screen in visible_screens(self.screen_stack) if isinstance(screen, LiveScreen)]
 
     def _refresh(self) -> None:
         self.stats.ticks += 1

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from rich.style import Style
 from rich.text import Text
 
-from hitl_console.engine.state import TRIGGER_KINDS, TRIGGER_NAMES
+from hitl_console.engine.state import TRIGGER_KINDS
 from hitl_console.tui.palette import Palette
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
@@ -30,8 +30,8 @@ BADGES: dict[str, str] = {
 }
 """Two letters per trigger kind, in :data:`TRIGGER_KINDS` order."""
 
-# TRIGGER_NAMES (what a person reads for each kind) lives beside TRIGGER_KINDS in the engine state, so that
-# headless commands use the same words without importing the UI; the screens take it from here.
+# What a person reads for each kind is ``engine.state.TRIGGER_NAMES`` (beside TRIGGER_KINDS, so headless
+# commands use the same words without importing the UI); import it from there, not through this module.
 
 
 def spark_char(value: float) -> str:

@@ -19,26 +19,25 @@ from collections.abc import Iterable, Mapping
 
 from textual.binding import Binding, BindingType
 
+from hitl_console.tui.bindings import APP_BINDINGS
+from hitl_console.tui.screens.alerts import AlertsScreen
+from hitl_console.tui.screens.approvals import ApprovalsScreen
+from hitl_console.tui.screens.conversation import ConversationScreen
 from hitl_console.tui.screens.dialogs import CONFIRM_KEY
+from hitl_console.tui.screens.floor import FloorScreen
+from hitl_console.tui.screens.metrics import MetricsScreen
+from hitl_console.tui.screens.review_item import ReviewItemScreen
+from hitl_console.tui.screens.review_queue import ReviewScreen
+from hitl_console.tui.screens.verdict import EscalationVerdictDialog
+from hitl_console.tui.widgets.conversation_table import ConversationTable
 
 RESERVED_KEYS = frozenset({CONFIRM_KEY, "escape"})
 """Keys a keymap may not assign: the confirm chord and the way back."""
 
 
 def _bindings() -> Iterable[BindingType]:
-    from hitl_console.tui.app import HitlApp
-    from hitl_console.tui.screens.alerts import AlertsScreen
-    from hitl_console.tui.screens.approvals import ApprovalsScreen
-    from hitl_console.tui.screens.conversation import ConversationScreen
-    from hitl_console.tui.screens.floor import FloorScreen
-    from hitl_console.tui.screens.metrics import MetricsScreen
-    from hitl_console.tui.screens.review_item import ReviewItemScreen
-    from hitl_console.tui.screens.review_queue import ReviewScreen
-    from hitl_console.tui.screens.verdict import EscalationVerdictDialog
-    from hitl_console.tui.widgets.conversation_table import ConversationTable
-
+    yield from APP_BINDINGS
     for owner in (
-        HitlApp,
         FloorScreen,
         ConversationTable,
         ConversationScreen,

@@ -48,3 +48,15 @@ def test_the_confidence_threshold_label_always_shows() -> None:
         charts.containment_chart([TopicContainment("refund", 9, 2, 0.22, 0.58, True)], 0.8, width=width, color=False)
         axis = charts.confidence_chart(bins, 0.55, width=width, color=False).splitlines()[-1]
         assert "0.55" in axis and " 0.5 " not in axis, (width, axis)
+
+
+def test_a_chart_is_as_wide_as_asked_whatever_the_terminal(monkeypatch) -> None:
+    """plotext clips a figure to the terminal: a 110-column report written to a
+    file from an 80-column shell lost its right side (and the metrics screen,
+    whose widget may be wider than the shell, drew what the report did not)."""
+    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setenv("LINES", "10")
+    trend = [TimeBucket(i * 60, (i + 1) * 60, v, 3) for i, v in enumerate((0.1, 0.2, None, 0.15))]
+    text = charts.escalation_rate_chart(trend, width=110, height=16, color=False)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) == 110 and len(lines) == 16

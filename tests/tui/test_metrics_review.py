@@ -32,6 +32,7 @@ from hitl_console.store.journal import Journal
 from hitl_console.store.reviews import ReviewItem, ReviewStore, Verdict
 from hitl_console.tui.palette import Palette
 from hitl_console.tui.screens.dialogs import NoteDialog
+from hitl_console.analysis import charts
 from hitl_console.analysis.charts import containment_rows, tte_data
 from hitl_console.tui.screens.metrics import MetricsScreen
 from hitl_console.tui.widgets.metric_chart import MetricChart
@@ -177,6 +178,37 @@ async def test_metrics_screen_shows_figures_and_charts_and_window_keys_switch(se
         await pilot.pause()
         assert chart.size.width != before and chart._drawn[2:] == (chart.size.width, chart.size.height)
         assert "Metrics" in app.export_screenshot() and app.is_running
+
+
+@pytest.mark.slow
+async def test_the_screen_draws_the_trend_charts_as_the_report_does(session: LiveSession) -> None:
+    """One body per chart (issue 12 item 4): the metrics screen's escalation and
+    sentiment charts are, character for character, the ones ``report`` prints
+    for the same figures at the same size, gaps included (the hour between the
+    recording and the last conversation has no data: a break, not a line)."""
+    app = Host(session, MetricsScreen(window="4"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MetricsScreen) and screen.metrics is not None
+        m = screen.metrics
+        empty = [i for i, b in enumerate(m.escalation_trend) if b.value is None]
+        assert empty and 0 < empty[0] < len(m.escalation_trend) - 1, "an empty bucket between two with data"
+        assert screen.query_one("#chart-escalation", MetricChart).value.trend.values[empty[0]] is None
+        report_charts = {
+            "chart-escalation": lambda w, h: charts.escalation_rate_chart(
+                m.escalation_trend, m.escalation_band.band, m.escalation_band.typical, width=w, height=h, color=False
+            ),
+            "chart-sentiment": lambda w, h: charts.sentiment_chart(m.sentiment_trend, width=w, height=h, color=False),
+        }
+        for chart_id, report_chart in report_charts.items():
+            chart = screen.query_one(f"#{chart_id}", MetricChart)
+            chart.scroll_visible(animate=False)
+            await pilot.pause()
+            width, height = chart.size
+            drawn = charts.strip_ansi(chart.render().plain)
+            assert "Escalation rate" in drawn or "sentiment" in drawn
+            assert drawn == report_chart(width, height), chart_id
 
 
 @pytest.mark.slow

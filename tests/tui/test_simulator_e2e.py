@@ -74,9 +74,14 @@ async def test_join_send_reply_release(simulator) -> None:
         sent_at = max(i for i, t in enumerate(state.turns) if t.role == "human")
         await wait_until(pilot, lambda: any(t.role == "customer" for t in state.turns[sent_at + 1 :]), "the customer's reply")
         reply = next(t for t in state.turns[sent_at + 1 :] if t.role == "customer")
-        await wait_until(pilot, lambda: reply.text[:20] in screen_text(app) or screen.query_one("#transcript").max_scroll_y > 0, "the reply on screen")
-        entries = "\n".join(str(e.visual) for e in screen.query("TimelineEntry"))
-        assert reply.text.strip()[:20] in entries
+        shown = reply.text.strip()[:20]
+
+        def reply_drawn() -> bool:
+            """A transcript entry holds the reply and has been laid out in view (the
+            transcript keeps to its end): not merely "something is scrollable"."""
+            return any(shown in str(e.visual) and e.region.height > 0 for e in screen.query("TimelineEntry"))
+
+        await wait_until(pilot, reply_drawn, "the reply on screen")
 
         await pilot.press("escape", "r")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "NoteDialog", "the hand-back note")

@@ -9,18 +9,52 @@ redraw 2,000 rows nobody is looking at; it catches up when it is shown again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, TypeVar, cast
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 from textual import on
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
-if TYPE_CHECKING:
-    from hitl_console.tui.app import HitlApp
+from hitl_console.config import Config
+from hitl_console.engine.state import Approval
+from hitl_console.tui.palette import Palette
+from hitl_console.tui.session import ConsoleSession
 
 T = TypeVar("T")
+
+
+class ConsoleApp(Protocol):
+    """What a screen may ask of the app (``HitlApp`` is the one implementation;
+    tests host screens in a smaller app with the same surface). Written down
+    here so that no screen imports the app, which imports every screen."""
+
+    session: ConsoleSession
+    config: Config
+    palette: Palette
+
+    def clock(self) -> float:
+        """"Now" for ages and countdowns (the recording's time in a replay)."""
+        ...
+    def batch_update(self) -> AbstractContextManager[None]: ...
+    def request_refresh(self) -> None: ...
+    def quiet_alert_chip(self) -> list[tuple[str, str]]: ...
+    def open_conversation(self, conversation_id: str, *, takeover: bool = False) -> None: ...
+    def open_approvals(self, approval_id: str | None = None) -> None: ...
+    def decide_approval(self, approval: Approval, verb: Literal["approve", "deny"]) -> None: ...
+
+
+def visible_screens(stack: Sequence[Screen[Any]]) -> list[Screen[Any]]:
+    """The screens a person can see, top first: the top one and, under modal
+    dialogs (which leave what is under them in view), the one they float over."""
+    visible: list[Screen[Any]] = []
+    for screen in reversed(stack):
+        visible.append(screen)
+        if not isinstance(screen, ModalScreen):
+            break
+    return visible
 
 
 class LiveScreen(Screen[None]):
@@ -37,8 +71,13 @@ class LiveScreen(Screen[None]):
         """Set once composed and mounted: before that there is nothing to redraw."""
 
     @property
-    def hitl(self) -> HitlApp:
-        return cast("HitlApp", self.app)
+    def hitl(self) -> ConsoleApp:
+        return cast(ConsoleApp, self.app)
+
+    @property
+    def is_visible(self) -> bool:
+        """Whether this screen can be seen now (:func:`visible_screens`)."""
+        return self in visible_screens(self.app.screen_stack)
 
     def mark_dirty(self, changed: Iterable[str] = (), *, figures: bool = False, approvals: bool = False) -> None:
         self.dirty_ids.update(changed)
@@ -54,7 +93,7 @@ class LiveScreen(Screen[None]):
         self.clean()
 
     def show_alert_counter(self) -> None:
-        """The count of held-back alerts changed (:meth:`HitlApp.quiet_alert_chip`);
+        """The count of held-back alerts changed (:meth:`ConsoleApp.quiet_alert_chip`);
         screens with a status line that shows it redraw that line."""
 
     def clean(self) -> None:

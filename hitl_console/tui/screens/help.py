@@ -15,7 +15,17 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from hitl_console.engine.state import TRIGGER_NAMES
 from hitl_console.tui import glyphs
+from hitl_console.tui.bindings import APP_BINDINGS
+from hitl_console.tui.screens.alerts import AlertsScreen
+from hitl_console.tui.screens.approvals import ApprovalsScreen
+from hitl_console.tui.screens.conversation import ConversationScreen
+from hitl_console.tui.screens.floor import FloorScreen
+from hitl_console.tui.screens.metrics import MetricsScreen
+from hitl_console.tui.screens.review_item import ReviewItemScreen
+from hitl_console.tui.screens.review_labels import VERDICTS
+from hitl_console.tui.screens.review_queue import ReviewScreen
 from hitl_console.tui.widgets.conversation_table import COLUMN_PRIORITY, COLUMNS, ConversationTable
 
 KEY_NAMES = {"slash": "/", "escape": "esc", "question_mark": "?", "plus": "+", "minus": "-", "space": "space", "enter": "enter"}
@@ -48,8 +58,6 @@ def _is_verdict(binding: BindingType) -> bool:
 
 def _verdict_lines() -> list[Content]:
     """Each verdict key (the footer shows them as one "1-4 Verdict")."""
-    from hitl_console.tui.screens.review_labels import VERDICTS
-
     return [
         Content.assemble(("  " + key.ljust(9), "bold $text-accent"), (label.ljust(14), "bold"), (f"verdict: {words}", "dim"))
         for key, (_, label, words) in VERDICTS.items()
@@ -57,17 +65,8 @@ def _verdict_lines() -> list[Content]:
 
 
 def help_content() -> Content:
-    from hitl_console.tui.app import HitlApp
-    from hitl_console.tui.screens.alerts import AlertsScreen
-    from hitl_console.tui.screens.approvals import ApprovalsScreen
-    from hitl_console.tui.screens.conversation import ConversationScreen
-    from hitl_console.tui.screens.floor import FloorScreen
-    from hitl_console.tui.screens.metrics import MetricsScreen
-    from hitl_console.tui.screens.review_item import ReviewItemScreen
-    from hitl_console.tui.screens.review_queue import ReviewScreen
-
     lines: list[Content] = []
-    lines += key_lines("Everywhere", HitlApp.BINDINGS)
+    lines += key_lines("Everywhere", APP_BINDINGS)
     lines.append(Content("  ctrl+p   Commands      every action of the current screen, and the theme"))
     lines.append(
         Content.assemble(
@@ -97,7 +96,7 @@ def help_content() -> Content:
     lines.append(Content(""))
     lines.append(Content.styled("Trigger badges", "bold $text-primary"))
     for kind, code in glyphs.BADGES.items():
-        lines.append(Content.assemble(("  " + code.ljust(9), "bold $text-warning"), glyphs.TRIGGER_NAMES[kind]))
+        lines.append(Content.assemble(("  " + code.ljust(9), "bold $text-warning"), TRIGGER_NAMES[kind]))
     lines.append(Content(""))
     lines.append(Content.styled("Holder", "bold $text-primary"))
     lines.append(Content.assemble(("  AI       ", "bold"), "the AI is handling it"))

@@ -25,7 +25,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
 from hitl_console.analysis.charts import (
@@ -45,6 +44,7 @@ from hitl_console.analysis.metrics import Distribution, Metrics
 from hitl_console.text import one_line
 from hitl_console.tui import formatting
 from hitl_console.tui.screens.base import LiveScreen
+from hitl_console.tui.session import ConsoleSession
 from hitl_console.tui.widgets.metric_chart import MetricChart
 from hitl_console.tui.widgets.status_line import StatusLine
 
@@ -164,18 +164,6 @@ def callouts(m: Metrics, limit: int = 6) -> Content:
 # ---------------------------------------------------------------- the screen
 
 
-def is_visible(screen: Screen[Any]) -> bool:
-    """The screen is on top, or under nothing but modal dialogs (which leave it
-    in view). The same rule as ``HitlApp.visible_live_screens``."""
-    for above in reversed(screen.app.screen_stack):
-        if above is screen:
-            return True
-        if not isinstance(above, ModalScreen):
-            return False
-    return False
-
-
-
 class MetricsScreen(LiveScreen):
     """Figures and charts of one time window; ``1``-``4`` switch the window."""
 
@@ -227,8 +215,8 @@ class MetricsScreen(LiveScreen):
     # ------------------------------------------------------------ session access
 
     @property
-    def session(self) -> Any:
-        return self.app.session  # type: ignore[attr-defined]
+    def session(self) -> ConsoleSession:
+        return self.hitl.session
 
     @property
     def window_s(self) -> float | None:
@@ -269,7 +257,7 @@ class MetricsScreen(LiveScreen):
         )
 
     def _poll(self) -> None:
-        if not is_visible(self):
+        if not self.is_visible:
             return  # hidden behind another screen: catch up when shown (on_screen_resume)
         try:
             signature = self.current_signature()
@@ -297,7 +285,7 @@ class MetricsScreen(LiveScreen):
         start = None if window_s is None else self._now() - window_s
         conversations = self.session.engine.conversations.values()
         low = float(self.session.config.thresholds.low_confidence)
-        with self.app.batch_update():
+        with self.hitl.batch_update():
             for fid, content in figure_contents(metrics).items():
                 self.query_one(f"#{fid}", Static).update(content)
             self.query_one("#metrics-callouts", Static).update(callouts(metrics))
@@ -308,7 +296,7 @@ class MetricsScreen(LiveScreen):
         none = f"no conversations started in the last {self.window_label}" if self.window_s else "no conversations yet"
         has = m.conversations > 0
         self.query_one("#chart-escalation", MetricChart).show(
-            EscalationData(TrendData.of(m.escalation_trend, 100.0), m.escalation_band.band, m.escalation_band.typical) if has else None,
+            EscalationData.of(m.escalation_trend, m.escalation_band.band, m.escalation_band.typical) if has else None,
             empty=f"Escalation rate: {none}",
         )
         containment = containment_data(m.containment_by_topic, m.containment_rate)
@@ -320,9 +308,9 @@ class MetricsScreen(LiveScreen):
                 else "Containment by topic: no ended conversations"
             ),
         )
-        bins = tuple((b.lo, b.hi, b.count) for b in m.confidence_histogram)
+        confidence = ConfidenceData.of(m.confidence_histogram, low_confidence)
         self.query_one("#chart-confidence", MetricChart).show(
-            ConfidenceData(bins, low_confidence) if any(n for *_, n in bins) else None,
+            confidence if any(n for *_, n in confidence.bins) else None,
             empty="AI confidence: no AI turns with a confidence",
         )
         sentiment = TrendData.of(m.sentiment_trend)

@@ -44,7 +44,6 @@ from hitl_console.text import one_line
 from hitl_console.tui import formatting
 from hitl_console.tui.palette import Palette
 from hitl_console.tui.screens.base import TableScreen
-from hitl_console.tui.screens.metrics import is_visible
 from hitl_console.tui.screens.review_actions import ReviewActions, verdict_bindings
 from hitl_console.tui.screens.review_item import ReviewItemScreen
 from hitl_console.tui.screens.review_labels import (
@@ -134,7 +133,7 @@ class ReviewScreen(ReviewActions, TableScreen):
         reviewer claimed or judged: ``ReviewStore.version``) or a new minute
         (claim times left). Reading every item parses every snapshot, which is
         not free on a long queue."""
-        if not is_visible(self):
+        if not self.is_visible:
             return
         try:
             version = self.store.version()

@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from hitl_console.engine.state import (
+    TRIGGER_NAMES,
     ActionRecord,
     Approval,
     ConversationState,
@@ -82,9 +83,9 @@ def _trigger(hit: TriggerHit) -> tuple[Content, str]:
     parts: list[str | tuple[str, str]] = [
         ("⚑ ", "$text-warning bold"),
         # The name in words, not badge + name ("AI AI ASKED FOR A HUMAN").
-        (glyphs.TRIGGER_NAMES.get(hit.kind, hit.kind).upper(), "$text-warning bold"),
+        (TRIGGER_NAMES.get(hit.kind, hit.kind).upper(), "$text-warning bold"),
         "  ",
-        one_line(formatting.reason_after_name(glyphs.TRIGGER_NAMES.get(hit.kind, hit.kind), hit.reason), 300),
+        one_line(formatting.reason_after_name(TRIGGER_NAMES.get(hit.kind, hit.kind), hit.reason), 300),
     ]
     evidence = formatting.extra_evidence(hit.reason, hit.evidence)
     if evidence:
