@@ -22,7 +22,8 @@ from textual.widgets import Input, TextArea
 from hitl_console.analysis.metrics import Metrics, compute_metrics
 from hitl_console.analysis.timewin import TimeWindow
 from hitl_console.config import Config
-from hitl_console.engine.alerts import Alert
+from hitl_console.alerts import Alert
+from hitl_console.session.review_queue import QueueFeeder
 from hitl_console.engine.engine import SignalEngine
 from hitl_console.protocol.events import event_adapter
 from hitl_console.sim.timeline import generate_events
@@ -65,7 +66,9 @@ def recorded_session() -> RecordedSession:
     for event in generate_events(11, RECORDED, start_ts=NOW - 3600, concurrency=6):
         if event["ts"] <= NOW:  # nothing from after the frozen "now"
             engine.apply(event_adapter.validate_python(event), feed="sim")
-    return RecordedSession(list(engine.conversations.values()), config=config)
+    session = RecordedSession(list(engine.conversations.values()), config=config)
+    QueueFeeder().feed(session.reviews, engine.conversations, config)  # as the live session does when they end
+    return session
 
 
 def floor_session() -> FakeSession:
