@@ -9,6 +9,17 @@ accepted event to ``hitl.events.<feed>`` with ``Nats-Msg-Id = feed:seq``
 answers the consoles' commands on the control subject by sending them to
 the feed the conversation came from and replying with the platform's ack.
 
+**A platform that restarts its seq** (and lost its log) numbers from 1
+again: its new events would carry the ids of old ones and JetStream would
+drop them as duplicates for the whole duplicate window. The feed client
+notices the restart (``FeedOutput.restart``) and resynchronises; the bridge
+counts a new *generation* for that feed, which goes into every later id
+(``vendor:g1:7``, see :func:`~hitl_console.feeds.jetstream.msg_id`) and into
+the ``Hitl-Generation`` header. A restarted bridge reads the generation,
+seq and epoch of each feed's newest stored event back from the stream, so it
+resumes in the same numbering and what the platform sends again is still
+dropped as a copy.
+
 :class:`BusRelay` is the half shared with ``simulate --nats``: a queue of
 events to publish in order, and a responder on the control subject.
 """
@@ -19,7 +30,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pydantic_core
@@ -50,6 +61,7 @@ class _Item:
     seq: int
     payload: bytes
     epoch: str | None
+    generation: int
 
 
 class BusRelay:
@@ -62,9 +74,10 @@ class BusRelay:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.commands = 0
 
-    def offer(self, feed: str, seq: int, event: dict[str, Any], epoch: str | None = None) -> None:
-        """Queue one event (wire-form dict) for the stream; never blocks."""
-        self._queue.put_nowait(_Item(feed, seq, pydantic_core.to_json(event), epoch or event.get("epoch")))
+    def offer(self, feed: str, seq: int, event: dict[str, Any], epoch: str | None = None, generation: int = 0) -> None:
+        """Queue one event (wire-form dict) for the stream; never blocks. ``epoch``
+        (default: the event's) and ``generation`` name its numbering (``jetstream.msg_id``)."""
+        self._queue.put_nowait(_Item(feed, seq, pydantic_core.to_json(event), epoch or event.get("epoch"), generation))
 
     @property
     def backlog(self) -> int:
@@ -82,7 +95,7 @@ class BusRelay:
             while True:
                 item = await self._queue.get()
                 try:
-                    await self.publisher.publish(item.feed, item.seq, item.payload, epoch=item.epoch)
+                    await self.publisher.publish(item.feed, item.seq, item.payload, epoch=item.epoch, generation=item.generation)
                 finally:
                     self._queue.task_done()
         finally:
@@ -124,6 +137,8 @@ class Bridge:
         self._where: dict[str, str] = {}
         """conversation_id -> the feed it came from (where its commands go)."""
         self.forwarded = 0
+        self.generations: dict[str, int] = {}
+        """Per feed, how many seq restarts of its platform the stream holds (see the module docstring)."""
 
     @property
     def feeds(self) -> list[str]:
@@ -131,20 +146,32 @@ class Bridge:
 
     async def start(self) -> None:
         """Connect to NATS, create the stream if needed, and resume each feed
-        after the newest of its events already in the stream."""
+        after the newest of its events already in the stream, in its numbering
+        (generation and epoch)."""
         await self.publisher.connect()
         specs = []
         for spec in self._specs:
-            stored = await self.publisher.last_origin_seq(spec.name or "")
-            since = max(filter(None, (spec.since, stored)), default=None)
-            specs.append(FeedSpec(url=spec.url, name=spec.name, token=spec.token, speed=spec.speed, fast=spec.fast, since=since))
+            name = spec.name or ""
+            stored = await self.publisher.last_position(name)
+            if stored is None:
+                specs.append(spec)
+                continue
+            self.generations[name] = stored.generation
+            since = max(filter(None, (spec.since, stored.seq)), default=None)
+            specs.append(replace(spec, since=since, epoch=stored.epoch))
         self.hub = FeedHub(specs, on_output=self._on_output, on_status=self.on_status, ack_timeout=self.ack_timeout)
 
     def _on_output(self, output: FeedOutput) -> None:
+        feed = output.feed
+        generation = self.generations.get(feed, 0)
         for event in output.events:
-            self._where[event.conversation_id] = output.feed
-            self.relay.offer(output.feed, event.seq, event_dict(event))
+            self._where[event.conversation_id] = feed
+            self.relay.offer(feed, event.seq, event_dict(event), generation=generation)
             self.forwarded += 1
+        if output.restart is not None:  # its events above were the old numbering's last
+            self.generations[feed] = generation + 1
+            log.warning("bridge: feed %s restarted its seq numbering (%s): its events are stored as generation %d",
+                        feed, output.restart.reason, generation + 1)
 
     async def _command(self, data: bytes) -> dict[str, Any] | None:
         try:

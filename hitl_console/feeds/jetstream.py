@@ -21,6 +21,13 @@ stream sequence is exactly that. So each message's event gets
 stream sequence ``since + 1``: after any disconnect, server restart or
 console restart nothing is lost and nothing is delivered twice.
 
+**The origin's numbering stays behind the stream.** A platform that
+restarts its seq is the bridge's business (it stores the new numbering as a
+new *generation*, see :func:`msg_id`); the stream sequence goes on. So the
+origin's ``epoch`` travels as ``origin_epoch``, not ``epoch``: a console must
+not take the origin's new epoch for a restart of its own feed (it would
+resynchronise from the stream's start and apply everything again).
+
 **Commands** go as NATS request-reply on the control subject; the reply is
 the platform's ack (via the bridge), returned inline like HTTP's. No
 responder is "not sent"; no reply in time is the client's timeout.
@@ -50,6 +57,8 @@ DEFAULT_EVENTS_PREFIX = "hitl.events"
 DEFAULT_CONTROL_PREFIX = "hitl.control"
 MSG_ID = "Nats-Msg-Id"
 FEED_HEADER = "Hitl-Feed"
+GENERATION_HEADER = "Hitl-Generation"
+"""The bridge's count of the origin feed's seq restarts (absent: 0), see :func:`msg_id`."""
 CONTENT_TYPE = "Content-Type"
 MSGPACK_TYPE = "application/msgpack"
 QUEUE_DEPTH = 1024
@@ -167,6 +176,8 @@ def restamp(obj: Any, stream_seq: int, headers: dict[str, str] | None) -> Frame:
             obj = dict(obj)
             obj["origin_seq"] = obj["seq"]
             obj["seq"] = stream_seq
+            if "epoch" in obj:  # the origin's numbering, not this feed's (module docstring)
+                obj["origin_epoch"] = obj.pop("epoch")
             if headers and FEED_HEADER in headers:
                 obj.setdefault("origin_feed", headers[FEED_HEADER])
         return Frame(obj, "object")
@@ -184,6 +195,8 @@ class _Lost(Exception):
 
 class JetStreamSource(FeedSource):
     """One JetStream feed (a stream, optionally filtered by subject)."""
+
+    sequenced = True  # seq is the stream sequence (module docstring)
 
     def __init__(self, url: str, token: str | None = None, *, connect_timeout: float = 5.0, idle_heartbeat: float = 1.0) -> None:
         try:
@@ -334,12 +347,33 @@ async def close_quietly(nc: Any, *, drain: bool = False) -> None:
         pass
 
 
-def msg_id(feed: str, seq: int, epoch: str | None = None) -> str:
+def msg_id(feed: str, seq: int, epoch: str | None = None, generation: int = 0) -> str:
     """The ``Nats-Msg-Id`` of a feed's event: JetStream drops a second copy
     within the stream's duplicate window (a retried publish, a restarted
-    bridge re-reading its platform's backlog). A feed that numbers anew
-    (a restarted simulator) names its numbering with ``epoch``."""
-    return f"{feed}:{epoch}:{seq}" if epoch else f"{feed}:{seq}"
+    bridge re-reading its platform's backlog).
+
+    The id names the numbering the seq belongs to, or a platform that
+    restarted its seq would see its new events dropped as copies of the old
+    ones: ``epoch`` when the feed names its numbering (a restarted
+    simulator), and ``generation``, the bridge's count of the seq restarts it
+    noticed (``feeds.client``: a reused seq, a jump back, a new epoch), for a
+    feed that names none. Generation 0 keeps the plain ``feed:seq`` of
+    streams written before generations existed::
+
+        vendor:41   vendor:boot-7:41   vendor:g1:41   vendor:g1:boot-8:41
+    """
+    numbering = (f"g{generation}:" if generation else "") + (f"{epoch}:" if epoch else "")
+    return f"{feed}:{numbering}{seq}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPosition:
+    """Where a feed stands in the stream: its newest event's seq, epoch and generation
+    (what a restarted bridge resumes from, with the same message ids)."""
+
+    seq: int
+    generation: int = 0
+    epoch: str | None = None
 
 
 @dataclass(slots=True)
@@ -416,23 +450,38 @@ class JetStreamPublisher:
                     raise
                 await asyncio.sleep(0.25)
 
-    async def last_origin_seq(self, feed: str) -> int | None:
-        """The seq of the newest event of ``feed`` in the stream, to resume its platform from."""
+    async def last_position(self, feed: str) -> StoredPosition | None:
+        """The newest event of ``feed`` in the stream (None: none yet): its own
+        seq and epoch (from the stored event) and the generation (header)."""
         from nats.js.errors import NotFoundError
 
         try:
             msg = await self.js.get_last_msg(self.address.stream, self.subject(feed))
         except NotFoundError:
             return None
-        ident = (msg.headers or {}).get(MSG_ID, "")
-        tail = ident.rpartition(":")[2]
-        return int(tail) if tail.isdigit() else None
+        headers = msg.headers or {}
+        try:
+            obj = parse_payload(msg.data, headers)
+        except Exception:
+            obj = None
+        seq = obj.get("seq") if isinstance(obj, dict) else None
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            tail = headers.get(MSG_ID, "").rpartition(":")[2]
+            if not tail.isdigit():
+                return None
+            seq = int(tail)
+        epoch = obj.get("epoch") if isinstance(obj, dict) else None
+        generation = headers.get(GENERATION_HEADER, "0")
+        return StoredPosition(seq, int(generation) if generation.isdigit() else 0, epoch if isinstance(epoch, str) else None)
 
-    async def publish(self, feed: str, seq: int, payload: bytes, *, epoch: str | None = None, retry_for: float | None = None) -> bool:
+    async def publish(self, feed: str, seq: int, payload: bytes, *, epoch: str | None = None, generation: int = 0,
+                      retry_for: float | None = None) -> bool:
         """Store one event (JSON) and wait for the PubAck; retried until
         stored (or ``retry_for`` seconds). True when the server stored it now,
-        False when it already had it."""
-        headers = {MSG_ID: msg_id(feed, seq, epoch), FEED_HEADER: feed}
+        False when it already had it. ``epoch`` and ``generation``: see :func:`msg_id`."""
+        headers = {MSG_ID: msg_id(feed, seq, epoch, generation), FEED_HEADER: feed}
+        if generation:
+            headers[GENERATION_HEADER] = str(generation)
         subject = self.subject(feed)
         loop = asyncio.get_running_loop()
         give_up = None if retry_for is None else loop.time() + retry_for
