@@ -5,7 +5,8 @@ whole floor through one connection: ``hitl-console bridge --from URL...
 --to nats://HOST:4222/STREAM`` reads each feed with the ordinary
 :class:`FeedHub` (reconnects, resume, duplicate filter), writes every
 accepted event to ``hitl.events.<feed>`` with ``Nats-Msg-Id = feed:seq``
-(JetStream stores it once even if the bridge retries or restarts), and
+(JetStream stores it once even if the bridge retries or restarts; events
+go out pipelined, up to :data:`IN_FLIGHT` waiting for their PubAck), and
 answers the consoles' commands on the control subject by sending them to
 the feed the conversation came from and replying with the platform's ack.
 
@@ -30,14 +31,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import pydantic_core
 
 from hitl_console.feeds.base import FeedOutput, FeedStatus
 from hitl_console.feeds.hub import FeedHub, FeedSpec, default_name, unique_name
-from hitl_console.feeds.jetstream import JetStreamPublisher, unsubscribe_quietly
+from hitl_console.feeds.jetstream import JetStreamPublisher, Outgoing, unsubscribe_quietly
 from hitl_console.protocol.events import Ack, command_adapter, event_dict
 
 log = logging.getLogger(__name__)
@@ -48,20 +49,13 @@ silent (the platform did not answer: the console times out as it would on
 a direct connection)."""
 
 QUEUE_GROUP = "hitl-bridge"
+IN_FLIGHT = 1024
+"""Events sent and not yet acknowledged by the server (``JetStreamPublisher.send``); beyond, the bridge waits."""
 
 
 def ack_dict(request_id: str, ok: bool, error: str | None = None) -> dict[str, Any]:
     """An ack in wire form."""
     return Ack(type="ack", request_id=request_id, ok=ok, error=error).model_dump(mode="json", exclude_none=True)
-
-
-@dataclass(slots=True)
-class _Item:
-    feed: str
-    seq: int
-    payload: bytes
-    epoch: str | None
-    generation: int
 
 
 class BusRelay:
@@ -70,14 +64,14 @@ class BusRelay:
     def __init__(self, publisher: JetStreamPublisher, handler: CommandHandler) -> None:
         self.publisher = publisher
         self.handler = handler
-        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._queue: asyncio.Queue[Outgoing] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.commands = 0
 
     def offer(self, feed: str, seq: int, event: dict[str, Any], epoch: str | None = None, generation: int = 0) -> None:
         """Queue one event (wire-form dict) for the stream; never blocks. ``epoch``
         (default: the event's) and ``generation`` name its numbering (``jetstream.msg_id``)."""
-        self._queue.put_nowait(_Item(feed, seq, pydantic_core.to_json(event), epoch or event.get("epoch"), generation))
+        self._queue.put_nowait(Outgoing(feed, seq, pydantic_core.to_json(event), epoch or event.get("epoch"), generation))
 
     @property
     def backlog(self) -> int:
@@ -91,17 +85,29 @@ class BusRelay:
     async def run(self) -> None:
         """Publish and answer until cancelled."""
         sub = await self.publisher.nc.subscribe(self.publisher.address.control, queue=QUEUE_GROUP, cb=self._on_request)
+        in_flight: asyncio.Queue[tuple[Outgoing, Any]] = asyncio.Queue(IN_FLIGHT)
+        confirmer = asyncio.create_task(self._confirm(in_flight), name="bridge-confirm")
         try:
             while True:
                 item = await self._queue.get()
-                try:
-                    await self.publisher.publish(item.feed, item.seq, item.payload, epoch=item.epoch, generation=item.generation)
-                finally:
-                    self._queue.task_done()
+                await in_flight.put((item, await self.publisher.send(item)))  # waits while IN_FLIGHT are unconfirmed
+                if confirmer.done():
+                    confirmer.result()  # raise what stopped it
         finally:
+            confirmer.cancel()
+            await asyncio.gather(confirmer, return_exceptions=True)
             await unsubscribe_quietly(sub)
             for task in list(self._tasks):
                 task.cancel()
+
+    async def _confirm(self, in_flight: asyncio.Queue[tuple[Outgoing, Any]]) -> None:
+        """The PubAcks, in the order sent; an event counts as done (``drain``) once stored."""
+        while True:
+            item, future = await in_flight.get()
+            try:
+                await self.publisher.confirm(item, future)
+            finally:
+                self._queue.task_done()
 
     async def _on_request(self, msg: Any) -> None:
         task = asyncio.create_task(self._answer(msg))  # a slow platform must not hold up the next command
