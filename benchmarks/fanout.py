@@ -25,7 +25,8 @@ Printed figures, over the measured window:
 * latency: from the platform's send (``ts``) to the moment the console's
   engine had applied the event (and journaled it), per console p50/p95/max,
   and over all consoles together; and, to tell the bridge's share from the
-  consoles', to a plain NATS subscriber on the stream's subjects in this process;
+  consoles', with ``--tap`` to a plain NATS subscriber on the stream's
+  subjects in the platform's process (it costs the platform CPU);
 * nothing lost: per console, events of the window applied vs sent, and
   the feed client's duplicate / out-of-order counts;
 * CPU (user + system over wall, 100% = one core) of the bridge, the
@@ -45,6 +46,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -172,6 +174,7 @@ def console_main(url: str, name: str, journal_path: str) -> int:
             while not got.is_set():
                 await asyncio.sleep(0.05)
             if not window:
+                print("{}", flush=True)
                 return {}
             await asyncio.sleep(max(0.0, window[0] - time.time()))
             cpu0, wall0 = time.process_time(), time.time()
@@ -179,7 +182,7 @@ def console_main(url: str, name: str, journal_path: str) -> int:
             cpu = (time.process_time() - cpu0) / max(1e-9, time.time() - wall0)
             await asyncio.sleep(max(0.0, window[2] - time.time()))
             status = session.statuses()[0]
-            return {
+            result = {
                 "name": name,
                 "window": counts["window"],
                 "all": counts["all"],
@@ -193,12 +196,15 @@ def console_main(url: str, name: str, journal_path: str) -> int:
                 "cpu": cpu,
                 "latencies": [round(x, 5) for x in latencies],
             }
+            print(json.dumps(result), flush=True)  # before stopping: a console far behind stops slowly
+            return result
         finally:
-            await session.stop()
-            journal.close()
+            try:
+                await asyncio.wait_for(session.stop(), 15)
+            finally:
+                journal.close()
 
-    result = asyncio.run(run())
-    print(json.dumps(result), flush=True)
+    asyncio.run(run())
     return 0
 
 
@@ -241,11 +247,12 @@ class Platform:
 
 
 async def stream_messages(url: str) -> int:
+    """Messages in the stream (a generous timeout: on a loaded machine the server answers late)."""
     import nats
 
-    nc = await nats.connect(url)
+    nc = await nats.connect(url, connect_timeout=20)
     try:
-        return (await nc.jetstream().stream_info(STREAM)).state.messages
+        return (await nc.jetstream(timeout=30).stream_info(STREAM)).state.messages
     finally:
         await nc.close()
 
@@ -297,16 +304,18 @@ async def harness(args: argparse.Namespace, tmp: Path) -> int:
         import nats
 
         tap_latencies: list[float] = []
-        tap = await nats.connect(nats_url)
-
-        async def on_stored(msg: Any) -> None:  # the stream's subjects, as the server accepts them
-            now = time.time()
-            ts = json.loads(msg.data).get("ts", 0.0)
-            if lo <= ts < hi:
-                tap_latencies.append(now - ts)
-
         lo = hi = float("inf")
-        await tap.subscribe("hitl.events.>", cb=on_stored)
+        tap = None
+        if args.tap:
+            tap = await nats.connect(nats_url, connect_timeout=20)
+
+            async def on_stored(msg: Any) -> None:  # the stream's subjects, as the server accepts them
+                now = time.time()
+                ts = json.loads(msg.data).get("ts", 0.0)
+                if lo <= ts < hi:
+                    tap_latencies.append(now - ts)
+
+            await tap.subscribe("hitl.events.>", cb=on_stored)
         platform.go()
         lo = time.time() + args.warmup
         hi = lo + args.seconds
@@ -318,7 +327,8 @@ async def harness(args: argparse.Namespace, tmp: Path) -> int:
         await asyncio.sleep(max(0.0, lo - time.time()))
         pids = {"bridge": bridge.pid, "nats-server": nats_proc.pid}
         cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
-        own0, stored0, wall0 = time.process_time(), await stream_messages(nats_url), time.time()
+        own0, wall0 = time.process_time(), time.time()
+        stored0 = await stream_messages(nats_url)
         print("measuring ...", flush=True)
         await asyncio.sleep(max(0.0, hi - time.time()))
         wall = time.time() - wall0
@@ -326,11 +336,18 @@ async def harness(args: argparse.Namespace, tmp: Path) -> int:
         cpu["platform (this process)"] = (time.process_time() - own0) / wall
         stored = await stream_messages(nats_url) - stored0
         load_during = uptime()
-        await tap.close()
+        if tap is not None:
+            await tap.close()
         print(f"window over; waiting {args.grace:g} s for the consoles to catch up ...", flush=True)
         results = []
-        for proc in procs:
-            out, _ = await asyncio.get_running_loop().run_in_executor(None, proc.communicate)
+        for i, proc in enumerate(procs):
+            try:
+                out, _ = await asyncio.get_running_loop().run_in_executor(
+                    None, lambda: proc.communicate(timeout=max(1.0, stop - time.time()) + 60))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out = ""
+                print(f"console {i} did not report within a minute of the end (killed)")
             lines = [line for line in out.splitlines() if line.startswith("{")]
             results.append(json.loads(lines[-1]) if lines else {})
     finally:
@@ -359,8 +376,9 @@ async def harness(args: argparse.Namespace, tmp: Path) -> int:
     print(f"rate: platform sent {sent / args.seconds:,.0f} events/s, stream stored {stored / args.seconds:,.0f}/s")
     print("cpu (100% = one core): " + ", ".join(f"{k} {v:.0%}" for k, v in cpu.items())
           + (f", consoles mean {statistics.fmean(r['cpu'] for r in results if r):.0%}" if any(results) else ""))
-    print(f"platform -> bridge -> nats-server (a plain subscriber here): p50 {percentile(tap_latencies, 0.5) * 1e3:.1f} ms, "
-          f"p95 {percentile(tap_latencies, 0.95) * 1e3:.1f} ms, {len(tap_latencies):,} events")
+    if args.tap:
+        print(f"platform -> bridge -> nats-server (a plain subscriber here): p50 {percentile(tap_latencies, 0.5) * 1e3:.1f} ms, "
+              f"p95 {percentile(tap_latencies, 0.95) * 1e3:.1f} ms, {len(tap_latencies):,} events")
     pooled: list[float] = []
     lost_total = 0
     print(f"{'console':10} {'applied':>8} {'lost':>6} {'dup':>4} {'ooo':>4} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'cpu':>5}")
@@ -391,9 +409,22 @@ def main() -> int:
     parser.add_argument("--grace", type=float, default=10.0, help="after the window, for consoles to catch up")
     parser.add_argument("--port", type=int, default=19750, help="nats-server; the platform takes the next port")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--tap", action="store_true",
+                        help="also time platform -> stream with a plain subscriber in the platform's process (it slows the platform)")
+    parser.add_argument("--keep", metavar="DIR", help="keep the logs and journals here (default: a temporary directory)")
     args = parser.parse_args()
+
+    async def guarded(tmp: Path) -> int:
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)  # stop every process started
+        return await harness(args, tmp)
+
+    if args.keep:
+        Path(args.keep).mkdir(parents=True, exist_ok=True)
+        return asyncio.run(guarded(Path(args.keep)))
     with tempfile.TemporaryDirectory(prefix="hitl-fanout-") as tmp:
-        return asyncio.run(harness(args, Path(tmp)))
+        return asyncio.run(guarded(Path(tmp)))
 
 
 if __name__ == "__main__":

@@ -771,8 +771,7 @@ class LiveSession:
         if journal:
             self._journal_call(self.journal.record_alert, alert)
         if self.history is not None:
-            self.history.publish("alert", self.agent, alert.ts, level=alert.level, alert_kind=alert.kind, key=alert.key,
-                                 text=alert.text, conversation_id=alert.conversation_id)
+            self.history.publish_alert(self.agent, alert)
         self._post_webhook(alert, figures)
         self._mark_dirty()
 
