@@ -99,8 +99,7 @@ class TeamHistory:
     def publish(self, kind: str, agent: str, ts: float, *, msg_id: str | None = None, **fields: Any) -> None:
         """Queue one record (never blocks, never raises for the server's state).
         ``msg_id``: its ``Nats-Msg-Id`` (default: one of its own)."""
-        record = {"kind": kind, "origin": self.origin, "agent": agent, "ts": ts, **fields}
-        payload = json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+        payload = record_payload(kind, self.origin, agent, ts, fields)
         if len(self.outbox) >= OUTBOX_LIMIT:
             self.outbox.popleft()
             self.dropped += 1
@@ -143,7 +142,6 @@ class TeamHistory:
         """One connection: ensure the stream, consume after the cursor, publish until the connection drops."""
         nats = _require_nats()
         from nats.js import api
-        from nats.js.errors import NotFoundError
 
         lost = asyncio.Event()
 
@@ -159,16 +157,7 @@ class TeamHistory:
         sub = None
         try:
             js = nc.jetstream(timeout=3.0)
-            try:
-                await js.stream_info(self.stream)
-            except NotFoundError:
-                try:
-                    await js.add_stream(api.StreamConfig(
-                        name=self.stream, subjects=[f"{SUBJECT_PREFIX}.>"], num_replicas=self.replicas,
-                        max_age=MAX_AGE_S, duplicate_window=600, storage=api.StorageType.FILE,
-                    ))
-                except Exception:  # another console made it first
-                    await js.stream_info(self.stream)
+            await ensure_stream(js, self.stream, self.replicas)
             start = self.cursor
             config = (api.ConsumerConfig(deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start + 1)
                       if start is not None else api.ConsumerConfig(deliver_policy=api.DeliverPolicy.ALL))
@@ -229,6 +218,52 @@ class TeamHistory:
         except (asyncio.CancelledError, Exception):
             pass
         self._task = None
+
+
+def record_payload(kind: str, origin: str, agent: str, ts: float, fields: Mapping[str, Any]) -> bytes:
+    """A record as published (module docstring)."""
+    record = {"kind": kind, "origin": origin, "agent": agent, "ts": ts, **fields}
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+async def ensure_stream(js: Any, stream: str = STREAM, replicas: int = 1) -> None:
+    """Create the history stream if it is missing (whoever comes first)."""
+    from nats.js import api
+    from nats.js.errors import NotFoundError
+
+    try:
+        await js.stream_info(stream)
+    except NotFoundError:
+        try:
+            await js.add_stream(api.StreamConfig(
+                name=stream, subjects=[f"{SUBJECT_PREFIX}.>"], num_replicas=replicas,
+                max_age=MAX_AGE_S, duplicate_window=SAME_ALERT_S, storage=api.StorageType.FILE,
+            ))
+        except Exception:  # another console made it first
+            await js.stream_info(stream)
+
+
+async def publish_once(url: str, token: str | None, *, origin: str, kind: str, agent: str, ts: float,
+                       timeout: float = 5.0, **fields: Any) -> None:
+    """Publish one record and wait until the server stored it: for a command-line
+    tool (``review verdict``), which has no outbox that outlives it. Raises
+    ``ConnectionError`` (secrets masked) when the server cannot be reached or does not store it."""
+    nats = _require_nats()
+    address = NatsAddress.parse(url, need_stream=False)
+    payload = record_payload(kind, origin, agent, ts, fields)
+    nc = None
+    try:
+        nc = await nats.connect(**address.connect_options(token), allow_reconnect=False, connect_timeout=timeout,
+                                name="hitl-console-review")
+        js = nc.jetstream(timeout=timeout)
+        await ensure_stream(js)
+        await js.publish(f"{SUBJECT_PREFIX}.{kind}", payload, headers={MSG_ID: f"{origin}:{uuid.uuid4().hex}"}, timeout=timeout)
+    except Exception as error:
+        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        raise ConnectionError(redact(text, token, *address.secrets)) from None
+    finally:
+        if nc is not None:
+            await close_quietly(nc)
 
 
 def command_record(result: Any, command: Any, feed: str) -> Mapping[str, Any]:
