@@ -51,6 +51,8 @@ a direct connection)."""
 QUEUE_GROUP = "hitl-bridge"
 IN_FLIGHT = 1024
 """Events sent and not yet acknowledged by the server (``JetStreamPublisher.send``); beyond, the bridge waits."""
+SEND_BATCH = 128
+"""Queued events sent in one go before their acks are handed to the confirming task."""
 
 
 def ack_dict(request_id: str, ok: bool, error: str | None = None) -> dict[str, Any]:
@@ -85,12 +87,15 @@ class BusRelay:
     async def run(self) -> None:
         """Publish and answer until cancelled."""
         sub = await self.publisher.nc.subscribe(self.publisher.address.control, queue=QUEUE_GROUP, cb=self._on_request)
-        in_flight: asyncio.Queue[tuple[Outgoing, Any]] = asyncio.Queue(IN_FLIGHT)
+        in_flight: asyncio.Queue[list[tuple[Outgoing, Any]]] = asyncio.Queue(max(1, IN_FLIGHT // SEND_BATCH))
         confirmer = asyncio.create_task(self._confirm(in_flight), name="bridge-confirm")
         try:
             while True:
-                item = await self._queue.get()
-                await in_flight.put((item, await self.publisher.send(item)))  # waits while IN_FLIGHT are unconfirmed
+                batch = [await self._queue.get()]
+                while len(batch) < SEND_BATCH and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                sent = [(item, await self.publisher.send(item)) for item in batch]
+                await in_flight.put(sent)  # waits while IN_FLIGHT events are unconfirmed
                 if confirmer.done():
                     confirmer.result()  # raise what stopped it
         finally:
@@ -100,14 +105,14 @@ class BusRelay:
             for task in list(self._tasks):
                 task.cancel()
 
-    async def _confirm(self, in_flight: asyncio.Queue[tuple[Outgoing, Any]]) -> None:
+    async def _confirm(self, in_flight: asyncio.Queue[list[tuple[Outgoing, Any]]]) -> None:
         """The PubAcks, in the order sent; an event counts as done (``drain``) once stored."""
         while True:
-            item, future = await in_flight.get()
-            try:
-                await self.publisher.confirm(item, future)
-            finally:
-                self._queue.task_done()
+            for item, future in await in_flight.get():
+                try:
+                    await self.publisher.confirm(item, future)
+                finally:
+                    self._queue.task_done()
 
     async def _on_request(self, msg: Any) -> None:
         task = asyncio.create_task(self._answer(msg))  # a slow platform must not hold up the next command

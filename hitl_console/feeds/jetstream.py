@@ -537,19 +537,24 @@ class JetStreamPublisher:
         (a server failing over) the event is published again with the same id
         (:meth:`publish`), so it is stored exactly once, possibly after events
         sent later. True when stored now, False when the stream had it already."""
-        if future is not None:
+        ack = None
+        if future is not None and future.done():  # usually it has come already: no timer for it then
+            ack = None if future.cancelled() or future.exception() is not None else future.result()
+        elif future is not None:
             try:
                 ack = await asyncio.wait_for(future, self.ack_timeout)  # a timeout cancels it: its slot is freed
             except asyncio.CancelledError:
-                raise
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # we are being stopped; otherwise the client dropped the ack's future
             except Exception:
                 pass
-            else:
-                if ack.duplicate:
-                    self.stats.duplicates += 1
-                    return False
-                self.stats.stored += 1
-                return True
+        if ack is not None:
+            if ack.duplicate:
+                self.stats.duplicates += 1
+                return False
+            self.stats.stored += 1
+            return True
         self.stats.retries += 1
         return await self.publish(item.feed, item.seq, item.payload, epoch=item.epoch, generation=item.generation)
 
