@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 
 import nats
@@ -257,3 +258,36 @@ async def test_a_platform_that_restarts_its_seq_reaches_the_consoles_and_a_resta
     finally:
         await publisher.close()
     assert await stream_messages(nats_server.url) == 13
+
+
+async def test_the_bridge_stores_every_event_once_across_a_server_killed_mid_stream(nats_server):
+    """Events in flight when the server dies get no PubAck: the bridge sends them
+    again under the same ids once it is back, so the stream holds each once."""
+    target = f"{nats_server.url}/HITL"
+    events = make_events(1000)  # 4 s of events: the platform is still sending when the server dies
+    async with WsFeedServer(events, interval=0.004) as platform:
+        bridge = Bridge([FeedSpec(url=platform.url, name="vendor")], target, ack_timeout=2)
+        bridge.publisher.ack_timeout = 0.5
+        async with bridging(bridge):
+            for _ in range(200):
+                if bridge.publisher.stats.stored >= 100:
+                    break
+                await asyncio.sleep(0.02)
+            nats_server.stop(kill=True)
+            await asyncio.sleep(0.5)
+            nats_server.start()
+            for _ in range(1200):
+                if bridge.forwarded == 1000 and bridge.relay.backlog == 0:
+                    break
+                await asyncio.sleep(0.05)
+            await bridge.relay.drain(20)
+        stats = bridge.publisher.stats
+    assert bridge.forwarded == 1000 and stats.retries > 0, stats
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        total = (await js.stream_info("HITL")).state.messages
+        seqs = [json.loads((await js.get_msg("HITL", i)).data)["seq"] for i in range(1, total + 1)]
+    finally:
+        await nc.close()
+    assert sorted(seqs) == list(range(1, 1001))  # every event, each once
