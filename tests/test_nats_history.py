@@ -114,3 +114,53 @@ async def test_records_made_while_the_server_is_down_arrive_once_after_it_restar
         await ann.stop()
         await bob.stop()
     assert stored == ["c-1", "c-2"]  # the retried publish was stored once
+
+
+async def test_a_floor_alert_raised_by_two_consoles_is_published_and_stored_once(nats_server, tmp_path):
+    """Both consoles on one stream raise the same trigger alert (same conversation,
+    same seq). The team's history holds it once (team-wide ``Nats-Msg-Id``), each
+    console raises and journals only its own, and each cache keeps one row, even
+    when another copy reaches the stream under an id of its own (an older console)."""
+    import json
+    import time
+
+    from natsserver import publish
+
+    target = await floor_stream(nats_server.url)
+    ann, bob = console(target, "ann", tmp_path), console(target, "bob", tmp_path)
+    await ann.start()
+    await bob.start()
+    try:
+        await wait_until(lambda: "c-1" in ann.engine.conversations and "c-1" in bob.engine.conversations, 10, "the floor on both")
+        ask = {"v": 1, "type": "message", "seq": 20, "ts": time.time(), "conversation_id": "c-1", "role": "customer", "text": "I want a human"}
+        await publish(nats_server.url, [ask])
+
+        def raised(session) -> list:
+            return [a for a in session.alerts if a.kind == "trigger" and "human_request" in a.key]
+
+        await wait_until(lambda: raised(ann) and raised(bob), 10, "the trigger alert on both consoles")
+        (mine,), (his,) = raised(ann), raised(bob)
+        assert mine.key == his.key
+        assert await ann.history.flush() and await bob.history.flush()
+        total = await history_messages(nats_server.url)
+        await wait_until(lambda: ann.history.cursor == total and bob.history.cursor == total, 10, "both caught up")
+        floor_keys = sorted(a.key for a in ann.alerts if a.kind == "trigger")
+        assert floor_keys == sorted(a.key for a in bob.alerts if a.kind == "trigger") and len(floor_keys) >= 1
+        assert total == len(floor_keys)  # one copy of each, not one per console
+
+        # An older console publishes the same alert under an id of its own: cached once all the same.
+        nc = await nats.connect(nats_server.url)
+        try:
+            record = {"kind": "alert", "origin": "old-console", "agent": "carl", "ts": mine.ts + 1, "level": mine.level,
+                      "alert_kind": "trigger", "key": mine.key, "text": mine.text, "conversation_id": "c-1"}
+            await nc.jetstream().publish("hitl.history.alert", json.dumps(record).encode(), headers={"Nats-Msg-Id": "old-console:1"})
+        finally:
+            await nc.close()
+        await wait_until(lambda: ann.history.cursor == total + 1 and bob.history.cursor == total + 1, 10, "the old console's copy read")
+        for session in (ann, bob):
+            assert sorted(r.record["key"] for r in session.team_history("alert")) == floor_keys
+            assert len(raised(session)) == 1  # nobody else's alert is raised here
+            assert [a.key for a in session.journal.alerts() if a.key == mine.key] == [mine.key]
+    finally:
+        await ann.stop()
+        await bob.stop()

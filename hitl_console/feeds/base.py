@@ -198,6 +198,12 @@ class FeedSource(ABC):
         (HTTP ``POST /control``, local answers for files); return None when the
         ack will arrive as a frame (WebSocket)."""
 
+    sequenced: bool = False
+    """True when the source numbers events itself (JetStream: seq is the stream
+    sequence), so seq restarts only with the stream: an origin announcing an open
+    conversation again (its platform restarted, the bridge stored the new
+    numbering) is no restart of this feed."""
+
     replay: bool = False
     """True for recordings: frames arrive at a replayed pace, the feed ends,
     lag is meaningless and control commands are answered locally."""

@@ -5,9 +5,21 @@ whole floor through one connection: ``hitl-console bridge --from URL...
 --to nats://HOST:4222/STREAM`` reads each feed with the ordinary
 :class:`FeedHub` (reconnects, resume, duplicate filter), writes every
 accepted event to ``hitl.events.<feed>`` with ``Nats-Msg-Id = feed:seq``
-(JetStream stores it once even if the bridge retries or restarts), and
+(JetStream stores it once even if the bridge retries or restarts; events
+go out pipelined, up to :data:`IN_FLIGHT` waiting for their PubAck), and
 answers the consoles' commands on the control subject by sending them to
 the feed the conversation came from and replying with the platform's ack.
+
+**A platform that restarts its seq** (and lost its log) numbers from 1
+again: its new events would carry the ids of old ones and JetStream would
+drop them as duplicates for the whole duplicate window. The feed client
+notices the restart (``FeedOutput.restart``) and resynchronises; the bridge
+counts a new *generation* for that feed, which goes into every later id
+(``vendor:g1:7``, see :func:`~hitl_console.feeds.jetstream.msg_id`) and into
+the ``Hitl-Generation`` header. A restarted bridge reads the generation,
+seq and epoch of each feed's newest stored event back from the stream, so it
+resumes in the same numbering and what the platform sends again is still
+dropped as a copy.
 
 :class:`BusRelay` is the half shared with ``simulate --nats``: a queue of
 events to publish in order, and a responder on the control subject.
@@ -19,14 +31,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import pydantic_core
 
 from hitl_console.feeds.base import FeedOutput, FeedStatus
 from hitl_console.feeds.hub import FeedHub, FeedSpec, default_name, unique_name
-from hitl_console.feeds.jetstream import JetStreamPublisher, unsubscribe_quietly
+from hitl_console.feeds.jetstream import JetStreamPublisher, Outgoing, unsubscribe_quietly
 from hitl_console.protocol.events import Ack, command_adapter, event_dict
 
 log = logging.getLogger(__name__)
@@ -37,19 +49,15 @@ silent (the platform did not answer: the console times out as it would on
 a direct connection)."""
 
 QUEUE_GROUP = "hitl-bridge"
+IN_FLIGHT = 1024
+"""Events sent and not yet acknowledged by the server (``JetStreamPublisher.send``); beyond, the bridge waits."""
+SEND_BATCH = 128
+"""Queued events sent in one go before their acks are handed to the confirming task."""
 
 
 def ack_dict(request_id: str, ok: bool, error: str | None = None) -> dict[str, Any]:
     """An ack in wire form."""
     return Ack(type="ack", request_id=request_id, ok=ok, error=error).model_dump(mode="json", exclude_none=True)
-
-
-@dataclass(slots=True)
-class _Item:
-    feed: str
-    seq: int
-    payload: bytes
-    epoch: str | None
 
 
 class BusRelay:
@@ -58,13 +66,14 @@ class BusRelay:
     def __init__(self, publisher: JetStreamPublisher, handler: CommandHandler) -> None:
         self.publisher = publisher
         self.handler = handler
-        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._queue: asyncio.Queue[Outgoing] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.commands = 0
 
-    def offer(self, feed: str, seq: int, event: dict[str, Any], epoch: str | None = None) -> None:
-        """Queue one event (wire-form dict) for the stream; never blocks."""
-        self._queue.put_nowait(_Item(feed, seq, pydantic_core.to_json(event), epoch or event.get("epoch")))
+    def offer(self, feed: str, seq: int, event: dict[str, Any], epoch: str | None = None, generation: int = 0) -> None:
+        """Queue one event (wire-form dict) for the stream; never blocks. ``epoch``
+        (default: the event's) and ``generation`` name its numbering (``jetstream.msg_id``)."""
+        self._queue.put_nowait(Outgoing(feed, seq, pydantic_core.to_json(event), epoch or event.get("epoch"), generation))
 
     @property
     def backlog(self) -> int:
@@ -78,17 +87,32 @@ class BusRelay:
     async def run(self) -> None:
         """Publish and answer until cancelled."""
         sub = await self.publisher.nc.subscribe(self.publisher.address.control, queue=QUEUE_GROUP, cb=self._on_request)
+        in_flight: asyncio.Queue[list[tuple[Outgoing, Any]]] = asyncio.Queue(max(1, IN_FLIGHT // SEND_BATCH))
+        confirmer = asyncio.create_task(self._confirm(in_flight), name="bridge-confirm")
         try:
             while True:
-                item = await self._queue.get()
-                try:
-                    await self.publisher.publish(item.feed, item.seq, item.payload, epoch=item.epoch)
-                finally:
-                    self._queue.task_done()
+                batch = [await self._queue.get()]
+                while len(batch) < SEND_BATCH and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                sent = [(item, await self.publisher.send(item)) for item in batch]
+                await in_flight.put(sent)  # waits while IN_FLIGHT events are unconfirmed
+                if confirmer.done():
+                    confirmer.result()  # raise what stopped it
         finally:
+            confirmer.cancel()
+            await asyncio.gather(confirmer, return_exceptions=True)
             await unsubscribe_quietly(sub)
             for task in list(self._tasks):
                 task.cancel()
+
+    async def _confirm(self, in_flight: asyncio.Queue[list[tuple[Outgoing, Any]]]) -> None:
+        """The PubAcks, in the order sent; an event counts as done (``drain``) once stored."""
+        while True:
+            for item, future in await in_flight.get():
+                try:
+                    await self.publisher.confirm(item, future)
+                finally:
+                    self._queue.task_done()
 
     async def _on_request(self, msg: Any) -> None:
         task = asyncio.create_task(self._answer(msg))  # a slow platform must not hold up the next command
@@ -124,6 +148,8 @@ class Bridge:
         self._where: dict[str, str] = {}
         """conversation_id -> the feed it came from (where its commands go)."""
         self.forwarded = 0
+        self.generations: dict[str, int] = {}
+        """Per feed, how many seq restarts of its platform the stream holds (see the module docstring)."""
 
     @property
     def feeds(self) -> list[str]:
@@ -131,20 +157,32 @@ class Bridge:
 
     async def start(self) -> None:
         """Connect to NATS, create the stream if needed, and resume each feed
-        after the newest of its events already in the stream."""
+        after the newest of its events already in the stream, in its numbering
+        (generation and epoch)."""
         await self.publisher.connect()
         specs = []
         for spec in self._specs:
-            stored = await self.publisher.last_origin_seq(spec.name or "")
-            since = max(filter(None, (spec.since, stored)), default=None)
-            specs.append(FeedSpec(url=spec.url, name=spec.name, token=spec.token, speed=spec.speed, fast=spec.fast, since=since))
+            name = spec.name or ""
+            stored = await self.publisher.last_position(name)
+            if stored is None:
+                specs.append(spec)
+                continue
+            self.generations[name] = stored.generation
+            since = max(filter(None, (spec.since, stored.seq)), default=None)
+            specs.append(replace(spec, since=since, epoch=stored.epoch))
         self.hub = FeedHub(specs, on_output=self._on_output, on_status=self.on_status, ack_timeout=self.ack_timeout)
 
     def _on_output(self, output: FeedOutput) -> None:
+        feed = output.feed
+        generation = self.generations.get(feed, 0)
         for event in output.events:
-            self._where[event.conversation_id] = output.feed
-            self.relay.offer(output.feed, event.seq, event_dict(event))
+            self._where[event.conversation_id] = feed
+            self.relay.offer(feed, event.seq, event_dict(event), generation=generation)
             self.forwarded += 1
+        if output.restart is not None:  # its events above were the old numbering's last
+            self.generations[feed] = generation + 1
+            log.warning("bridge: feed %s restarted its seq numbering (%s): its events are stored as generation %d",
+                        feed, output.restart.reason, generation + 1)
 
     async def _command(self, data: bytes) -> dict[str, Any] | None:
         try:

@@ -526,7 +526,7 @@ class FeedClient:
             elif last - seq >= RESTART_JUMP:
                 return f"seq jumped back from {last} to {seq}"
             return None
-        if event.type == "conversation.started" and self._is_open(event.conversation_id):
+        if event.type == "conversation.started" and not self.source.sequenced and self._is_open(event.conversation_id):
             return f"conversation.started again for open conversation {event.conversation_id} (seq {seq})"
         return None
 

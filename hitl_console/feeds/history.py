@@ -19,6 +19,19 @@ A record: ``{"kind", "origin", "agent", "ts", ...}``; per kind:
 * ``takeover_verdict``: ``conversation_id, feed, escalation_needed, note``
 * ``review_verdict``: ``item_id, conversation_id, queue, feed, verdict, note``
 * ``alert``: ``level, alert_kind, key, text, conversation_id``
+
+**Alerts of the floor are the team's once.** Every console on one stream
+raises the same trigger alerts (same conversation, same seq) and the same
+aggregate and trend alerts (same figures), so N consoles would publish and
+cache N copies of each. A floor alert (:data:`SHARED_ALERT_KINDS`) is
+therefore published under a team-wide id, ``alert:<key>``
+(:func:`shared_alert_id`): JetStream keeps the first console's copy and drops
+the others' within its duplicate window (:data:`SAME_ALERT_S`), and the
+local cache keeps one row per alert even past the window
+(:meth:`~hitl_console.store.history.HistoryCache.apply`). Each console keeps
+its own alerts in its own journal and raises no other console's. A ``feed``
+alert (this console's feed, journal, webhook or claim) is its own and keeps
+an id of its own.
 """
 
 from __future__ import annotations
@@ -43,6 +56,17 @@ MAX_AGE_S = 30 * 86400.0
 that starts later than this catches up on the last 30 days only."""
 OUTBOX_LIMIT = 10_000
 """Records waiting for the server; beyond, the oldest are dropped (and logged)."""
+
+SHARED_ALERT_KINDS = frozenset({"trigger", "aggregate", "trend"})
+"""Alert kinds about the floor (see the module docstring); ``feed`` alerts are a console's own."""
+SAME_ALERT_S = 600.0
+"""A floor alert with the same key within this many seconds is the same alert (the stream's duplicate window)."""
+
+
+def shared_alert_id(alert_kind: str, key: str) -> str | None:
+    """The team-wide ``Nats-Msg-Id`` of a floor alert; None for a console's own."""
+    return f"alert:{key}" if alert_kind in SHARED_ALERT_KINDS and key else None
+
 
 OnRecord = Callable[[int, dict[str, Any]], None]
 """``on_record(stream_seq, record)``: one message of the stream, in order."""
@@ -72,16 +96,22 @@ class TeamHistory:
     def where(self) -> str:
         return ",".join(s.split("://", 1)[-1] for s in self.address.servers)
 
-    def publish(self, kind: str, agent: str, ts: float, **fields: Any) -> None:
-        """Queue one record (never blocks, never raises for the server's state)."""
-        record = {"kind": kind, "origin": self.origin, "agent": agent, "ts": ts, **fields}
-        payload = json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    def publish(self, kind: str, agent: str, ts: float, *, msg_id: str | None = None, **fields: Any) -> None:
+        """Queue one record (never blocks, never raises for the server's state).
+        ``msg_id``: its ``Nats-Msg-Id`` (default: one of its own)."""
+        payload = record_payload(kind, self.origin, agent, ts, fields)
         if len(self.outbox) >= OUTBOX_LIMIT:
             self.outbox.popleft()
             self.dropped += 1
             log.warning("team history outbox full: the oldest record is dropped (%d so far)", self.dropped)
-        self.outbox.append((f"{self.origin}:{uuid.uuid4().hex}", f"{SUBJECT_PREFIX}.{kind}", payload))
+        self.outbox.append((msg_id or f"{self.origin}:{uuid.uuid4().hex}", f"{SUBJECT_PREFIX}.{kind}", payload))
         self._wake.set()
+
+    def publish_alert(self, agent: str, alert: Any) -> None:
+        """One alert this console raised (an ``alerts.Alert``): a floor
+        alert under its team-wide id, so the team's history holds it once."""
+        self.publish("alert", agent, alert.ts, msg_id=shared_alert_id(alert.kind, alert.key), level=alert.level,
+                     alert_kind=alert.kind, key=alert.key, text=alert.text, conversation_id=alert.conversation_id)
 
     def start(self, since: int | None, on_record: OnRecord) -> None:
         """Run in the background: read the stream after ``since`` (None: from the start), publish the outbox."""
@@ -112,7 +142,6 @@ class TeamHistory:
         """One connection: ensure the stream, consume after the cursor, publish until the connection drops."""
         nats = _require_nats()
         from nats.js import api
-        from nats.js.errors import NotFoundError
 
         lost = asyncio.Event()
 
@@ -128,16 +157,7 @@ class TeamHistory:
         sub = None
         try:
             js = nc.jetstream(timeout=3.0)
-            try:
-                await js.stream_info(self.stream)
-            except NotFoundError:
-                try:
-                    await js.add_stream(api.StreamConfig(
-                        name=self.stream, subjects=[f"{SUBJECT_PREFIX}.>"], num_replicas=self.replicas,
-                        max_age=MAX_AGE_S, duplicate_window=600, storage=api.StorageType.FILE,
-                    ))
-                except Exception:  # another console made it first
-                    await js.stream_info(self.stream)
+            await ensure_stream(js, self.stream, self.replicas)
             start = self.cursor
             config = (api.ConsumerConfig(deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start + 1)
                       if start is not None else api.ConsumerConfig(deliver_policy=api.DeliverPolicy.ALL))
@@ -198,6 +218,52 @@ class TeamHistory:
         except (asyncio.CancelledError, Exception):
             pass
         self._task = None
+
+
+def record_payload(kind: str, origin: str, agent: str, ts: float, fields: Mapping[str, Any]) -> bytes:
+    """A record as published (module docstring)."""
+    record = {"kind": kind, "origin": origin, "agent": agent, "ts": ts, **fields}
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+async def ensure_stream(js: Any, stream: str = STREAM, replicas: int = 1) -> None:
+    """Create the history stream if it is missing (whoever comes first)."""
+    from nats.js import api
+    from nats.js.errors import NotFoundError
+
+    try:
+        await js.stream_info(stream)
+    except NotFoundError:
+        try:
+            await js.add_stream(api.StreamConfig(
+                name=stream, subjects=[f"{SUBJECT_PREFIX}.>"], num_replicas=replicas,
+                max_age=MAX_AGE_S, duplicate_window=SAME_ALERT_S, storage=api.StorageType.FILE,
+            ))
+        except Exception:  # another console made it first
+            await js.stream_info(stream)
+
+
+async def publish_once(url: str, token: str | None, *, origin: str, kind: str, agent: str, ts: float,
+                       timeout: float = 5.0, **fields: Any) -> None:
+    """Publish one record and wait until the server stored it: for a command-line
+    tool (``review verdict``), which has no outbox that outlives it. Raises
+    ``ConnectionError`` (secrets masked) when the server cannot be reached or does not store it."""
+    nats = _require_nats()
+    address = NatsAddress.parse(url, need_stream=False)
+    payload = record_payload(kind, origin, agent, ts, fields)
+    nc = None
+    try:
+        nc = await nats.connect(**address.connect_options(token), allow_reconnect=False, connect_timeout=timeout,
+                                name="hitl-console-review")
+        js = nc.jetstream(timeout=timeout)
+        await ensure_stream(js)
+        await js.publish(f"{SUBJECT_PREFIX}.{kind}", payload, headers={MSG_ID: f"{origin}:{uuid.uuid4().hex}"}, timeout=timeout)
+    except Exception as error:
+        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        raise ConnectionError(redact(text, token, *address.secrets)) from None
+    finally:
+        if nc is not None:
+            await close_quietly(nc)
 
 
 def command_record(result: Any, command: Any, feed: str) -> Mapping[str, Any]:

@@ -476,8 +476,7 @@ class LiveSession(JournalWrites, SupervisorCommands, TeamGlue, VerdictsAndMetric
         """Every new alert (the latch has kept and journaled it): to listeners and the team."""
         self._pending.new_alerts.append(alert)
         if self.history is not None:
-            self.history.publish("alert", self.agent, alert.ts, level=alert.level, alert_kind=alert.kind, key=alert.key,
-                                 text=alert.text, conversation_id=alert.conversation_id)
+            self.history.publish_alert(self.agent, alert)  # one message id per floor alert across the team
         self._mark_dirty()
 
     @property

@@ -12,7 +12,9 @@ review store as they arrive, in the same transaction as their row (so a
 crash never applies one twice): takeover verdicts and reviewers' verdicts,
 which is what makes this console's escalation accuracy count the whole
 team. A console's own records come back from the stream too; they are
-stored (they move the cursor) but not applied again.
+stored (they move the cursor) but not applied again. A floor alert that
+another console raised too (same key, within ``SAME_ALERT_S``) is stored
+once: the cursor moves, no second row (see ``feeds.history``).
 
 ``origin`` names this journal (a random id made once and kept in the file),
 not the process: a restarted console still recognises its own records.
@@ -28,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hitl_console.feeds.history import SAME_ALERT_S, shared_alert_id
 from hitl_console.store.journal import Journal, JournalError
 from hitl_console.store.reviews import ReviewStore, Verdict
 
@@ -52,6 +55,11 @@ CREATE TABLE IF NOT EXISTS team_history_meta (
     value       TEXT    NOT NULL
 );
 """
+
+_MOVE_CURSOR = (
+    "INSERT INTO team_history_meta (key, value) VALUES ('cursor', ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))"
+)
 
 PRUNE = "DELETE FROM team_history WHERE ts < :cutoff"
 """Rows go with the journal's retention; the cursor (in ``team_history_meta``) stays."""
@@ -107,16 +115,15 @@ class HistoryCache:
         origin = str(record.get("origin", ""))
         try:
             with self.journal.transaction() as conn:
+                if kind == "alert" and self._same_alert(conn, record):
+                    conn.execute(_MOVE_CURSOR, (str(int(stream_seq)),))
+                    return False
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO team_history (stream_seq, kind, origin, agent, ts, record) VALUES (?, ?, ?, ?, ?, ?)",
                     (int(stream_seq), kind, origin, str(record.get("agent") or ""), float(record.get("ts") or 0.0),
                      json.dumps(record, separators=(",", ":"), ensure_ascii=False)),
                 )
-                conn.execute(
-                    "INSERT INTO team_history_meta (key, value) VALUES ('cursor', ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
-                    (str(int(stream_seq)),),
-                )
+                conn.execute(_MOVE_CURSOR, (str(int(stream_seq)),))
                 if cur.rowcount != 1:
                     return False
                 if origin != self.origin:
@@ -127,6 +134,24 @@ class HistoryCache:
         except sqlite3.Error as error:
             raise JournalError(f"team history in {self.journal.path}: {error}") from error
         return True
+
+    @staticmethod
+    def _same_alert(conn: sqlite3.Connection, record: Mapping[str, Any]) -> bool:
+        """Whether a floor alert (``feeds.history.SHARED_ALERT_KINDS``) with this key is
+        cached already within ``SAME_ALERT_S``: another console raised the same one."""
+        key = record.get("key")
+        if shared_alert_id(str(record.get("alert_kind", "")), str(key or "")) is None:
+            return False
+        try:
+            ts = float(record.get("ts") or 0.0)
+        except (TypeError, ValueError):
+            return False
+        row = conn.execute(
+            "SELECT 1 FROM team_history WHERE kind = 'alert' AND ts BETWEEN ? AND ? "
+            "AND json_extract(record, '$.key') = ? LIMIT 1",
+            (ts - SAME_ALERT_S, ts + SAME_ALERT_S, str(key)),
+        ).fetchone()
+        return row is not None
 
     def records(self, kind: str | None = None, since: float | None = None) -> list[HistoryRecord]:
         """The cached records, oldest first (by stream sequence)."""
