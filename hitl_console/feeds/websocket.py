@@ -56,12 +56,18 @@ def with_query(url: str, **params: object) -> str:
 
 
 def strip_userinfo(url: str) -> str:
-    """``url`` without ``user:password@``: credentials go in the bearer header only."""
+    """``url`` without ``user:password@`` and without a ``#fragment``: credentials go
+    in the bearer header only, and a fragment is never sent to a server (an
+    ``#access_token=`` pasted from a browser made the WebSocket library refuse
+    the whole URL, so the feed failed for good)."""
     parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    log.warning("credentials in a feed URL are ignored; give the token with token_env or --token-env")
-    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    if "@" in parts.netloc:
+        log.warning("credentials in a feed URL are ignored; give the token with token_env or --token-env")
+        parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
+    if parts.fragment or url.endswith("#"):
+        log.warning("the #fragment of a feed URL is never sent to the feed and is ignored; give a token with token_env or --token-env")
+        parts = parts._replace(fragment="")
+    return urllib.parse.urlunsplit(parts)
 
 
 class WebSocketSource(FeedSource):
