@@ -159,3 +159,60 @@ async def test_a_frame_with_a_2_64_seq_and_a_valid_event_keeps_the_valid_one(tmp
                 assert not any(a.key == "journal_failed" for a in session.alerts)
             finally:
                 await session.stop()
+
+
+# ------------------------------------------------------------------ found by the hostile tester
+
+
+async def test_an_array_frame_of_340000_numbers_neither_freezes_nor_floods(tmp_path: Path, caplog) -> None:
+    """Found: one 680 kB frame (under the size limit) holding 340,000 numbers took
+    6 s to decode and 24 s to hand on (the console froze) and wrote 26 MB of log.
+    Now its rejections past the first 20 share one record that counts them, the
+    log is bounded, and the valid events beside them are accepted and journaled."""
+    import logging
+
+    from hitl_console.protocol.decode import MAX_REJECTED_PER_FRAME
+
+    start = make_events(1, start_ts=T0)[0]
+    frame = json.dumps([start, *([0] * 340_000), _message(2, T0 + 1, "after the numbers")])
+    assert len(frame) < 1 << 20
+    server = WsFeedServer([])
+    server.raw_frames = [frame, frame]
+    caplog.set_level(logging.INFO, logger="hitl_console.feeds.client")
+    async with server:
+        with Journal(tmp_path / "j.sqlite3") as journal:
+            session = LiveSession(Config(), [FeedSpec(server.url, name="prod")], agent="ana", journal=journal, restore=False)
+            began = time.perf_counter()
+            await session.start()
+            try:
+                await wait_until(lambda: session.statuses()[0].rejected == 680_000, 30, "both frames counted")
+                print(f"\ntwo 680 kB frames of numbers handled in {time.perf_counter() - began:.2f} s")
+                assert [t.text for t in session.engine.conversations["c-1"].turns] == ["after the numbers"]
+                assert journal.counts()["events"] == 2
+                kept = journal.rejected()
+                assert len(kept) <= 2 * (MAX_REJECTED_PER_FRAME + 1)
+                assert sum(r.count for r in session.hub.clients["prod"].rejected) == 680_000
+            finally:
+                await session.stop()
+    logged = [r for r in caplog.records if "rejected" in r.getMessage()]
+    assert len(logged) <= 25, len(logged)
+
+
+async def test_a_text_frame_that_is_not_utf8_is_a_rejected_frame_and_nothing_after_it_is_lost() -> None:
+    """Found: a text frame with invalid UTF-8 made the WebSocket library close the
+    connection (1007) and the frame vanished as a mere drop. It is now a rejected
+    frame with its reason (counted, listed by check-feed), and the resume brings
+    the events after it."""
+    from feedserver import Collector, TextBytes, running
+
+    from hitl_console.feeds.client import FeedClient
+    from hitl_console.feeds.websocket import WebSocketSource
+
+    server = WsFeedServer(make_events(4, start_ts=T0))
+    server.next_frames = [TextBytes(b'{"v":1,"type":"message","text":"\xff\xfe"}')]
+    async with server:
+        client = FeedClient(WebSocketSource(server.url), name="prod", backoff_base=0.05, backoff_cap=0.1)
+        collector = Collector()
+        async with running(client, collector):
+            await collector.wait(lambda: collector.seqs == [1, 2, 3, 4] and client.status.rejected == 1, 15)
+    assert "not valid UTF-8" in collector.rejected[0].reason

@@ -130,6 +130,13 @@ class WebSocketSource(FeedSource):
                 # closed the socket: report it as the rejected frame it is.
                 yield Frame(RejectedFrame(_too_big(error.sent.reason), "", ""), "rejected")
                 raise ConnectionError(f"a message over {MAX_WS_MESSAGE} bytes closed the connection") from None
+            if error.sent is not None and error.sent.code == CloseCode.INVALID_DATA:
+                # A text frame that is not UTF-8: the library closes the socket
+                # (RFC 6455 says it must). It was a frame the feed sent, so it is
+                # a rejected frame to count and show, not only a drop.
+                reason = f"text frame is not valid UTF-8 ({error.sent.reason}); the connection was closed and is resumed"
+                yield Frame(RejectedFrame(reason, "", ""), "rejected")
+                raise ConnectionError("a text frame that is not UTF-8 closed the connection") from None
             raise ConnectionError(self._clean(f"connection lost: {error}")) from None
         except (InvalidHandshake, WebSocketException) as error:
             raise ConnectionError(self._clean(f"{type(error).__name__}: {error}")) from None
