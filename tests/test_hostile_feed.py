@@ -7,7 +7,6 @@ written before the bounds existed, seq restarts, oversized frames.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import sqlite3

@@ -26,15 +26,19 @@ from hitl_console.feeds.recording import RecordingError
 from hitl_console.commands.report import resolve_journal
 from hitl_console.config import Config
 from hitl_console.engine.state import TRIGGER_KINDS, TRIGGER_NAMES
+from hitl_console.store.journal import JournalError
 from hitl_console.store.reviews import ReviewItem, ReviewStore
 from hitl_console.text import one_line
 
 
 def run(args: argparse.Namespace) -> int:
     config = config_or_exit(args)
-    if args.review_command == "export":
-        return _export(args, config)
-    return _queue(args, config)
+    try:
+        if args.review_command == "export":
+            return _export(args, config)
+        return _queue(args, config)
+    except JournalError as error:  # read-only, locked, newer schema: one line, not a traceback
+        return fail(str(error))
 
 
 def _export(args: argparse.Namespace, config: Config) -> int:
