@@ -215,3 +215,31 @@ async def test_a_text_frame_that_is_not_utf8_is_a_rejected_frame_and_nothing_aft
         async with running(client, collector):
             await collector.wait(lambda: collector.seqs == [1, 2, 3, 4] and client.status.rejected == 1, 15)
     assert "not valid UTF-8" in collector.rejected[0].reason
+
+
+async def test_absurd_amounts_are_high_stakes_and_stay_short(tmp_path: Path) -> None:
+    """Found: an approval of -2,538.95 was not high-stakes (only amounts above the
+    threshold were), and one of 1e308 printed 309 digits into the alert and the
+    approval strip. A negative amount counts by its size; a huge one is 1.000e+308."""
+    from hitl_console.text import amount
+
+    now = time.time() - 30
+    events = []
+    for n, (value, currency) in enumerate([(-2538.95, "USD"), (1e308, "EUR"), (12.5, "USD")], start=1):
+        events.append({**make_events(1, start_ts=now, conversation=f"c-{n}", start_seq=2 * n - 1)[0]})
+        events.append({"v": 1, "type": "approval.requested", "seq": 2 * n, "ts": now + n, "conversation_id": f"c-{n}",
+                       "approval_id": f"a{n}", "action": "refund", "amount": value, "currency": currency})
+    async with WsFeedServer(events) as server:
+        session = LiveSession(Config(), [FeedSpec(server.url, name="prod")], agent="ana", journal=Journal(":memory:"), restore=False)
+        await session.start()
+        try:
+            await wait_until(lambda: session.hub.clients["prod"].last_seq == 6, 10, "every event")
+            await wait_until(lambda: sum("large amount" in a.text for a in session.alerts) >= 2, 10, "alerts for both absurd amounts")
+            texts = {a.conversation_id: a.text for a in session.alerts if "large amount" in a.text}
+        finally:
+            await session.stop()
+    assert "-2,538.95 USD" in texts["c-1"], texts
+    assert "1.000e+308 EUR" in texts["c-2"] and len(texts["c-2"]) < 200, texts
+    assert "c-3" not in texts
+    assert amount(1e308, "EUR") == "1.000e+308 EUR" and amount(-0.001, "USD") == "0.00 USD"
+    assert amount(float("nan"), "\x1b[2JUSD\u202e") == "? USD<U+202E>"
