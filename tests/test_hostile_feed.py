@@ -243,3 +243,35 @@ async def test_absurd_amounts_are_high_stakes_and_stay_short(tmp_path: Path) -> 
     assert "c-3" not in texts
     assert amount(1e308, "EUR") == "1.000e+308 EUR" and amount(-0.001, "USD") == "0.00 USD"
     assert amount(float("nan"), "\x1b[2JUSD\u202e") == "? USD<U+202E>"
+
+
+@pytest.mark.parametrize("scheme", ["ws", "http"])
+async def test_a_feed_that_accepts_and_never_answers_is_an_alert_with_a_reason(scheme: str) -> None:
+    """Found: a server that accepts the TCP connection and then says nothing (a
+    slow-loris handshake, HTTP headers that never end) alerted "unreachable for
+    5s (no reason given)". The alert now says the feed has not answered."""
+    import asyncio as aio
+
+    held: list[aio.StreamWriter] = []
+
+    async def mute(reader: aio.StreamReader, writer: aio.StreamWriter) -> None:
+        held.append(writer)
+        if scheme == "http":
+            writer.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")  # headers that never end
+        await reader.read()  # until the client gives up
+
+    server = await aio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    url = f"ws://127.0.0.1:{port}/feed" if scheme == "ws" else f"http://127.0.0.1:{port}/events"
+    session = LiveSession(Config(), [FeedSpec(url, name="prod")], agent="ana", journal=Journal(":memory:"), restore=False)
+    await session.start()
+    try:
+        await wait_until(lambda: any(a.key == "feed_down:prod" for a in session.alerts), 10, "an alert within 10 s")
+        (alert,) = [a for a in session.alerts if a.key == "feed_down:prod"]
+        assert alert.level == "critical" and "no answer yet" in alert.text, alert.text
+    finally:
+        await session.stop()
+        for writer in held:
+            writer.transport.abort()
+        server.close()
+        await server.wait_closed()

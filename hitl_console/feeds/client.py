@@ -307,7 +307,12 @@ class FeedClient:
         first = True
         try:
             while not self._stopping:
-                self._set_state(ConnectionState.CONNECTING if first else ConnectionState.RECONNECTING)
+                if first:
+                    # Said by the alert of a feed that never answers (a silent handshake,
+                    # headers that trickle in): "no reason given" told the supervisor nothing.
+                    self._set_state(ConnectionState.CONNECTING, f"no answer yet from {self.source.url}")
+                else:
+                    self._set_state(ConnectionState.RECONNECTING)
                 first = False
                 self._delivered = False
                 self._opened_at: float | None = None
