@@ -101,3 +101,14 @@ def amount(value: float, currency: str | None = None) -> str:
         text = number(value, ",.2f")
     unit = one_line(currency, CURRENCY_CHARS) if isinstance(currency, str) else ""
     return f"{text} {unit}" if unit else text
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def terminal_safe_json(text: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``) with the characters a
+    terminal would act on or hide escaped as ``\\uXXXX``: JSON escapes C0
+    controls itself but leaves DEL, the C1 controls (U+009B is a CSI) and bidi
+    overrides raw. Outside strings JSON is ASCII, so this only touches strings."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

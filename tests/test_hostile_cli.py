@@ -102,3 +102,38 @@ def test_a_data_directory_the_user_may_not_write_is_one_clear_message(tmp_path: 
         assert record.stderr.startswith("hitl-console: "), record.stderr
     finally:
         os.chmod(data, 0o755)
+
+
+def test_headless_outputs_of_a_hostile_feed_hold_nothing_a_terminal_would_obey(tmp_path: Path) -> None:
+    """``check-feed`` (text and JSON), ``record``, then ``analyze``, ``report`` and
+    ``check-feed`` on the recording, of a real feed with escapes, bidi overrides and
+    8-bit CSIs in every string field. Found: ``check-feed --json`` printed U+009B
+    (a CSI to a terminal in 8-bit mode) and U+202E raw (JSON escapes only C0)."""
+    import json
+
+    from feedserver import WsFeedServer
+    from hostile_support import FeedThread, hostile_events
+
+    data = tmp_path / "data"
+    unsafe = ("\x1b", "\x07", "\x9b", "\u202e", "\u200b")
+    from hostile_support import MARK
+
+    server = WsFeedServer(hostile_events())
+    server.raw_frames = [json.dumps({"v": 1, "type": "t" + MARK}), json.dumps({"v": 1, "type": "message", "seq": "x" + MARK})]
+    with FeedThread(server) as feed:
+        outputs = {
+            "check-feed": run_cli(["check-feed", feed.url, "--timeout", "2"], data),
+            "check-feed --json": run_cli(["check-feed", feed.url, "--timeout", "2", "--json"], data),
+            "record": run_cli(["record", "--feed", feed.url, "-o", str(tmp_path / "r.jsonl"), "--idle-exit", "1.5"], data),
+        }
+    recording = str(tmp_path / "r.jsonl")
+    for args in (["analyze", recording], ["report", recording], ["report", recording, "--format", "md"], ["check-feed", recording],
+                 ["check-feed", recording, "--json"], ["review", "queue", recording]):
+        outputs["file: " + " ".join(args[:1] + args[2:])] = run_cli(args, data)
+    for name, done in outputs.items():
+        assert "Traceback" not in done.stderr, (name, done.stderr[-600:])
+        for text in (done.stdout, done.stderr):
+            for ch in unsafe:
+                assert ch not in text, f"{name}: {ch!r} in {text[max(0, text.find(ch) - 80):text.find(ch) + 10]!r}"
+    assert json.loads(outputs["check-feed --json"].stdout)["events"] == 16
+    assert "16 events written" in outputs["record"].stderr
