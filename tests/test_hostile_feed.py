@@ -275,3 +275,57 @@ async def test_a_feed_that_accepts_and_never_answers_is_an_alert_with_a_reason(s
             writer.transport.abort()
         server.close()
         await server.wait_closed()
+
+
+async def test_a_control_endpoint_answering_without_end_does_not_fill_memory() -> None:
+    """Found: ``POST /control`` read the whole response body before looking at it,
+    so a hostile feed answering a command with an endless body grew the console's
+    memory by a gigabyte a second until the ack timeout. The body is now read up to
+    the frame limit and the command fails with the reason."""
+    import asyncio as aio
+
+    from hitl_console.feeds.client import FeedClient
+    from hitl_console.feeds.http import HttpSource
+    from hitl_console.protocol.events import Takeover
+
+    written = [0]
+
+    async def handle(reader: aio.StreamReader, writer: aio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            if head.startswith(b"GET"):
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n")
+                line = json.dumps(make_events(1, start_ts=T0)[0]).encode() + b"\n"
+                writer.write(b"%x\r\n%s\r\n" % (len(line), line))
+                await writer.drain()
+                await reader.read()
+                return
+            length = int(next(h.split(b":")[1] for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")))
+            await reader.readexactly(length)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            chunk = b" " * (1 << 20)
+            while written[0] < 8 << 30:  # 8 GiB of whitespace, or until the client hangs up
+                writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                await writer.drain()
+                written[0] += len(chunk)
+        except (ConnectionError, aio.IncompleteReadError):
+            pass
+        finally:
+            writer.transport.abort()
+
+    server = await aio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = FeedClient(HttpSource(f"http://127.0.0.1:{port}"), name="prod", ack_timeout=20)
+    from feedserver import Collector, running
+
+    collector = Collector()
+    try:
+        async with running(client, collector):
+            await collector.wait(lambda: collector.seqs == [1], 10)
+            result = await client.send(Takeover(request_id="r1", agent="ana", conversation_id="c-1"))
+    finally:
+        server.close()
+        await server.wait_closed()
+    print(f"\nthe control endpoint got {written[0] >> 20} MiB out before the console hung up")
+    assert not result.ok and "too large" in (result.error or ""), result
+    assert written[0] < 64 << 20
