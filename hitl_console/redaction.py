@@ -169,7 +169,9 @@ def _redact_text(text: str) -> str:
     def pair(match: re.Match[str]) -> str:
         name = match.group(1)
         value = match.group(3).strip("\"'")
-        if not is_secret_name(name) or value.startswith(MASK) or value.lower() in ("bearer", "basic", "token"):
+        # One-letter names (``t=``, ``k=``) count only inside a URL (masked by
+        # safe_url above): in prose "t=5" is rarely a token.
+        if len(name) < 2 or not is_secret_name(name) or value.startswith(MASK) or value.lower() in ("bearer", "basic", "token"):
             return match.group(0)
         return f"{name}{match.group(2)}{MASK}"
 
