@@ -199,22 +199,24 @@ async def test_an_array_frame_of_340000_numbers_neither_freezes_nor_floods(tmp_p
 
 async def test_a_text_frame_that_is_not_utf8_is_a_rejected_frame_and_nothing_after_it_is_lost() -> None:
     """Found: a text frame with invalid UTF-8 made the WebSocket library close the
-    connection (1007) and the frame vanished as a mere drop. It is now a rejected
-    frame with its reason (counted, listed by check-feed), and the resume brings
-    the events after it."""
+    connection (1007) and the frame vanished as a mere drop; a feed that re-sent it
+    on every resume was never read past it. It is now a rejected frame with its
+    reason, the connection stays up and every event after it arrives."""
     from feedserver import Collector, TextBytes, running
 
     from hitl_console.feeds.client import FeedClient
     from hitl_console.feeds.websocket import WebSocketSource
 
     server = WsFeedServer(make_events(4, start_ts=T0))
-    server.next_frames = [TextBytes(b'{"v":1,"type":"message","text":"\xff\xfe"}')]
+    server.raw_frames = [TextBytes(b'{"v":1,"type":"message","text":"\xff\xfe"}')]  # on every connection
     async with server:
         client = FeedClient(WebSocketSource(server.url), name="prod", backoff_base=0.05, backoff_cap=0.1)
         collector = Collector()
         async with running(client, collector):
             await collector.wait(lambda: collector.seqs == [1, 2, 3, 4] and client.status.rejected == 1, 15)
+            status = client.status
     assert "not valid UTF-8" in collector.rejected[0].reason
+    assert status.reconnects == 0 and len(server.connections) == 1
 
 
 async def test_absurd_amounts_are_high_stakes_and_stay_short(tmp_path: Path) -> None:

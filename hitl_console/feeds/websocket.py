@@ -8,12 +8,14 @@ waiting command. Resume is the ``since`` query parameter.
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import logging
 import urllib.parse
 from collections.abc import AsyncIterator
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.frames import CloseCode
+from websockets.frames import CloseCode, Frame as WsFrame, Opcode
 from websockets.exceptions import (
     ConnectionClosed,
     InvalidHandshake,
@@ -45,6 +47,31 @@ socket instead must not hold up a stop (the library's default is 10 s)."""
 def _too_big(detail: str) -> str:
     """The reason of a rejected frame for a message the library would not receive."""
     return f"message too large ({detail or f'over {MAX_WS_MESSAGE} bytes'}); the connection was closed and is resumed"
+
+
+class _TolerantConnection(ClientConnection):
+    """A client connection on which a text frame that is not UTF-8 is one bad
+    frame, not the end of the connection.
+
+    RFC 6455 has the library close the connection (1007), so the feed resumed
+    and, re-sending the same frame, never got past it. ``process_event`` is the
+    library's hook for subclasses: a complete text frame that does not decode
+    is handed on as an empty binary message, and its reason waits in
+    ``invalid_text`` for :meth:`WebSocketSource.frames` to report it as a
+    rejected frame. (A fragmented text message is judged by the library.)"""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.invalid_text: collections.deque[str] = collections.deque()
+
+    def process_event(self, event: object) -> None:
+        if isinstance(event, WsFrame) and event.opcode is Opcode.TEXT and event.fin:
+            try:
+                bytes(event.data).decode("utf-8")
+            except UnicodeDecodeError as error:
+                self.invalid_text.append(f"{error.reason} at position {error.start}")
+                event = dataclasses.replace(event, opcode=Opcode.BINARY, data=b"")
+        super().process_event(event)  # type: ignore[arg-type]
 
 
 def with_query(url: str, **params: object) -> str:
@@ -104,12 +131,17 @@ class WebSocketSource(FeedSource):
                 max_queue=MAX_WS_QUEUE,
                 close_timeout=CLOSE_TIMEOUT_S,
                 logger=RedactingLogger(log, self._token),
+                create_connection=_TolerantConnection,
             ) as ws:
                 self._ws = ws
                 yield Frame(None, "open")
+                invalid = getattr(ws, "invalid_text", None)
                 async for message in ws:
                     if isinstance(message, str):
                         yield Frame(message, "json")
+                    elif not message and invalid:
+                        reason = f"text frame is not valid UTF-8 ({invalid.popleft()})"
+                        yield Frame(RejectedFrame(reason, "", ""), "rejected")
                     else:
                         yield Frame(bytes(message), "msgpack")
                 code = ws.close_code
