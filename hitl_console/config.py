@@ -374,13 +374,19 @@ class Config(_Section):
 
 
 def _describe(error: ValidationError, source: str) -> str:
+    from hitl_console.redaction import redact
+    from hitl_console.text import one_line
+
     lines = [f"{source}: {error.error_count()} problem(s)"]
     for item in error.errors(include_url=False):
+        # A key or a message may quote the file's text: printable (a key with an
+        # escape sequence went to the terminal raw) and with any secret masked.
         key = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        key = key if key.isprintable() else one_line(ascii(key), 120)
         if item["type"] == "extra_forbidden":
             lines.append(f"  {key}: unknown key (check the spelling)")
         else:
-            lines.append(f"  {key}: {item['msg']}")
+            lines.append(f"  {key}: {redact(one_line(str(item['msg']), 400))}")
     return "\n".join(lines)
 
 

@@ -18,19 +18,26 @@ for one).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import urllib.parse
 
 MASK = "***"
 
-_EXACT = frozenset({"key", "sig", "auth", "pass", "pwd", "code", "jwt", "session", "sid", "cred"})
-_PARTS = ("token", "secret", "passw", "apikey", "api_key", "api-key", "signature", "bearer", "credential", "authorization", "private")
-_SUFFIXES = ("key", "sig", "auth", "pwd", "jwt", "session")
+_EXACT = frozenset(
+    {"key", "sig", "auth", "pass", "pwd", "pw", "code", "jwt", "session", "sid", "cred", "otp", "hmac", "t", "k"}
+)
+"""Whole names that are credentials (``?k=`` and ``?t=`` are common short forms of key and token)."""
+_PARTS = (
+    "token", "secret", "passw", "pass_", "passphrase", "apikey", "api_key", "api-key", "signature", "bearer",
+    "credential", "authorization", "private", "session", "ticket", "refresh", "hmac", "otp",
+)
+_SUFFIXES = ("key", "sig", "auth", "pwd", "jwt", "session", "pass", "pw")
 
 
 def is_secret_name(name: str) -> bool:
     """Whether a parameter or header named ``name`` probably carries a credential."""
-    key = urllib.parse.unquote_plus(name).strip().lower()
+    key = urllib.parse.unquote_plus(name).strip().lower().rstrip("[]")
     if not key:
         return False
     if key in _EXACT or any(part in key for part in _PARTS):
@@ -39,31 +46,56 @@ def is_secret_name(name: str) -> bool:
     return bare in _EXACT or bare.endswith(_SUFFIXES)
 
 
-def _mask_pairs(text: str) -> str:
-    """``a=1&token=x`` with the credential values masked (order and other values kept)."""
-    pairs = urllib.parse.parse_qsl(text, keep_blank_values=True)
-    return urllib.parse.urlencode([(k, MASK if is_secret_name(k) else v) for k, v in pairs], safe="*")
+def _mask_params(text: str) -> str:
+    """A query or fragment (``a=1&token=x;sig=y``) with the credential values masked.
+
+    Works on the raw text, component by component, so nothing else changes
+    (no re-encoding). A name is judged decoded (``%74oken`` is ``token``,
+    ``token%3Dx`` is ``token=x``); a component without ``=`` is masked whole
+    (the protocol's own parameters always have a value, a bare one is often
+    the token itself)."""
+    out = []
+    for part in re.split(r"([&;])", text):
+        if part in ("&", ";", ""):
+            out.append(part)
+            continue
+        decoded = urllib.parse.unquote_plus(part)
+        name, eq, _ = decoded.partition("=")
+        if not eq:
+            out.append(MASK)
+        elif is_secret_name(name):
+            raw_name = part.partition("=")[0] if "=" in part else urllib.parse.quote(name, safe="")
+            out.append(f"{raw_name}={MASK}")
+        else:
+            out.append(part)
+    return "".join(out)
 
 
 def safe_url(url: str) -> str:
     """``url`` as it may be shown or logged: userinfo, credential-like query and
-    fragment parameters (and a bare fragment) masked. A path (no scheme, or a
-    drive letter) is only passed through :func:`redact`, which still catches
-    ``?token=`` and ``user:pw@`` in a URL whose scheme has a typo."""
+    fragment parameters (and a bare fragment or query value) masked. A path (no
+    scheme, or a drive letter) is only passed through :func:`redact`, which still
+    catches ``?token=`` and ``user:pw@`` in a URL whose scheme has a typo."""
     try:
         parts = urllib.parse.urlsplit(url)
     except ValueError:
         return "<unparsable URL>"
-    if not parts.scheme or parts.scheme == "file" or len(parts.scheme) == 1:  # a path (or C:\\), or a typo
-        return redact(url)
+    if not parts.scheme or parts.scheme == "file" or len(parts.scheme) == 1 or not parts.netloc:
+        # A path (or C:\\), or a URL with a typo (``ws:/h``, ``wss//h``): kept as written, its
+        # query and fragment masked unless it is a file that exists (``a#1.jsonl``).
+        return _redact_text(url if os.path.exists(url) else _mask_tail(url))
     netloc = parts.netloc
     if "@" in netloc:
         netloc = f"{MASK}@{netloc.rpartition('@')[2]}"
-    query = _mask_pairs(parts.query) if parts.query else ""
+    query = _mask_params(parts.query) if parts.query else ""
     fragment = parts.fragment
     if fragment:
-        fragment = _mask_pairs(fragment) if "=" in fragment else MASK
-    return redact(urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, fragment)))
+        fragment = _mask_params(fragment) if "=" in urllib.parse.unquote(fragment) else MASK
+    path = parts.path
+    if ";" in path:  # ``/feed;token=x`` (path parameters)
+        head, _, params = path.partition(";")
+        path = f"{head};{_mask_params(params)}"
+    return _redact_text(urllib.parse.urlunsplit((parts.scheme, netloc, path, query, fragment)))
 
 
 def host_only(url: str) -> str:
@@ -78,20 +110,28 @@ def host_only(url: str) -> str:
     return f"{parts.scheme or '?'}://{host}{port}"
 
 
-_NAME = r"[A-Za-z0-9_.\-]+"
-_PARAM = re.compile(r"(?<![A-Za-z0-9_.\-])(" + _NAME + r")(=)([^&\s\"'#<>]+)")
-"""``name=value`` in a query, a fragment or prose."""
+_NAME = r"[A-Za-z0-9_.\-\[\]%]+"
+_VALUE = r"(?:(?i:bearer|basic)(?:\s+|%20|\+))?[\"']?[^&;\s\"'#<>]+"
+_PARAM = re.compile(r"(?<![A-Za-z0-9_.\-%])(" + _NAME + r")(=)(" + _VALUE + ")")
+"""``name=value`` in a query, a fragment or prose (a value may be quoted, or ``Bearer x``)."""
 _HEADER = re.compile(r"(?<![A-Za-z0-9_.\-])(" + _NAME + r")(\s*:\s*|\"\s*:\s*\")([^\s\"',;&}]+)")
 """``X-Api-Key: value`` or ``"token": "value"`` as libraries quote headers and JSON."""
 _BEARER = re.compile(r"(?i)\b(bearer|basic|token)(\s+)([A-Za-z0-9\-._~+/]{6,}=*)")
 _USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*:/{0,3}|(?<![:\w])//)([^\s/@?#\"'<>]+)@(?=[^\s@/?#]*[A-Za-z0-9])")
 """``scheme://userinfo@host``, also ``scheme:/u:p@`` and ``//u:p@`` (scheme typos)."""
+_URL = re.compile(
+    r"(?i)\b[a-z][a-z0-9+.\-]*(?::/{1,3}|/{2,3})(?=[^\s/])"
+    r"(?:(?<==)(?:bearer|basic)\s+[^\s\"'<>&]+|(?<==)\"[^\"\s]*\"|(?<==)'[^'\s]*'|[^\s\"'<>])+"
+)
+"""A URL quoted in prose, also with a typo in its scheme (``wss//h``, ``ws:/h``) and
+with a quoted value (``token="x"``): masked as :func:`safe_url` masks it."""
 
 
 def redact(text: str, *secrets: str | None) -> str:
     """``text`` with every secret replaced: the given ones (a token, a raw URL),
-    anything after ``Bearer``, userinfo of anything URL-like, and values of
-    credential-like ``name=value`` / ``name: value`` pairs.
+    every URL in it as :func:`safe_url` shows it, anything after ``Bearer``,
+    userinfo of anything URL-like, and values of credential-like
+    ``name=value`` / ``name: value`` pairs.
 
     Library error messages and debug logs sometimes quote the URL or a
     header; every message a source turns into a status detail, every alert
@@ -100,12 +140,38 @@ def redact(text: str, *secrets: str | None) -> str:
     for secret in secrets:
         if secret and len(secret) >= 3:
             text = text.replace(secret, MASK)
+    text = _URL.sub(lambda m: _safe_quoted_url(m.group(0)), text)
+    return _redact_text(text)
+
+
+def _safe_quoted_url(url: str) -> str:
+    """A URL found in prose, masked; punctuation that ends the sentence stays outside."""
+    core = url.rstrip(").,:;]}")
+    tail = url[len(core) :]
+    if "://" in core:
+        return safe_url(core) + tail
+    return _mask_tail(core) + tail  # a typo in the scheme: urlsplit would not find the query
+
+
+def _mask_tail(url: str) -> str:
+    """The query and fragment of a URL-like text masked as :func:`safe_url` would."""
+    head, hash_, fragment = url.partition("#")
+    if fragment:
+        fragment = _mask_params(fragment) if "=" in urllib.parse.unquote(fragment) else MASK
+    base, mark, query = head.partition("?")
+    return base + mark + (_mask_params(query) if query else "") + hash_ + fragment
+
+
+def _redact_text(text: str) -> str:
     text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
     text = _USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
 
     def pair(match: re.Match[str]) -> str:
         name = match.group(1)
-        if not is_secret_name(name) or match.group(3) == MASK or match.group(3).lower() in ("bearer", "basic", "token"):
+        value = match.group(3).strip("\"'")
+        # One-letter names (``t=``, ``k=``) count only inside a URL (masked by
+        # safe_url above): in prose "t=5" is rarely a token.
+        if len(name) < 2 or not is_secret_name(name) or value.startswith(MASK) or value.lower() in ("bearer", "basic", "token"):
             return match.group(0)
         return f"{name}{match.group(2)}{MASK}"
 

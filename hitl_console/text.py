@@ -9,6 +9,7 @@ first. Markup is a separate danger, handled by rendering text as
 
 from __future__ import annotations
 
+import math
 import re
 
 # CSI / OSC / other ESC sequences, then any remaining C0 (except tab/newline) and C1 controls.
@@ -72,3 +73,42 @@ def number(value: float, spec: str = ".2f") -> str:
     if text.startswith("-") and not any(ch in "123456789" for ch in text):
         text = ("+" if "+" in spec else "") + text[1:]
     return text
+
+
+AMOUNT_PLAIN_MAX = 1e15
+"""Amounts at or above this (a quadrillion) are shown as ``1.000e+308``: a feed
+sent 1e308 and the approval strip filled with 300 digits."""
+CURRENCY_CHARS = 12
+
+
+def amount(value: float, currency: str | None = None) -> str:
+    """An amount of money as a supervisor reads it before approving it.
+
+    The currency comes from the feed like any text and went to the terminal
+    raw (an ESC sequence or a bidi override in ``currency`` reached it), so it
+    is made printable and cut; an absurd value stays one short word, and a
+    value that is not a number at all (an old journal row) is ``?``.
+    """
+    try:
+        value = float(value)
+    except (TypeError, ValueError, OverflowError):
+        value = math.nan
+    if not math.isfinite(value):
+        text = "?"
+    elif abs(value) >= AMOUNT_PLAIN_MAX:
+        text = f"{value:.3e}"
+    else:
+        text = number(value, ",.2f")
+    unit = one_line(currency, CURRENCY_CHARS) if isinstance(currency, str) else ""
+    return f"{text} {unit}" if unit else text
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def terminal_safe_json(text: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``) with the characters a
+    terminal would act on or hide escaped as ``\\uXXXX``: JSON escapes C0
+    controls itself but leaves DEL, the C1 controls (U+009B is a CSI) and bidi
+    overrides raw. Outside strings JSON is ASCII, so this only touches strings."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

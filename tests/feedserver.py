@@ -32,6 +32,11 @@ Reply = tuple[dict[str, Any] | None, list[dict[str, Any]]]
 Control = Callable[[dict[str, Any]], Reply]
 
 
+class TextBytes(bytes):
+    """A raw frame for ``WsFeedServer.raw_frames`` sent as a text frame as it is
+    (so a test can send one that is not valid UTF-8)."""
+
+
 def make_events(n: int, *, conversation: str = "c-1", start_seq: int = 1, start_ts: float = 1_763_931_600.0, gap: float = 1.0) -> list[dict[str, Any]]:
     """A conversation.started followed by customer/AI messages, seq and ts increasing."""
     events: list[dict[str, Any]] = [
@@ -207,7 +212,10 @@ class WsFeedServer(_Base):
         try:
             once, self.next_frames = self.next_frames, []
             for frame in self.raw_frames + once:
-                await ws.send(frame)
+                if isinstance(frame, TextBytes):  # bytes as a *text* frame (invalid UTF-8 tests)
+                    await ws.send(bytes(frame), text=True)
+                else:
+                    await ws.send(frame)
             backlog = self.backlog(since)
             sent = 0
             while backlog:

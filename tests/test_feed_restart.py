@@ -80,7 +80,8 @@ async def test_seq_from_1_again_is_a_critical_alert_and_the_console_resynchronis
                 alerts = _restart_alerts(list(session.alerts))
                 assert len(alerts) == 1 and alerts[0].level == "critical"
                 assert "restarted its event numbering" in alerts[0].text and "seq 1 arrived again" in alerts[0].text
-                assert any(_restart_alerts(change.new_alerts) for change in seen)  # the floor is told
+                # the floor is told on the session's next flush (coalesced): wait for it, do not race it
+                await wait_until(lambda: any(_restart_alerts(change.new_alerts) for change in seen), 10, "the floor told")
                 assert [a.key for a in _restart_alerts(journal.alerts())] == [alerts[0].key]  # and it is journaled
                 assert _texts(session, "c-1") == [f"{'customer' if i % 2 else 'ai'} turn {i}" for i in range(1, 6)]
             finally:

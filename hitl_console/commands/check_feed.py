@@ -31,7 +31,7 @@ from hitl_console.feeds.base import ConnectionState, FeedStatus
 from hitl_console.feeds.client import FeedClient
 from hitl_console.feeds.hub import default_name, is_live_url
 from hitl_console.protocol.decode import RejectedFrame
-from hitl_console.text import one_line
+from hitl_console.text import one_line, terminal_safe_json
 
 KEEP_REJECTED = 10_000
 
@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
         if live and status.reconnects:
             return fail(f"could not read {status.url} within {args.timeout:g} s: {status.detail}", 2)
     if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        print(terminal_safe_json(json.dumps(report.to_dict(), ensure_ascii=False)))
     else:
         print(report.to_text())
     return 0 if report.ok else 1

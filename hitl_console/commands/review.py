@@ -48,9 +48,12 @@ def run(args: argparse.Namespace) -> int:
     if args.review_command in _ACTIONS:
         return claim_action(args)
     config = config_or_exit(args)
-    if args.review_command == "export":
-        return _export(args, config)
-    return _queue(args, config)
+    try:
+        if args.review_command == "export":
+            return _export(args, config)
+        return _queue(args, config)
+    except JournalError as error:  # read-only, locked, newer schema: one line, not a traceback
+        return fail(str(error))
 
 
 def _export(args: argparse.Namespace, config: Config) -> int:

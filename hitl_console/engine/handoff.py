@@ -34,7 +34,7 @@ from hitl_console.durations import duration
 from hitl_console.engine import attention
 from hitl_console.engine.highstakes import parse_amounts
 from hitl_console.engine.state import ConversationState
-from hitl_console.text import one_line
+from hitl_console.text import amount as amount_text, one_line
 
 __all__ = ["HandoffSummary", "build_handoff", "extract_entities"]
 
@@ -226,7 +226,7 @@ def _code(text: str) -> str:
 
 
 def _amount(value: float, currency: str | None) -> str:
-    return f"{value:,.2f} {currency}" if currency else f"{value:,.2f}"
+    return amount_text(value, currency)
 
 
 def _redact_email(email: str) -> str:

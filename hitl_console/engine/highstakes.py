@@ -196,8 +196,9 @@ def _add_amount(out: list[tuple[float, str | None, str]], m: re.Match[str], curr
 
 
 def _format_amount(value: float, currency: str | None) -> str:
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{text} {currency}" if currency else text
+    # 1e308 printed 309 digits into the alert; the currency comes from the feed.
+    text = f"{value:.3e}" if abs(value) >= 1e15 else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{text} {currency[:12]}" if currency else text
 
 
 class HighStakesDetector:
@@ -249,7 +250,8 @@ class HighStakesDetector:
 
     def check_amount(self, amount: float | None, currency: str | None, what: str) -> Finding | None:
         """An action's or approval's amount above the threshold."""
-        if amount is not None and amount > self.amount:
+        # A refund of -2,538.95 is as much money as one of +2,538.95 (and odder).
+        if amount is not None and abs(amount) > self.amount:
             return Finding("money", f"{what} {_format_amount(amount, currency)}")
         return None
 

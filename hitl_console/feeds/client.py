@@ -105,6 +105,10 @@ OPEN_IDS_KEPT = 20_000
 """How many conversation ids are remembered as open or ended, to notice a
 ``conversation.started`` for a conversation that is still open (a restart)."""
 
+LOG_REJECTED_PER_WINDOW = 20
+LOG_REJECTED_WINDOW_S = 10.0
+"""At most this many rejected frames are logged one by one per window (the rest are counted in one line)."""
+
 _FINAL = (ConnectionState.FINISHED, ConnectionState.FAILED, ConnectionState.STOPPED)
 
 
@@ -194,6 +198,9 @@ class FeedClient:
         self._flush_handle: asyncio.TimerHandle | None = None
         self._delivered = False
         self._conn_task: asyncio.Task[None] | None = None
+        self._log_window_start = 0.0
+        self._log_lines = 0
+        self._log_suppressed = 0
 
     # ------------------------------------------------------------ status
 
@@ -300,7 +307,12 @@ class FeedClient:
         first = True
         try:
             while not self._stopping:
-                self._set_state(ConnectionState.CONNECTING if first else ConnectionState.RECONNECTING)
+                if first:
+                    # Said by the alert of a feed that never answers (a silent handshake,
+                    # headers that trickle in): "no reason given" told the supervisor nothing.
+                    self._set_state(ConnectionState.CONNECTING, f"no answer yet from {self.source.url}")
+                else:
+                    self._set_state(ConnectionState.RECONNECTING)
                 first = False
                 self._delivered = False
                 self._opened_at: float | None = None
@@ -460,11 +472,11 @@ class FeedClient:
             if future is not None and not future.done():
                 future.set_result(ack)
         if decoded.rejected:
-            self._status.rejected += len(decoded.rejected)
+            self._status.rejected += sum(item.count for item in decoded.rejected)
             self._status.last_rejected = decoded.rejected[-1].reason
             self.rejected.extend(decoded.rejected)
             for item in decoded.rejected:
-                log.info("feed %s rejected a frame: %s", self.name, item.describe())
+                self._log_rejected(item, now)
         self._status.events += len(accepted)
         self._status.last_seq = self._last_seq
         if accepted or decoded.rejected or restart is not None:
@@ -473,6 +485,20 @@ class FeedClient:
             except Exception:
                 log.exception("output callback failed for feed %s", self.name)
         self._emit_status()
+
+    def _log_rejected(self, item: RejectedFrame, now: float) -> None:
+        """One log line per rejected frame, at most LOG_REJECTED_PER_WINDOW per
+        window: a feed sending nothing but bad frames must not fill the disk
+        with the log (the frames are counted, kept and journaled anyway)."""
+        if now - self._log_window_start >= LOG_REJECTED_WINDOW_S:
+            if self._log_suppressed:
+                log.info("feed %s: %d more rejected frames were not logged", self.name, self._log_suppressed)
+            self._log_window_start, self._log_lines, self._log_suppressed = now, 0, 0
+        if self._log_lines < LOG_REJECTED_PER_WINDOW:
+            self._log_lines += 1
+            log.info("feed %s rejected a frame: %s", self.name, item.describe())
+        else:
+            self._log_suppressed += item.count
 
     def _accept(self, event: Event) -> None:
         seq = event.seq

@@ -200,27 +200,34 @@ class HttpSource(FeedSource):
             raise ConnectionError(f"HTTP {status} on {what}")
 
     async def send(self, command: AnyCommand) -> Ack | None:
-        """POST the command; the response body is the ack."""
+        """POST the command; the response body is the ack (read up to the frame
+        limit: a control endpoint answering with gigabytes must not fill memory)."""
         try:
-            response = await self._http().post(
-                self._control_url, content=command_json(command), headers={"Content-Type": "application/json"}
-            )
+            async with self._http().stream(
+                "POST", self._control_url, content=command_json(command), headers={"Content-Type": "application/json"}
+            ) as response:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_FRAME_BYTES:
+                        break
+                status = response.status_code
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             raise NotConnected(self._clean(f"cannot reach {self.url}: {network_reason(error)}")) from None
         except httpx.TimeoutException:
             raise TimeoutError from None
         except httpx.HTTPError as error:
             raise ConnectionError(self._clean(f"{type(error).__name__}: {error}")) from None
-        decoded = decode_json(response.content[: MAX_FRAME_BYTES + 1], "control")
+        decoded = decode_json(bytes(body[: MAX_FRAME_BYTES + 1]), "control")
         for ack in decoded.acks:
             if ack.request_id == command.request_id:
                 return ack
-        if response.status_code in (401, 403):
-            error = f"HTTP {response.status_code}: the bearer token was refused or is missing"
+        if status in (401, 403):
+            error = f"HTTP {status}: the bearer token was refused or is missing"
         elif decoded.rejected:
-            error = f"HTTP {response.status_code}, unreadable ack: {decoded.rejected[0].reason}"
+            error = f"HTTP {status}, unreadable ack: {decoded.rejected[0].reason}"
         else:
-            error = f"HTTP {response.status_code} without an ack for this request"
+            error = f"HTTP {status} without an ack for this request"
         return Ack(type="ack", request_id=command.request_id, ok=False, error=error)
 
     async def close(self) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Container
 from dataclasses import dataclass, field
@@ -67,8 +68,22 @@ def is_live_url(url: str) -> bool:
     return _scheme(url) in ("ws", "wss", "http", "https", "nats")
 
 
+_TYPO = re.compile(r"(?i)^(wss?|https?|nats|tls)(?::/?(?!/)|//+|:/{3,})(?=[^/])")
+"""``wss//host``, ``ws:/host``, ``ws:host``, ``wss:///host``: a feed URL with a typo
+in its scheme, not a file (it would be looked for on disk, and its query and
+fragment, often a token, printed as part of a file name)."""
+
+
+def scheme_typo(url: str) -> str | None:
+    """The scheme ``url`` was meant to have, when it is a feed URL with a typo."""
+    match = _TYPO.match(url)
+    return match.group(1).lower() if match else None
+
+
 def is_file_url(url: str) -> bool:
     """Whether ``url`` names a recording: a plain path or a ``file://`` URL."""
+    if scheme_typo(url):
+        return False
     return "://" not in url or url.lower().startswith("file://")
 
 
@@ -81,6 +96,9 @@ def open_source(spec: FeedSpec) -> FeedSource:
     keeps the others running).
     """
     scheme = _scheme(spec.url)
+    meant = scheme_typo(spec.url)
+    if meant:
+        raise ValueError(f"{safe_url(spec.url)}: not a valid URL (a typo in the scheme?); write {meant}://HOST:PORT/...")
     if scheme in ("ws", "wss"):
         return WebSocketSource(spec.url, spec.token)
     if scheme in ("http", "https"):
@@ -100,6 +118,8 @@ def default_name(url: str) -> str:
     if _scheme(url) == "nats":
         path = url.split("://", 1)[1].partition("?")[0].partition("/")[2].strip("/")
         return path or "nats"
+    if scheme_typo(url):
+        return safe_url(url)[:40]
     if is_live_url(url):
         try:
             parts = urllib.parse.urlsplit(url)

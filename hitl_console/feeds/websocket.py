@@ -8,12 +8,14 @@ waiting command. Resume is the ``since`` query parameter.
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import logging
 import urllib.parse
 from collections.abc import AsyncIterator
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.frames import CloseCode
+from websockets.frames import CloseCode, Frame as WsFrame, Opcode
 from websockets.exceptions import (
     ConnectionClosed,
     InvalidHandshake,
@@ -47,6 +49,31 @@ def _too_big(detail: str) -> str:
     return f"message too large ({detail or f'over {MAX_WS_MESSAGE} bytes'}); the connection was closed and is resumed"
 
 
+class _TolerantConnection(ClientConnection):
+    """A client connection on which a text frame that is not UTF-8 is one bad
+    frame, not the end of the connection.
+
+    RFC 6455 has the library close the connection (1007), so the feed resumed
+    and, re-sending the same frame, never got past it. ``process_event`` is the
+    library's hook for subclasses: a complete text frame that does not decode
+    is handed on as an empty binary message, and its reason waits in
+    ``invalid_text`` for :meth:`WebSocketSource.frames` to report it as a
+    rejected frame. (A fragmented text message is judged by the library.)"""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.invalid_text: collections.deque[str] = collections.deque()
+
+    def process_event(self, event: object) -> None:
+        if isinstance(event, WsFrame) and event.opcode is Opcode.TEXT and event.fin:
+            try:
+                bytes(event.data).decode("utf-8")
+            except UnicodeDecodeError as error:
+                self.invalid_text.append(f"{error.reason} at position {error.start}")
+                event = dataclasses.replace(event, opcode=Opcode.BINARY, data=b"")
+        super().process_event(event)  # type: ignore[arg-type]
+
+
 def with_query(url: str, **params: object) -> str:
     """``url`` with query parameters set (replacing any of the same name); None removes one."""
     parts = urllib.parse.urlsplit(url)
@@ -56,12 +83,18 @@ def with_query(url: str, **params: object) -> str:
 
 
 def strip_userinfo(url: str) -> str:
-    """``url`` without ``user:password@``: credentials go in the bearer header only."""
+    """``url`` without ``user:password@`` and without a ``#fragment``: credentials go
+    in the bearer header only, and a fragment is never sent to a server (an
+    ``#access_token=`` pasted from a browser made the WebSocket library refuse
+    the whole URL, so the feed failed for good)."""
     parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    log.warning("credentials in a feed URL are ignored; give the token with token_env or --token-env")
-    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    if "@" in parts.netloc:
+        log.warning("credentials in a feed URL are ignored; give the token with token_env or --token-env")
+        parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
+    if parts.fragment or url.endswith("#"):
+        log.warning("the #fragment of a feed URL is never sent to the feed and is ignored; give a token with token_env or --token-env")
+        parts = parts._replace(fragment="")
+    return urllib.parse.urlunsplit(parts)
 
 
 class WebSocketSource(FeedSource):
@@ -98,12 +131,17 @@ class WebSocketSource(FeedSource):
                 max_queue=MAX_WS_QUEUE,
                 close_timeout=CLOSE_TIMEOUT_S,
                 logger=RedactingLogger(log, self._token),
+                create_connection=_TolerantConnection,
             ) as ws:
                 self._ws = ws
                 yield Frame(None, "open")
+                invalid = getattr(ws, "invalid_text", None)
                 async for message in ws:
                     if isinstance(message, str):
                         yield Frame(message, "json")
+                    elif not message and invalid:
+                        reason = f"text frame is not valid UTF-8 ({invalid.popleft()})"
+                        yield Frame(RejectedFrame(reason, "", ""), "rejected")
                     else:
                         yield Frame(bytes(message), "msgpack")
                 code = ws.close_code
@@ -124,6 +162,13 @@ class WebSocketSource(FeedSource):
                 # closed the socket: report it as the rejected frame it is.
                 yield Frame(RejectedFrame(_too_big(error.sent.reason), "", ""), "rejected")
                 raise ConnectionError(f"a message over {MAX_WS_MESSAGE} bytes closed the connection") from None
+            if error.sent is not None and error.sent.code == CloseCode.INVALID_DATA:
+                # A text frame that is not UTF-8: the library closes the socket
+                # (RFC 6455 says it must). It was a frame the feed sent, so it is
+                # a rejected frame to count and show, not only a drop.
+                reason = f"text frame is not valid UTF-8 ({error.sent.reason}); the connection was closed and is resumed"
+                yield Frame(RejectedFrame(reason, "", ""), "rejected")
+                raise ConnectionError("a text frame that is not UTF-8 closed the connection") from None
             raise ConnectionError(self._clean(f"connection lost: {error}")) from None
         except (InvalidHandshake, WebSocketException) as error:
             raise ConnectionError(self._clean(f"{type(error).__name__}: {error}")) from None

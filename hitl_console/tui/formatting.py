@@ -11,7 +11,7 @@ import time
 
 from hitl_console.durations import DASH, duration  # noqa: F401 (duration is re-exported: screens read it here)
 from hitl_console.protocol.events import TS_MAX, TS_MIN
-from hitl_console.text import one_line
+from hitl_console.text import amount as amount_text, one_line
 
 
 ESCALATION_READING: dict[str, tuple[str, str]] = {
@@ -55,10 +55,8 @@ def signed(value: float | None, digits: int = 2) -> str:
 
 
 def money(amount: float | None, currency: str | None) -> str:
-    if amount is None:
-        return ""
-    text = f"{amount:,.2f}"
-    return f"{text} {currency}" if currency else text
+    """Printable and bounded (``hitl_console.text.amount``): both come from the feed."""
+    return "" if amount is None else amount_text(amount, currency)
 
 
 def clock_time(ts: float | None) -> str:

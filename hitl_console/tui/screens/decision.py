@@ -24,7 +24,7 @@ from textual.widgets import Input, Label, Static
 from hitl_console.engine.state import Approval, ConversationState
 from hitl_console.text import one_line
 from hitl_console.tui import formatting
-from hitl_console.tui.screens.dialogs import confirm_binding, deliberate_keys, enter_does_not_confirm
+from hitl_console.tui.screens.dialogs import CONFIRM_KEY_DISPLAY, confirm_binding, deliberate_keys, enter_does_not_confirm
 
 Verb = Literal["approve", "deny"]
 
@@ -62,6 +62,11 @@ def describe(approval: Approval, state: ConversationState | None, now: float) ->
     return Content("\n").join(lines)
 
 
+def _terms(approval: Approval) -> tuple[object, ...]:
+    """What an approval asks for: a change in any of these is another decision."""
+    return (approval.seq, approval.action, approval.amount, approval.currency, approval.rationale, approval.expires_ts)
+
+
 class DecisionDialog(ModalScreen[Decision | None]):
     """Confirm one approve or deny, with an optional note."""
 
@@ -80,6 +85,11 @@ class DecisionDialog(ModalScreen[Decision | None]):
         self.verb: Verb = verb
         self._state = state
         self._clock = clock
+        self._shown = _terms(approval)
+        """The terms on screen: a request the feed changed since (same id, another
+        amount or action) is not what the supervisor is confirming."""
+        self._changed = False
+        """The terms changed while the dialog was open: the next confirm only says so."""
 
     def compose(self) -> ComposeResult:
         title = f"{self.verb.capitalize()} this request?"
@@ -98,6 +108,10 @@ class DecisionDialog(ModalScreen[Decision | None]):
 
     def _facts(self) -> Content:
         approval, state = self._current()
+        terms = _terms(approval)
+        if terms != self._shown:
+            self._changed = True
+        self._shown = terms
         return describe(approval, state, self._clock())
 
     def on_mount(self) -> None:
@@ -106,6 +120,14 @@ class DecisionDialog(ModalScreen[Decision | None]):
 
     def _tick(self) -> None:
         self.query_one("#decision-facts", Static).update(self._facts())
+        if self._changed:
+            self.query_one("#dialog-keys", Label).update(self._changed_notice())
+
+    def _changed_notice(self) -> Content:
+        return Content.assemble(
+            ("The request changed while it was open; nothing was sent. ", "$text-error bold"),
+            "Read it again, then ", (CONFIRM_KEY_DISPLAY, "bold"), f" to {self.verb}, ", ("escape", "bold"), " to cancel",
+        )
 
     @on(Input.Submitted, "#note")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -119,6 +141,15 @@ class DecisionDialog(ModalScreen[Decision | None]):
             self.query_one("#dialog-keys", Label).update(
                 Content.assemble(("This request is closed; nothing was sent. ", "$text-error bold"), ("escape", "bold"), " close")
             )
+            return
+        if _terms(approval) != self._shown or self._changed:
+            # Found by a hostile feed: the same approval_id sent again with a
+            # larger amount while the dialog showed the old one (it refreshes
+            # once a second) was approved on ctrl+y. The new terms are shown and
+            # the supervisor confirms again, after this notice.
+            self._tick()
+            self._changed = False
+            self.query_one("#dialog-keys", Label).update(self._changed_notice())
             return
         self.dismiss(Decision(self.verb, self.query_one("#note", Input).value.strip() or None))
 
