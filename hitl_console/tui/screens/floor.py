@@ -27,11 +27,12 @@ from hitl_console.tui.widgets.figures import FiguresBar
 from hitl_console.tui.widgets.replay_bar import ReplayBar
 from hitl_console.tui.widgets.status_line import StatusLine
 
-AGE_REFRESH_S = 15.0
-"""Ages are shown to the minute; checking four times a minute is plenty."""
-WAIT_REFRESH_S = 1.0
+CLOCK_REFRESH_S = 1.0
 """How long a customer has waited for a person is shown to the second: the
-holder cells of waiting rows (only those) are redrawn once a second."""
+rows on screen are checked against the clock once a second, and only cells
+whose text changed (a wait, now and then an age) are redrawn. The order does
+not move as time passes (every wait grows at the same pace, see
+``attention.floor_rank``), so nothing is re-ranked."""
 FIGURES_MIN_INTERVAL_S = 0.5
 """The header's figures walk every conversation; twice a second is as fast as
 anyone reads them, however fast the rows redraw."""
@@ -60,6 +61,9 @@ class FloorScreen(LiveScreen):
         self.queue: str | None = None
         self.frozen = False
         self._match_cache: dict[str, tuple[int, str, bool]] = {}
+        self._ranking: ranking.Ranking | None = None
+        """The shown conversations in order, kept up to date change by change."""
+        self._open: set[str] = set()
         self._shown = 0
         self._total = 0
         self._figures_at = 0.0
@@ -82,8 +86,7 @@ class FloorScreen(LiveScreen):
         table = self.table
         table.cell_context = self._cell_context()
         self.alert_log.palette = self.hitl.palette
-        self.set_interval(AGE_REFRESH_S, self._refresh_ages)
-        self.set_interval(WAIT_REFRESH_S, self._refresh_waits)
+        self.set_interval(CLOCK_REFRESH_S, self._refresh_waits)
         table.focus()
 
     @property
@@ -135,28 +138,50 @@ class FloorScreen(LiveScreen):
         self._match_cache[state.conversation_id] = (state.version, needle, result)
         return result
 
-    def _rows(self) -> list[ConversationState]:
-        """The conversations to show, filtered and in order."""
-        active = [s for s in self.hitl.session.engine.active() if not s.ended]
-        self._total = len(active)
+    def _new_ranking(self) -> ranking.Ranking:
         needle = self.needle.strip().lower()
-        rows = [
-            s
-            for s in active
-            if (self.queue is None or s.queue == self.queue) and (not needle or self._matches(s, needle))
-        ]
-        key = ranking.sort_order(self.sort).key
-        now = self.hitl.clock()
-        rows.sort(key=lambda s: key(s, now))
+        queue = self.queue
+
+        def admit(state: ConversationState) -> bool:
+            return (queue is None or state.queue == queue) and (not needle or self._matches(state, needle))
+
+        return ranking.Ranking(ranking.sort_order(self.sort).rank, admit)
+
+    def _order(self, changed: set[str] | None = None) -> list[str]:
+        """The ids to show, filtered and in order. ``changed``: the ids whose
+        state changed since the last call (None: rank the floor afresh)."""
+        conversations = self.hitl.session.engine.conversations
+        if changed is None or self._ranking is None:
+            active = [s for s in conversations.values() if not s.ended]
+            self._open = {s.conversation_id for s in active}
+            self._ranking = self._new_ranking()
+            self._ranking.rebuild(active)
+            if len(self._match_cache) > 4 * max(1, len(active)):
+                self._match_cache = {k: v for k, v in self._match_cache.items() if k in self._open}
+        else:
+            for cid in changed:
+                state = conversations.get(cid)
+                if state is None or state.ended:
+                    self._open.discard(cid)
+                    self._match_cache.pop(cid, None)
+                else:
+                    self._open.add(cid)
+                self._ranking.update(cid, state)
+        order = list(self._ranking.ids)
         if self.frozen:
             # Keep the order on screen; newcomers go to the end in rank order.
-            position = {cid: i for i, cid in enumerate(self.table.row_ids)}
-            rows.sort(key=lambda s: position.get(s.conversation_id, len(position)))
-        self._shown = len(rows)
-        if len(self._match_cache) > 4 * max(1, len(active)):
-            live = {s.conversation_id for s in active}
-            self._match_cache = {k: v for k, v in self._match_cache.items() if k in live}
-        return rows
+            ranked = set(order)
+            kept = [cid for cid in self.table.row_ids if cid in ranked]
+            held = set(kept)
+            order = kept + [cid for cid in order if cid not in held]
+        self._total = len(self._open)
+        self._shown = len(order)
+        return order
+
+    def _rows(self) -> list[ConversationState]:
+        """The conversations to show, filtered and in order (ranked afresh)."""
+        conversations = self.hitl.session.engine.conversations
+        return [conversations[cid] for cid in self._order()]
 
     def flush(self) -> None:
         app = self.hitl
@@ -167,13 +192,9 @@ class FloorScreen(LiveScreen):
             if self.dirty_all or self.dirty_ids:
                 if not table.shown_columns:
                     self._fit_columns()
-                stale_before = table.cell_context.stale_feeds
                 table.cell_context = self._cell_context()
-                rows = self._rows()
-                table.sync(rows, None if self.dirty_all else self.dirty_ids)
-                if table.cell_context.stale_feeds != stale_before:
-                    # a feed went down or came back: its rows' versions did not change, their holder cell did
-                    table.refresh_column("holder", rows)
+                order = self._order(None if self.dirty_all else self.dirty_ids)
+                table.show(order, app.session.engine.conversations.get, None if self.dirty_all else self.dirty_ids)
             self._show_status()
             self.show_replay()
         self.clean()
@@ -200,31 +221,14 @@ class FloorScreen(LiveScreen):
         if controls is not None and self.query("#replay"):
             self.query_one(ReplayBar).show(controls)
 
-    def _refresh_ages(self) -> None:
-        if not self.is_current:
-            return
-        table = self.table
-        table.cell_context = self._cell_context()
-        states = [self.hitl.session.engine.conversations.get(cid) for cid in table.row_ids]
-        with self.hitl.batch_update():
-            table.refresh_column("age", [s for s in states if s is not None])
-
     def _refresh_waits(self) -> None:
-        """Waits grow by the second; with two or more customers waiting their
-        order may change too (a riskier wait counts more), so re-rank then."""
+        """The clock moved: the rows on screen show their waits (and ages) as of now."""
         if not self.is_current:
             return
         table = self.table
-        conversations = self.hitl.session.engine.conversations
-        waiting = [s for s in (conversations.get(cid) for cid in table.row_ids) if s is not None and s.holder == "waiting"]
-        if not waiting:
-            return
         table.cell_context = self._cell_context()
         with self.hitl.batch_update():
-            changed = table.refresh_column("holder", waiting)
-        if changed and len(waiting) > 1 and self.sort == "risk" and not self.frozen:
-            self.dirty_all = True
-            self.flush()
+            table.refresh_visible()
 
     def _show_status(self) -> None:
         order = ranking.sort_order(self.sort)
