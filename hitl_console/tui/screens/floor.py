@@ -8,6 +8,7 @@ looking at when the ranking changes underneath it.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from textual import on
@@ -33,9 +34,19 @@ rows on screen are checked against the clock once a second, and only cells
 whose text changed (a wait, now and then an age) are redrawn. The order does
 not move as time passes (every wait grows at the same pace, see
 ``attention.floor_rank``), so nothing is re-ranked."""
-FIGURES_MIN_INTERVAL_S = 0.5
-"""The header's figures walk every conversation; twice a second is as fast as
-anyone reads them, however fast the rows redraw."""
+FIGURES_MIN_INTERVAL_S = 1.0
+"""The header's figures walk every conversation; once a second is as fast as
+anyone needs them (at 10,000 open conversations each walk costs tens of ms:
+session-side counters would make it free, see docs/performance.md)."""
+FIGURES_QUIET_INTERVAL_S = 5.0
+"""When no conversation changed (only a feed's status did: a heartbeat, the
+lag), the figures are worked out again at most this often: on a quiet floor
+of 10,000 conversations a walk per heartbeat was most of the idle CPU."""
+LAG_STEADY_S = 1.0
+"""A lag that stays under this much and moves by less than it is shown as it
+was: heartbeats once a second make a healthy feed's lag wander between 0.0
+and 1.0 s, and a header that redraws for that writes to the terminal of a
+floor where nothing happens."""
 
 
 class FloorScreen(LiveScreen):
@@ -68,6 +79,7 @@ class FloorScreen(LiveScreen):
         self._total = 0
         self._figures_at = 0.0
         self._figures_timer_pending = False
+        self._lag_shown: float | None = None
 
     # ------------------------------------------------------------ layout
 
@@ -187,8 +199,10 @@ class FloorScreen(LiveScreen):
         app = self.hitl
         table = self.table
         with app.batch_update():
-            if self.dirty_figures or self.dirty_all or self.dirty_ids:
+            if self.dirty_all or self.dirty_ids:
                 self._show_figures()
+            elif self.dirty_figures:
+                self._show_figures(FIGURES_QUIET_INTERVAL_S)
             if self.dirty_all or self.dirty_ids:
                 if not table.shown_columns:
                     self._fit_columns()
@@ -199,18 +213,26 @@ class FloorScreen(LiveScreen):
             self.show_replay()
         self.clean()
 
-    def _show_figures(self) -> None:
-        """Redraw the header, at most every FIGURES_MIN_INTERVAL_S (a skipped
+    def _show_figures(self, interval: float = FIGURES_MIN_INTERVAL_S) -> None:
+        """Redraw the header, at most every ``interval`` seconds (a skipped
         update is caught by a timer, so the last change always shows)."""
         app = self.hitl
-        wait = self._figures_at + FIGURES_MIN_INTERVAL_S - time.monotonic()
+        wait = self._figures_at + interval - time.monotonic()
         if wait > 0:
             if not self._figures_timer_pending:
                 self._figures_timer_pending = True
                 self.set_timer(wait, self._figures_timer)
             return
         self._figures_at = time.monotonic()
-        self.query_one(FiguresBar).show_figures(app.session.figures(app.clock()), app.session.mode, app.config.alerts)
+        figures = app.session.figures(app.clock())
+        lag = getattr(figures, "lag_s", None)
+        shown = self._lag_shown
+        steady = lag is not None and shown is not None and max(lag, shown) < LAG_STEADY_S
+        if steady and dataclasses.is_dataclass(figures):
+            figures = dataclasses.replace(figures, lag_s=shown)
+        else:
+            self._lag_shown = lag
+        self.query_one(FiguresBar).show_figures(figures, app.session.mode, app.config.alerts)
 
     def _figures_timer(self) -> None:
         self._figures_timer_pending = False
