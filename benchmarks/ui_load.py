@@ -55,7 +55,6 @@ import tempfile
 import termios
 import threading
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
