@@ -31,6 +31,7 @@ __all__ = [
     "routing_breach",
     "urgency",
     "floor_key",
+    "floor_rank",
     "reasons",
     "phrase",
     "why_lines",
@@ -85,6 +86,25 @@ def floor_key(state: ConversationState, now: float) -> tuple:
     """Sort key of the floor's default order (see the module docstring)."""
     if state.holder == "waiting":
         return (0, -urgency(state, now), -state.risk, state.started_ts, state.conversation_id)
+    if routing_breach(state):
+        return (1, -state.risk, state.started_ts, state.conversation_id)
+    return (2, -state.risk, state.started_ts, state.conversation_id)
+
+
+def floor_rank(state: ConversationState) -> tuple:
+    """The order of :func:`floor_key` without a clock, so a floor can keep it
+    up to date one changed conversation at a time.
+
+    Every wait grows at the same pace, so among waiting customers ``-urgency``
+    orders as ``since - URGENCY_RISK_SECONDS * risk``, which does not move as
+    time passes. A waiting customer whose wait began at an unknown time goes
+    after those whose wait is known (``floor_key`` counts it as a wait of 0 s,
+    which sinks as the others' waits grow)."""
+    if state.holder == "waiting":
+        since = state.waiting_since if state.waiting_since is not None else state.escalated_ts
+        if since is None:
+            return (0, 1, -state.risk, state.started_ts, state.conversation_id)
+        return (0, 0, since - URGENCY_RISK_SECONDS * state.risk, -state.risk, state.started_ts, state.conversation_id)
     if routing_breach(state):
         return (1, -state.risk, state.started_ts, state.conversation_id)
     return (2, -state.risk, state.started_ts, state.conversation_id)

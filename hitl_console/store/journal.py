@@ -670,7 +670,9 @@ class Journal:
         of ``feed`` is a start (None: neither is journaled)."""
         with self._guard():
             row = self._conn.execute(
-                "SELECT type FROM events WHERE conversation_id = ? AND feed = ? AND generation = ? "
+                # "+": look the conversation up by its index; the (feed, generation, seq) one
+                # walks every event of the feed for a conversation it has never seen
+                "SELECT type FROM events WHERE conversation_id = ? AND +feed = ? AND +generation = ? "
                 "AND type IN ('conversation.started', 'conversation.ended') ORDER BY seq DESC LIMIT 1",
                 (conversation_id, feed, self.generation(feed)),
             ).fetchone()

@@ -1,20 +1,26 @@
 """Which conversations the floor shows, and in what order.
 
 Pure functions over ``ConversationState`` (no Textual), shared by the floor
-screen and its tests: sort orders, the ``/`` filter and the queue filter.
+screen and its tests: sort orders, the ``/`` filter and the queue filter,
+and :class:`Ranking`, the order kept up to date one changed conversation at
+a time (a floor of 10,000 conversations sorted again on every redraw spends
+most of its time sorting).
 """
 
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from hitl_console.engine.attention import floor_key
+from hitl_console.engine.attention import floor_key, floor_rank
 from hitl_console.engine.state import ConversationState
 
 SortKey = Callable[[ConversationState, float], tuple]
 """A sort key of a conversation at a moment (the default order depends on how long customers have waited)."""
+RankKey = Callable[[ConversationState], tuple]
+"""The same order without a clock: it changes only when the conversation does."""
 
 
 def _age(s: ConversationState, now: float) -> tuple:
@@ -35,14 +41,73 @@ class SortOrder:
     name: str
     description: str
     key: SortKey
+    rank: RankKey
+    """The same order as ``key``, with no clock (see :class:`Ranking`)."""
 
 
 SORT_ORDERS: tuple[SortOrder, ...] = (
-    SortOrder("risk", "waiting, then risk", floor_key),
-    SortOrder("age", "oldest first", _age),
-    SortOrder("sentiment", "unhappiest first", _sentiment),
-    SortOrder("turns", "longest first", _turns),
+    SortOrder("risk", "waiting, then risk", floor_key, floor_rank),
+    SortOrder("age", "oldest first", _age, lambda s: _age(s, 0.0)),
+    SortOrder("sentiment", "unhappiest first", _sentiment, lambda s: _sentiment(s, 0.0)),
+    SortOrder("turns", "longest first", _turns, lambda s: _turns(s, 0.0)),
 )
+
+
+class Ranking:
+    """Conversations that pass ``admit``, in the order of ``rank``, kept sorted
+    one change at a time: :meth:`update` costs a binary search and a list
+    insert, not a sort of the floor. ``rank`` must not depend on the clock
+    (:attr:`SortOrder.rank`)."""
+
+    def __init__(self, rank: RankKey, admit: Callable[[ConversationState], bool] | None = None) -> None:
+        self._rank = rank
+        self._admit = admit
+        self._keys: list[tuple] = []
+        """Sorted ``(rank, conversation id)``: unique, so a key finds its one place."""
+        self._ids: list[str] = []
+        self._key_of: dict[str, tuple] = {}
+
+    def _key(self, state: ConversationState | None) -> tuple | None:
+        if state is None or state.ended or (self._admit is not None and not self._admit(state)):
+            return None
+        return (self._rank(state), state.conversation_id)
+
+    def rebuild(self, states: Iterable[ConversationState]) -> None:
+        """Rank these conversations from scratch (a new sort order or filter)."""
+        keyed = sorted(k for k in map(self._key, states) if k is not None)
+        self._keys = keyed
+        self._ids = [k[1] for k in keyed]
+        self._key_of = {k[1]: k for k in keyed}
+
+    def update(self, conversation_id: str, state: ConversationState | None) -> bool:
+        """Put one conversation where it now belongs (``None``, ended or not
+        admitted: out); returns whether the order changed."""
+        old = self._key_of.get(conversation_id)
+        new = self._key(state)
+        if old == new:
+            return False
+        if old is not None:
+            index = bisect_left(self._keys, old)
+            del self._keys[index]
+            del self._ids[index]
+            del self._key_of[conversation_id]
+        if new is not None:
+            index = bisect_left(self._keys, new)
+            self._keys.insert(index, new)
+            self._ids.insert(index, conversation_id)
+            self._key_of[conversation_id] = new
+        return True
+
+    @property
+    def ids(self) -> list[str]:
+        """The ranked ids (the ranking's own list: copy it to keep it)."""
+        return self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, conversation_id: object) -> bool:
+        return conversation_id in self._key_of
 
 
 def next_sort(current: str) -> SortOrder:

@@ -8,6 +8,7 @@ looking at when the ranking changes underneath it.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from textual import on
@@ -27,14 +28,25 @@ from hitl_console.tui.widgets.figures import FiguresBar
 from hitl_console.tui.widgets.replay_bar import ReplayBar
 from hitl_console.tui.widgets.status_line import StatusLine
 
-AGE_REFRESH_S = 15.0
-"""Ages are shown to the minute; checking four times a minute is plenty."""
-WAIT_REFRESH_S = 1.0
+CLOCK_REFRESH_S = 1.0
 """How long a customer has waited for a person is shown to the second: the
-holder cells of waiting rows (only those) are redrawn once a second."""
-FIGURES_MIN_INTERVAL_S = 0.5
-"""The header's figures walk every conversation; twice a second is as fast as
-anyone reads them, however fast the rows redraw."""
+rows on screen are checked against the clock once a second, and only cells
+whose text changed (a wait, now and then an age) are redrawn. The order does
+not move as time passes (every wait grows at the same pace, see
+``attention.floor_rank``), so nothing is re-ranked."""
+FIGURES_MIN_INTERVAL_S = 1.0
+"""The header's figures walk every conversation; once a second is as fast as
+anyone needs them (at 10,000 open conversations each walk costs tens of ms:
+session-side counters would make it free, see docs/performance.md)."""
+FIGURES_QUIET_INTERVAL_S = 5.0
+"""When no conversation changed (only a feed's status did: a heartbeat, the
+lag), the figures are worked out again at most this often: on a quiet floor
+of 10,000 conversations a walk per heartbeat was most of the idle CPU."""
+LAG_STEADY_S = 1.0
+"""A lag that stays under this much and moves by less than it is shown as it
+was: heartbeats once a second make a healthy feed's lag wander between 0.0
+and 1.0 s, and a header that redraws for that writes to the terminal of a
+floor where nothing happens."""
 
 
 class FloorScreen(LiveScreen):
@@ -60,10 +72,14 @@ class FloorScreen(LiveScreen):
         self.queue: str | None = None
         self.frozen = False
         self._match_cache: dict[str, tuple[int, str, bool]] = {}
+        self._ranking: ranking.Ranking | None = None
+        """The shown conversations in order, kept up to date change by change."""
+        self._open: set[str] = set()
         self._shown = 0
         self._total = 0
         self._figures_at = 0.0
         self._figures_timer_pending = False
+        self._lag_shown: float | None = None
 
     # ------------------------------------------------------------ layout
 
@@ -82,8 +98,7 @@ class FloorScreen(LiveScreen):
         table = self.table
         table.cell_context = self._cell_context()
         self.alert_log.palette = self.hitl.palette
-        self.set_interval(AGE_REFRESH_S, self._refresh_ages)
-        self.set_interval(WAIT_REFRESH_S, self._refresh_waits)
+        self.set_interval(CLOCK_REFRESH_S, self._refresh_waits)
         table.focus()
 
     @property
@@ -135,61 +150,89 @@ class FloorScreen(LiveScreen):
         self._match_cache[state.conversation_id] = (state.version, needle, result)
         return result
 
-    def _rows(self) -> list[ConversationState]:
-        """The conversations to show, filtered and in order."""
-        active = [s for s in self.hitl.session.engine.active() if not s.ended]
-        self._total = len(active)
+    def _new_ranking(self) -> ranking.Ranking:
         needle = self.needle.strip().lower()
-        rows = [
-            s
-            for s in active
-            if (self.queue is None or s.queue == self.queue) and (not needle or self._matches(s, needle))
-        ]
-        key = ranking.sort_order(self.sort).key
-        now = self.hitl.clock()
-        rows.sort(key=lambda s: key(s, now))
+        queue = self.queue
+
+        def admit(state: ConversationState) -> bool:
+            return (queue is None or state.queue == queue) and (not needle or self._matches(state, needle))
+
+        return ranking.Ranking(ranking.sort_order(self.sort).rank, admit)
+
+    def _order(self, changed: set[str] | None = None) -> list[str]:
+        """The ids to show, filtered and in order. ``changed``: the ids whose
+        state changed since the last call (None: rank the floor afresh)."""
+        conversations = self.hitl.session.engine.conversations
+        if changed is None or self._ranking is None:
+            active = [s for s in conversations.values() if not s.ended]
+            self._open = {s.conversation_id for s in active}
+            self._ranking = self._new_ranking()
+            self._ranking.rebuild(active)
+            if len(self._match_cache) > 4 * max(1, len(active)):
+                self._match_cache = {k: v for k, v in self._match_cache.items() if k in self._open}
+        else:
+            for cid in changed:
+                state = conversations.get(cid)
+                if state is None or state.ended:
+                    self._open.discard(cid)
+                    self._match_cache.pop(cid, None)
+                else:
+                    self._open.add(cid)
+                self._ranking.update(cid, state)
+        order = list(self._ranking.ids)
         if self.frozen:
             # Keep the order on screen; newcomers go to the end in rank order.
-            position = {cid: i for i, cid in enumerate(self.table.row_ids)}
-            rows.sort(key=lambda s: position.get(s.conversation_id, len(position)))
-        self._shown = len(rows)
-        if len(self._match_cache) > 4 * max(1, len(active)):
-            live = {s.conversation_id for s in active}
-            self._match_cache = {k: v for k, v in self._match_cache.items() if k in live}
-        return rows
+            ranked = set(order)
+            kept = [cid for cid in self.table.row_ids if cid in ranked]
+            held = set(kept)
+            order = kept + [cid for cid in order if cid not in held]
+        self._total = len(self._open)
+        self._shown = len(order)
+        return order
+
+    def _rows(self) -> list[ConversationState]:
+        """The conversations to show, filtered and in order (ranked afresh)."""
+        conversations = self.hitl.session.engine.conversations
+        return [conversations[cid] for cid in self._order()]
 
     def flush(self) -> None:
         app = self.hitl
         table = self.table
         with app.batch_update():
-            if self.dirty_figures or self.dirty_all or self.dirty_ids:
+            if self.dirty_all or self.dirty_ids:
                 self._show_figures()
+            elif self.dirty_figures:
+                self._show_figures(FIGURES_QUIET_INTERVAL_S)
             if self.dirty_all or self.dirty_ids:
                 if not table.shown_columns:
                     self._fit_columns()
-                stale_before = table.cell_context.stale_feeds
                 table.cell_context = self._cell_context()
-                rows = self._rows()
-                table.sync(rows, None if self.dirty_all else self.dirty_ids)
-                if table.cell_context.stale_feeds != stale_before:
-                    # a feed went down or came back: its rows' versions did not change, their holder cell did
-                    table.refresh_column("holder", rows)
+                order = self._order(None if self.dirty_all else self.dirty_ids)
+                table.show(order, app.session.engine.conversations.get, None if self.dirty_all else self.dirty_ids)
             self._show_status()
             self.show_replay()
         self.clean()
 
-    def _show_figures(self) -> None:
-        """Redraw the header, at most every FIGURES_MIN_INTERVAL_S (a skipped
+    def _show_figures(self, interval: float = FIGURES_MIN_INTERVAL_S) -> None:
+        """Redraw the header, at most every ``interval`` seconds (a skipped
         update is caught by a timer, so the last change always shows)."""
         app = self.hitl
-        wait = self._figures_at + FIGURES_MIN_INTERVAL_S - time.monotonic()
+        wait = self._figures_at + interval - time.monotonic()
         if wait > 0:
             if not self._figures_timer_pending:
                 self._figures_timer_pending = True
                 self.set_timer(wait, self._figures_timer)
             return
         self._figures_at = time.monotonic()
-        self.query_one(FiguresBar).show_figures(app.session.figures(app.clock()), app.session.mode, app.config.alerts)
+        figures = app.session.figures(app.clock())
+        lag = getattr(figures, "lag_s", None)
+        shown = self._lag_shown
+        steady = lag is not None and shown is not None and max(lag, shown) < LAG_STEADY_S
+        if steady and dataclasses.is_dataclass(figures):
+            figures = dataclasses.replace(figures, lag_s=shown)
+        else:
+            self._lag_shown = lag
+        self.query_one(FiguresBar).show_figures(figures, app.session.mode, app.config.alerts)
 
     def _figures_timer(self) -> None:
         self._figures_timer_pending = False
@@ -200,31 +243,14 @@ class FloorScreen(LiveScreen):
         if controls is not None and self.query("#replay"):
             self.query_one(ReplayBar).show(controls)
 
-    def _refresh_ages(self) -> None:
-        if not self.is_current:
-            return
-        table = self.table
-        table.cell_context = self._cell_context()
-        states = [self.hitl.session.engine.conversations.get(cid) for cid in table.row_ids]
-        with self.hitl.batch_update():
-            table.refresh_column("age", [s for s in states if s is not None])
-
     def _refresh_waits(self) -> None:
-        """Waits grow by the second; with two or more customers waiting their
-        order may change too (a riskier wait counts more), so re-rank then."""
+        """The clock moved: the rows on screen show their waits (and ages) as of now."""
         if not self.is_current:
             return
         table = self.table
-        conversations = self.hitl.session.engine.conversations
-        waiting = [s for s in (conversations.get(cid) for cid in table.row_ids) if s is not None and s.holder == "waiting"]
-        if not waiting:
-            return
         table.cell_context = self._cell_context()
         with self.hitl.batch_update():
-            changed = table.refresh_column("holder", waiting)
-        if changed and len(waiting) > 1 and self.sort == "risk" and not self.frozen:
-            self.dirty_all = True
-            self.flush()
+            table.refresh_visible()
 
     def _show_status(self) -> None:
         order = ranking.sort_order(self.sort)

@@ -1,20 +1,22 @@
 """The floor's table of active conversations, kept live cheaply.
 
-A busy floor has thousands of rows and hundreds of events a second. The
+A busy floor has thousands of rows and thousands of events a second. The
 table is a Line API widget (like Textual's own ``DataTable`` and Toolong's
 log view) rather than a ``DataTable``: a ``DataTable`` keys every render
 cache on one update counter, so a single changed cell re-renders every cell
-on screen, which at 2,000 rows and 500 events/s cost most of a frame. Here:
+on screen. Here the work follows what is on screen, not the floor's size:
 
-* :meth:`ConversationTable.sync` is given the rows to show, in order; it
-  adds and drops only the rows that came or went, and for a row whose
-  ``ConversationState.version`` changed works out each cell's *model* (a
-  small hashable value) and re-renders only cells whose model changed;
+* :meth:`ConversationTable.show` is given the order (ids) and a way to read
+  each conversation's state; it keeps the list and touches no row;
+* a row's cells are worked out when the row is drawn: for each cell a
+  *model* (a small hashable value) from the state, re-rendered only when the
+  model changed; a row is checked again when its ``ConversationState.version``
+  changed, and its time cells (the wait, the age) when the clock moved;
 * each row is rendered to a ``Strip`` once and cached until one of its
-  cells changes (or the width, the cursor or the theme does), so a redraw
-  renders only the rows that changed and are on screen;
-* re-ordering is replacing a list, done only when the order changed; the
-  cursor stays on the conversation it was on, whatever its new position,
+  cells changes (or the width, the cursor or the theme does), and only screen
+  lines whose row, cells or cursor changed are redrawn: a floor where nothing
+  on screen changed writes nothing to the terminal;
+* the cursor stays on the conversation it was on, whatever its new position,
   and the view does not scroll unless that row would leave the screen.
 
 Columns give way as the terminal narrows, in the reverse of
@@ -71,6 +73,23 @@ class Column:
     justify: str = "left"
     fit: Callable[[Text, int], Text] | None = None
     """How a cell too wide for its column is cut (default: an ellipsis at the end)."""
+
+
+@dataclass(slots=True)
+class _Row:
+    """The cells of one drawn row and what they were worked out from."""
+
+    version: int
+    context: tuple
+    now: float
+    models: dict[str, Hashable]
+    cells: dict[str, Text]
+    generation: int
+    """Changes whenever a cell does: the cached strip and the screen line follow it."""
+
+
+TIME_COLUMNS: tuple[str, ...] = ("holder", "age")
+"""Cells that change as time passes (the wait, the age), not only with the state."""
 
 
 def _style_of(text: Text) -> Style:
@@ -408,14 +427,17 @@ class ConversationTable(ScrollView, can_focus=True):
         self._columns_shown: list[str] = []
         self._widths: dict[str, int] = {}
         self._order: list[str] = []
-        self._index: dict[str, int] = {}
-        self._versions: dict[str, int] = {}
-        self._models: dict[str, dict[str, Hashable]] = {}
-        self._cells: dict[str, dict[str, Text]] = {}
-        self._generation: dict[str, int] = {}
+        self._get: Callable[[str], ConversationState | None] = _nobody
+        """Where the table reads a conversation's state when it draws its row."""
+        self._rows: dict[str, _Row] = {}
+        """Cells of the rows drawn lately (those on screen, and some that were)."""
         self._strips: dict[str, tuple[tuple, Strip]] = {}
+        self._painted: dict[int, tuple | None] = {}
+        """What each screen line shows: (id, generation, cursor), or None for a blank."""
         self._header: tuple[tuple, Strip] | None = None
         self._style_generation = 0
+        self._generations = 0
+        self._context_parts: tuple[CellContext, tuple] | None = None
         self._cursor_key: str | None = None
         self.follow = False
         """Whether the cursor follows its conversation when rows re-sort. Off
@@ -451,9 +473,15 @@ class ConversationTable(ScrollView, can_focus=True):
             return None
         return self._order[min(self.cursor_row, len(self._order) - 1)]
 
+    def visible_ids(self) -> list[str]:
+        """The conversations whose rows are on screen now."""
+        top = int(self.scroll_y)
+        return self._order[top : top + max(0, self.size.height - 1)]
+
     def cell_text(self, cid: str, column: str) -> str:
         """The plain text of one cell (tests read the table through it)."""
-        cell = self._cells.get(cid, {}).get(column)
+        row = self._row(cid)
+        cell = row.cells.get(column) if row is not None else None
         return "" if cell is None else cell.plain
 
     # ------------------------------------------------------------ updating
@@ -469,66 +497,90 @@ class ConversationTable(ScrollView, can_focus=True):
     def rebuild(self, states: Sequence[ConversationState]) -> None:
         """Render every row again (new columns, a new filter, a new theme)."""
         keep = self.current_id or self._cursor_key
-        self._versions.clear()
-        self._models.clear()
-        self._cells.clear()
+        self._rows.clear()
         self._strips.clear()
-        self._generation.clear()
+        self._painted.clear()
         self._header = None
-        for state in states:
-            self._add(state)
-        self._set_order([s.conversation_id for s in states])
+        by_id = {s.conversation_id: s for s in states}
+        self._get = by_id.get
+        self._set_order(list(by_id))
         self._restore_cursor(keep)
         self.refresh()
 
     def sync(self, states: Sequence[ConversationState], changed: Iterable[str] | None = None) -> bool:
-        """Make the table show ``states`` in this order; return whether anything changed.
+        """Make the table show ``states`` in this order; return whether anything changed."""
+        by_id = {s.conversation_id: s for s in states}
+        return self.show([s.conversation_id for s in states], by_id.get, changed)
 
-        ``changed`` limits the version check to those ids (None: check all).
+    def show(
+        self,
+        order: list[str],
+        get: Callable[[str], ConversationState | None],
+        changed: Iterable[str] | None = None,
+    ) -> bool:
+        """Show the conversations ``order`` names (the table keeps the list),
+        reading each one's state with ``get`` when its row is drawn.
+
+        Work is proportional to what is on screen: only rows on screen are
+        checked against their state's version (and the clock, for the cells
+        that show a time), and only lines whose row, cells or cursor changed
+        are drawn again. ``changed``: ids whose state may have changed or gone
+        (None: any); a row off screen is brought up to date when it is shown.
+        Returns whether a line was redrawn or the order changed.
         """
         if not self._columns_shown:
             return False
-        keep = self.current_id or self._cursor_key
-        wanted = [s.conversation_id for s in states]
-        wanted_set = set(wanted)
-        touched = False
-        for cid in [cid for cid in self._versions if cid not in wanted_set]:
-            self._drop(cid)
-            touched = True
-        check = None if changed is None else set(changed)
-        dirty_rows: list[str] = []
-        for state in states:
-            cid = state.conversation_id
-            if cid not in self._versions:
-                self._add(state)
-                touched = True
-            elif (check is None or cid in check) and state.version != self._versions[cid]:
-                if self._update(state):
-                    dirty_rows.append(cid)
-        if wanted != self._order:
-            self._set_order(wanted)
-            self._restore_cursor(keep)
-            touched = True
-        if touched:
-            self.refresh()
+        self._get = get
+        if changed is None:
+            gone = [cid for cid in self._rows if get(cid) is None]
         else:
-            for cid in dirty_rows:
-                self._refresh_row(cid)
-        return touched or bool(dirty_rows)
+            gone = [cid for cid in changed if cid in self._rows and get(cid) is None]
+        for cid in gone:
+            self._drop(cid)
+        moved = order != self._order
+        if moved:
+            keep = self.current_id or self._cursor_key
+            self._set_order(order)
+            self._restore_cursor(keep)
+        self._forget_hidden()
+        return self.refresh_visible() or moved
+
+    def refresh_visible(self) -> bool:
+        """Bring the rows on screen up to date (states, the clock of
+        :attr:`cell_context`) and redraw only the lines that now differ."""
+        if not self._columns_shown:
+            return False
+        top = int(self.scroll_y)
+        order = self._order
+        cursor = self.cursor_row
+        redrawn = False
+        for y in range(1, self.size.height):
+            index = top + y - 1
+            if index < len(order):
+                cid = order[index]
+                row = self._row(cid)
+                want: tuple | None = (cid, row.generation if row is not None else -1, index == cursor)
+            else:
+                want = None
+            if self._painted.get(y, ()) != want:
+                self._painted[y] = want
+                self.refresh_lines(y)
+                redrawn = True
+        return redrawn
 
     def refresh_column(self, key: str, states: Iterable[ConversationState]) -> int:
-        """Recompute one column for every row (ages as time passes); returns cells changed."""
+        """Recompute one column for these rows (those drawn already); returns cells changed."""
         if key not in self._columns_shown:
             return 0
         column = COLUMNS[key]
         changed = 0
         for state in states:
-            models = self._models.get(state.conversation_id)
-            if models is None:
+            row = self._rows.get(state.conversation_id)
+            if row is None:
                 continue
             model = column.model(state, self.cell_context)
-            if models.get(key) != model:
-                models[key] = model
+            if row.models.get(key) != model:
+                row.models[key] = model
                 self._set_cell(state.conversation_id, key, column.render(model, self.cell_context))
                 self._refresh_row(state.conversation_id)
                 changed += 1
@@ -538,47 +590,95 @@ class ConversationTable(ScrollView, can_focus=True):
         """Colours changed (theme, focus): cached strips are stale."""
         self._style_generation += 1
         self._header = None
+        self._painted.clear()
         self.refresh()
+
+    def _cell_parts(self) -> tuple:
+        """What the cells depend on besides the state and the clock."""
+        ctx = self.cell_context
+        cached = self._context_parts
+        if cached is None or cached[0] is not ctx:
+            cached = self._context_parts = (ctx, (ctx.me, ctx.low_confidence, ctx.palette, ctx.stale_feeds))
+        return cached[1]
+
+    def _row(self, cid: str) -> _Row | None:
+        """The row of ``cid`` with its cells up to date (computed on first use)."""
+        state = self._get(cid)
+        row = self._rows.get(cid)
+        if state is None:
+            return row
+        context = self._cell_parts()
+        if row is None:
+            self._add(state)
+            return self._rows[cid]
+        if row.version != state.version or row.context != context:
+            self._update(state)
+        elif row.now != self.cell_context.now:
+            self._update(state, TIME_COLUMNS)
+        return row
 
     def _add(self, state: ConversationState) -> None:
         cid = state.conversation_id
-        models = {key: COLUMNS[key].model(state, self.cell_context) for key in self._columns_shown}
-        self._models[cid] = models
-        self._cells[cid] = {key: COLUMNS[key].render(models[key], self.cell_context) for key in self._columns_shown}
+        ctx = self.cell_context
+        models = {key: COLUMNS[key].model(state, ctx) for key in self._columns_shown}
+        cells = {key: COLUMNS[key].render(models[key], ctx) for key in self._columns_shown}
         self.cells_rendered += len(models)
-        self._versions[cid] = state.version
-        self._generation[cid] = self._generation.get(cid, 0) + 1
+        self._generations += 1
+        self._rows[cid] = _Row(state.version, self._cell_parts(), ctx.now, models, cells, self._generations)
 
     def _drop(self, cid: str) -> None:
-        self._versions.pop(cid, None)
-        self._models.pop(cid, None)
-        self._cells.pop(cid, None)
+        self._rows.pop(cid, None)
         self._strips.pop(cid, None)
-        self._generation.pop(cid, None)
 
-    def _update(self, state: ConversationState) -> bool:
+    def _forget_hidden(self) -> None:
+        """Keep the cells of a few screens of rows, not of the whole floor."""
+        if len(self._rows) <= max(256, 4 * self.size.height):
+            return
+        keep = set(self.visible_ids())
+        if self._cursor_key is not None:
+            keep.add(self._cursor_key)
+        for cid in [cid for cid in self._rows if cid not in keep]:
+            self._drop(cid)
+
+    def _update(self, state: ConversationState, keys: Iterable[str] | None = None) -> bool:
         cid = state.conversation_id
-        models = self._models[cid]
-        self._versions[cid] = state.version
+        row = self._rows[cid]
+        ctx = self.cell_context
+        if keys is None:
+            row.version = state.version
+            row.context = self._cell_parts()
+        row.now = ctx.now
+        models = row.models
         changed = False
-        for key in self._columns_shown:
+        for key in self._columns_shown if keys is None else keys:
+            if key not in models:
+                continue
             column = COLUMNS[key]
-            model = column.model(state, self.cell_context)
-            if models.get(key) != model:
+            model = column.model(state, ctx)
+            if models[key] != model:
                 models[key] = model
-                self._set_cell(cid, key, column.render(model, self.cell_context))
+                self._set_cell(cid, key, column.render(model, ctx))
                 changed = True
         return changed
 
     def _set_cell(self, cid: str, key: str, cell: Text) -> None:
-        self._cells[cid][key] = cell
-        self._generation[cid] = self._generation.get(cid, 0) + 1
+        row = self._rows[cid]
+        row.cells[key] = cell
+        self._generations += 1
+        row.generation = self._generations
         self.cells_rendered += 1
 
     def _set_order(self, order: list[str]) -> None:
         self._order = order
-        self._index = {cid: i for i, cid in enumerate(order)}
         self._fit_virtual_size()
+
+    def _position(self, cid: str | None) -> int | None:
+        if cid is None:
+            return None
+        try:
+            return self._order.index(cid)
+        except ValueError:
+            return None
 
     def _fit_virtual_size(self) -> None:
         """Rows plus the header; a long table's height is rounded up to a
@@ -592,14 +692,18 @@ class ConversationTable(ScrollView, can_focus=True):
         size = Size(self.size.width, height)
         if size != self.virtual_size:
             self.virtual_size = size
+            self._painted.clear()
 
-    def _refresh_row(self, cid: str) -> None:
-        index = self._index.get(cid)
-        if index is None:
-            return
+    def _refresh_index(self, index: int) -> None:
         y = index - int(self.scroll_y) + 1
         if 1 <= y < self.size.height:
+            self._painted.pop(y, None)
             self.refresh_lines(y)
+
+    def _refresh_row(self, cid: str) -> None:
+        index = self._position(cid)
+        if index is not None:
+            self._refresh_index(index)
 
     # ------------------------------------------------------------ cursor
 
@@ -607,14 +711,17 @@ class ConversationTable(ScrollView, can_focus=True):
         return max(0, min(row, len(self._order) - 1)) if self._order else 0
 
     def watch_cursor_row(self, old: int, new: int) -> None:
-        if old < len(self._order):
-            self._refresh_row(self._order[old])
+        self._refresh_index(old)
         if self._order:
             cid = self._order[new]
-            self._refresh_row(cid)
+            self._refresh_index(new)
             if cid != self._cursor_key:
                 self._cursor_key = cid
                 self.post_message(self.RowHighlighted(self, cid))
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        self._painted.clear()  # every line shows another row now
+        super().watch_scroll_y(old, new)
 
     def _scroll_to_cursor(self) -> None:
         visible = max(1, self.size.height - 1)
@@ -638,7 +745,7 @@ class ConversationTable(ScrollView, can_focus=True):
         if not self.follow:
             self.move_cursor(min(self.cursor_row, len(self._order) - 1))
             return
-        index = self._index.get(cid) if cid is not None else None
+        index = self._position(cid)
         if index is None:
             self.move_cursor(min(self.cursor_row, len(self._order) - 1))
             return
@@ -648,7 +755,7 @@ class ConversationTable(ScrollView, can_focus=True):
 
     def select_id(self, cid: str) -> bool:
         """Move the cursor to a conversation (e.g. from an alert) and follow it."""
-        index = self._index.get(cid)
+        index = self._position(cid)
         if index is None:
             return False
         self.follow = True
@@ -700,15 +807,16 @@ class ConversationTable(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         self._fit_virtual_size()
         self._header = None
+        self._painted.clear()
 
     # ------------------------------------------------------------ rendering
 
-    def _row_strip(self, cid: str, width: int, cursor: bool) -> Strip:
-        key = (self._generation.get(cid, 0), width, cursor, self._style_generation)
+    def _row_strip(self, cid: str, row: _Row | None, width: int, cursor: bool) -> Strip:
+        key = (row.generation if row is not None else -1, width, cursor, self._style_generation)
         cached = self._strips.get(cid)
         if cached is not None and cached[0] == key:
             return cached[1]
-        strip = self._line(self._cells.get(cid, {}), width, self.rich_style)
+        strip = self._line(row.cells if row is not None else {}, width, self.rich_style)
         if cursor:
             # The cursor's colours go on top, as DataTable does by default: the
             # row under the cursor must be readable whatever its cells' colours.
@@ -755,7 +863,16 @@ class ConversationTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if y == 0:
             return self._header_strip(width)
-        row = int(self.scroll_y) + y - 1
-        if 0 <= row < len(self._order):
-            return self._row_strip(self._order[row], width, row == self.cursor_row)
+        index = int(self.scroll_y) + y - 1
+        if 0 <= index < len(self._order):
+            cid = self._order[index]
+            cursor = index == self.cursor_row
+            row = self._row(cid)
+            self._painted[y] = (cid, row.generation if row is not None else -1, cursor)
+            return self._row_strip(cid, row, width, cursor)
+        self._painted[y] = None
         return Strip.blank(width, self.rich_style)
+
+
+def _nobody(cid: str) -> ConversationState | None:
+    return None
