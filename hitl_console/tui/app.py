@@ -372,21 +372,25 @@ class HitlApp(App[None]):
         mode = self.config.ui.alert_toasts
         if mode != "auto":
             return mode == "never"
+        from hitl_console.tui.screens.approvals import ApprovalsScreen
         from hitl_console.tui.screens.conversation import ConversationScreen
 
         chatting = any(isinstance(s, ConversationScreen) and s.held_by_me() for s in self.visible_live_screens())
-        return isinstance(self.screen, ModalScreen) or chatting
+        # the approvals queue: at 80x24 a toast sits over the selected request's amount and rationale
+        return isinstance(self.screen, (ModalScreen, ApprovalsScreen)) or chatting
 
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
         """As Textual's; a dialog (or a chat) opening also takes down the toasts
         already up, which would otherwise sit over its key line for seconds
         (the alerts stay in the alert strip and ``L``)."""
-        result = super().push_screen(screen, *args, **kwargs)
+        from hitl_console.tui.screens.approvals import ApprovalsScreen
         from hitl_console.tui.screens.conversation import ConversationScreen
 
-        if self.config.ui.alert_toasts == "auto" and isinstance(screen, (ModalScreen, ConversationScreen)):
+        if self.config.ui.alert_toasts == "auto" and isinstance(screen, (ModalScreen, ConversationScreen, ApprovalsScreen)):
+            # before the push: Textual redraws only the current screen's toasts, and a
+            # dialog shows the screen beneath it, whose toasts would stay drawn there
             self.clear_notifications()
-        return result
+        return super().push_screen(screen, *args, **kwargs)
 
     def quiet_alert_chip(self) -> list[tuple[str, str]]:
         """Status-line parts counting held-back alerts ("3 new alerts · L"), or none."""

@@ -499,6 +499,24 @@ async def test_a_toast_already_up_is_taken_down_when_a_dialog_opens() -> None:
         assert "ctrl+y" in screen_text(app)
 
 
+async def test_no_toast_covers_the_approvals_queue() -> None:
+    """At 80x24 a toast sat over the selected request's amount and rationale."""
+    session = FakeSession(floor_states())
+    app = make_app(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        session.emit({"c-1042"}, alerts=[Alert(ts=NOW, level="critical", kind="trigger", text="c-3 fraud reported")])
+        await settle(pilot)
+        assert app._notifications
+        await pilot.press("A")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ApprovalsScreen"
+        assert not app._notifications and "c-3 fraud reported" not in screen_text(app)
+        session.emit({"c-1042"}, alerts=[Alert(ts=NOW, level="warning", kind="trigger", text="c-2 sentiment falling")])
+        await settle(pilot)
+        assert not app._notifications and [a.text for a in app.quiet_alerts] == ["c-2 sentiment falling"]
+
+
 async def test_rows_of_a_feed_that_is_down_say_stale() -> None:
     """Frozen conversations of a lost feed must not look live (issue 9 item 4)."""
     states = floor_states()
