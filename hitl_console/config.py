@@ -172,6 +172,9 @@ class AlertConfig(_Section):
     feed_down_s: float = Field(default=5.0, gt=0)
     """A feed unreachable, lost or sending only rejected frames this long alerts
     (critical) and its conversations are marked stale (``alerts.feed_health``)."""
+    clock_skew_s: float = Field(default=300.0, gt=0)
+    """A live feed whose newest ts is this far from the console's clock alerts
+    (warning, ``feed_clock:NAME``): waits and abandonment would be measured wrongly."""
     webhook_url: str | None = None
     webhook_retries: int = Field(default=3, ge=0, le=10)
     webhook_min_level: Literal["info", "warning", "critical"] = "warning"
