@@ -50,6 +50,16 @@ class FeedConfig(_Section):
     __str__ = __repr__
 
 
+def false_means_off(value: Any, wanted: str) -> Any:
+    """For an optional number: TOML has no null, so ``false`` switches the rule
+    off (None); ``true`` would read as 1, so it is refused with ``wanted``."""
+    if value is False:
+        return None
+    if value is True:
+        raise ValueError(wanted)
+    return value
+
+
 class Thresholds(_Section):
     low_confidence: float = Field(default=0.55, ge=0, le=1)
     """An AI turn below this confidence fires ``low_confidence``."""
@@ -82,12 +92,7 @@ class Thresholds(_Section):
     @field_validator("abandoned_after_seconds", mode="before")
     @classmethod
     def _false_is_never(cls, value: Any) -> Any:
-        """TOML has no null: ``false`` switches the rule off; ``true`` is refused."""
-        if value is False:
-            return None
-        if value is True:
-            raise ValueError("a number of seconds, or false to never close a silent conversation")
-        return value
+        return false_means_off(value, "a number of seconds, or false to never close a silent conversation")
 
 
 class TopicRules(_Section):
@@ -124,13 +129,7 @@ class RoutingRules(_Section):
     @field_validator("max_open_complaints", "min_lifetime_value", mode="before")
     @classmethod
     def _false_is_off(cls, value: Any) -> Any:
-        """TOML has no null: ``false`` switches a limit off. ``true`` is no limit
-        at all, so it is refused rather than read as 1."""
-        if value is False:
-            return None
-        if value is True:
-            raise ValueError("a number, or false to switch the rule off")
-        return value
+        return false_means_off(value, "a number, or false to switch the rule off")
 
 
 class JournalConfig(_Section):
@@ -172,6 +171,9 @@ class AlertConfig(_Section):
     feed_down_s: float = Field(default=5.0, gt=0)
     """A feed unreachable, lost or sending only rejected frames this long alerts
     (critical) and its conversations are marked stale (``alerts.feed_health``)."""
+    clock_skew_s: float = Field(default=300.0, gt=0)
+    """A live feed whose newest ts is this far from the console's clock alerts
+    (warning, ``feed_clock:NAME``): waits and abandonment would be measured wrongly."""
     webhook_url: str | None = None
     webhook_retries: int = Field(default=3, ge=0, le=10)
     webhook_min_level: Literal["info", "warning", "critical"] = "warning"

@@ -18,3 +18,17 @@ def duration(seconds: float | None) -> str:
     if s < 86400:
         return f"{s // 3600}h{(s % 3600) // 60:02d}m"
     return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
+
+
+_SPANS = ((365.25 * 86400, "year"), (86400, "day"), (3600, "hour"), (60, "minute"), (1, "second"))
+
+
+def span_in_words(seconds: float) -> str:
+    """A long span in its largest whole unit, as a sentence says it: ``51 years``,
+    ``3 days``, ``1 hour``, ``7 minutes`` (for a feed clock that is far off)."""
+    s = abs(seconds)
+    for size, unit in _SPANS:
+        if s >= size or size == 1:
+            n = int(s // size)
+            return f"{n} {unit}{'' if n == 1 else 's'}"
+    raise AssertionError("unreachable")

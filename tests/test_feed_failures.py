@@ -103,3 +103,42 @@ def test_network_reasons_are_plain_words() -> None:
     tls.reason = "CERTIFICATE_VERIFY_FAILED"
     assert network_reason(tls) == "TLS: CERTIFICATE_VERIFY_FAILED"
     assert network_reason(RuntimeError("odd")) == "odd"
+
+
+@pytest.mark.parametrize(
+    ("offset", "words"), [(-51.5 * 365.25 * 86400, "clock 51 years behind"), (3 * 86400 + 600, "clock 3 days ahead of")], ids=["1970", "days-ahead"]
+)
+async def test_a_feed_whose_clock_is_far_off_is_a_warning_in_words_and_not_stale(offset: float, words: str) -> None:
+    """Found: a platform clock near 1970 (or days ahead), still inside the protocol's
+    ts range, got its conversations closed as abandoned at once, and the only sign
+    was "waiting 499005 h". Now a warning says how far off the clock is; the feed
+    stays live (not stale): its events are current, only their times are wrong."""
+    journal = Journal(":memory:")
+    async with WsFeedServer(make_events(5, start_ts=time.time() + offset)) as server:
+        session = LiveSession(FAST, [FeedSpec(server.url, name="prod")], agent="ana", journal=journal)
+        await session.start()
+        try:
+            await wait_until(lambda: "feed_clock:prod" in alert_keys(session), 10, "the feed_clock alert")
+            (alert,) = [a for a in session.alerts if a.key == "feed_clock:prod"]
+            assert alert.level == "warning" and f"feed prod {words}" in alert.text, alert.text
+            assert "feed_clock:prod" in {a.key for a in journal.alerts()}
+            assert session.figures().stale_feeds == frozenset() and not session.stale_feeds
+        finally:
+            await session.stop()
+            journal.close()
+
+
+async def test_a_feed_whose_clock_is_right_raises_no_clock_alert() -> None:
+    journal = Journal(":memory:")
+    events = make_events(5, start_ts=time.time() - 4)
+    async with WsFeedServer(events) as server:
+        session = LiveSession(FAST, [FeedSpec(server.url, name="prod")], agent="ana", journal=journal)
+        await session.start()
+        try:
+            await wait_until(lambda: session.statuses()[0].events == len(events), 10, "every event")
+            (status,) = session.statuses()
+            assert status.clock_offset_s is not None and abs(status.clock_offset_s) < FAST.alerts.clock_skew_s
+            assert session.feed_health.check(session.statuses()) == []
+        finally:
+            await session.stop()
+            journal.close()

@@ -311,3 +311,31 @@ async def test_replay_and_headless_read_a_recording_alike(tmp_path, how):
     # rejected in both; else the headless commands get the failed state's words
     expected = [r.reason for r in client.rejected] or [f"unreadable file data: {status.detail}"]
     assert [r.reason for r in stats.rejected] == expected
+
+
+def test_the_recording_reader_counts_rejected_elements_not_records(tmp_path: Path) -> None:
+    """Found: a frame of 50 bad elements is kept as 20 records plus one standing for
+    the other 30 (``RejectedFrame.count``), and the reader counted 21. Real file,
+    read in process and by ``analyze`` and ``check-feed`` as real processes."""
+    import subprocess
+    import sys
+
+    from hitl_console.feeds.recording import RecordingStats, describe_rejected, read_events, read_recording
+    from hitl_console.protocol.decode import MAX_REJECTED_PER_FRAME
+
+    bad = 50
+    frame = json.dumps([{"v": 1, "type": "message", "seq": "x", "ts": 1.0, "conversation_id": f"c-{i}"} for i in range(bad)])
+    path = write(tmp_path / "r.jsonl", make_events(6), extra_lines={3: frame})
+    stats = RecordingStats()
+    assert len(list(read_events([path], stats))) == 6
+    assert len(stats.rejected) == MAX_REJECTED_PER_FRAME + 1 and stats.rejected_count == bad
+    assert describe_rejected(read_recording(path)).startswith(f"{bad} rejected frame(s)")
+    import os
+
+    env = dict(os.environ, HITL_CONSOLE_DATA_DIR=str(tmp_path / "data"))
+    done = subprocess.run([sys.executable, "-m", "hitl_console", "analyze", str(path)], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0 and f"warning: {bad} rejected frame(s)" in done.stderr, done.stderr
+    check = subprocess.run([sys.executable, "-m", "hitl_console", "check-feed", str(path)], capture_output=True, text=True, timeout=60, env=env)
+    assert "Traceback" not in check.stderr, check.stderr
+    assert f"rejected {bad}," in check.stdout and f"{bad - MAX_REJECTED_PER_FRAME} elements" in check.stdout, check.stdout
+    assert "... and" not in check.stdout, check.stdout

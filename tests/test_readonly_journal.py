@@ -110,15 +110,9 @@ def _read_only_dir(prefix: list[str], journal: Path, data: Path) -> None:
     assert report.returncode == 0 and "hitl-console report" in report.stdout, report.stderr
 
 
-READ_ONLY_DIR_DEFECT = (
-    "store/journal.py Journal._connect_readonly (scale's): a WAL journal in a directory the user may not write, "
-    "with no -shm beside it, fails with 'attempt to write a readonly database' (SQLITE_READONLY_CANTINIT), "
-    "but the immutable=1 fallback is only tried on 'unable to open'; reported, not edited"
-)
-
-
-@pytest.mark.xfail(reason=READ_ONLY_DIR_DEFECT, strict=False)
 def test_a_journal_in_a_read_only_directory_is_read(tmp_path: Path) -> None:
+    """Found: a WAL journal in a directory the user may not write, with no -shm
+    beside it, was refused with "attempt to write a readonly database"."""
     directory = tmp_path / "jdir"
     journal = _journal(directory)
     os.chmod(journal, 0o444)

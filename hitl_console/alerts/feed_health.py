@@ -14,7 +14,13 @@ can fail is a condition the supervisor sees within seconds, with the reason
 * ``feed_silent:NAME`` (warning): connected but nothing at all, not even a
   heartbeat, for ``alerts.silent_feed_s``.
 
-While any of these holds, the feed is *stale*: its conversations are frozen
+* ``feed_clock:NAME`` (warning): a live feed whose newest ``ts`` was more than
+  ``alerts.clock_skew_s`` from the console's clock when it arrived (a platform
+  clock near 1970, or days ahead). Its conversations are not stale, they are
+  current, but every wait and abandonment is measured wrongly, so it is said in
+  words ("feed clock 51 years behind").
+
+While any of these but ``feed_clock`` holds, the feed is *stale*: its conversations are frozen
 at what was last heard, so the floor marks them and leaves them out of the
 live figures. Durations are measured on the monotonic clock, since a replay's
 session clock jumps.
@@ -28,6 +34,7 @@ from dataclasses import dataclass
 
 from hitl_console.config import AlertConfig
 from hitl_console.alerts.model import Condition
+from hitl_console.durations import span_in_words
 from hitl_console.feeds.base import ConnectionState, FeedStatus
 
 NOT_CONNECTED = frozenset({ConnectionState.CONNECTING, ConnectionState.RECONNECTING})
@@ -67,8 +74,25 @@ class FeedHealth:
             if condition is not None:
                 conditions.append(condition)
                 stale.add(status.name)
+            skew = self._clock(status)
+            if skew is not None:
+                conditions.append(skew)  # a wrong clock does not freeze the floor: not stale
         self._stale = frozenset(stale)
         return conditions
+
+    def _clock(self, status: FeedStatus) -> Condition | None:
+        offset = status.clock_offset_s
+        if offset is None or abs(offset) <= self.config.clock_skew_s:
+            return None
+        side = "ahead of" if offset > 0 else "behind"
+        return Condition(
+            f"feed_clock:{status.name}",
+            "warning",
+            "feed",
+            f"feed {status.name} clock {span_in_words(offset)} {side} this console's: waits and abandonment "
+            "are measured wrongly (check the platform's clock)",
+            figures={"feed": status.name, "clock_offset_s": round(offset, 1)},
+        )
 
     @property
     def stale_feeds(self) -> frozenset[str]:

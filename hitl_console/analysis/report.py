@@ -37,7 +37,7 @@ from hitl_console.analysis.timewin import TimeWindow
 from hitl_console.config import Config
 from hitl_console.engine.state import TRIGGER_KINDS, ConversationState
 from hitl_console.protocol.events import Event
-from hitl_console.text import one_line
+from hitl_console.text import one_line, terminal_safe_json
 
 if TYPE_CHECKING:
     from hitl_console.analysis.digest import Digest
@@ -356,7 +356,7 @@ def render_markdown(r: Report) -> str:
 
 def render_json(r: Report) -> str:
     """Figures only, no charts."""
-    return json.dumps(r.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return terminal_safe_json(json.dumps(r.to_dict(), indent=2, ensure_ascii=False)) + "\n"
 
 
 def render(r: Report, fmt: str, *, color: bool = True, width: int = 80) -> str:

@@ -44,7 +44,7 @@ from hitl_console.analysis.scorecard import Score, score_conversation
 from hitl_console.config import Config, ReviewConfig, ReviewQueueConfig, Thresholds, TopicRules
 from hitl_console.engine.state import ConversationState
 from hitl_console.store.reviews import ConversationKey, ConversationReview, NewItem, ReviewStore, conversation_key
-from hitl_console.text import one_line
+from hitl_console.text import one_line, terminal_safe_json
 
 EXPORT_FORMAT = "hitl-console.review-export"
 EXPORT_VERSION = 1
@@ -378,7 +378,7 @@ def write_jsonl(records: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
     """Write records as JSON lines (UTF-8, no ASCII escaping); return how many."""
     n = 0
     for record in records:
-        out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        out.write(terminal_safe_json(json.dumps(record, ensure_ascii=False, separators=(",", ":"))) + "\n")
         n += 1
     return n
 

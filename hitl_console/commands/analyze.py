@@ -43,7 +43,7 @@ from hitl_console.engine.replay import replay_events
 from hitl_console.engine.scorers import summary
 from hitl_console.engine.state import ConversationState
 from hitl_console.feeds.recording import RecordingError, RecordingStats, describe_rejected, read_events
-from hitl_console.text import one_line
+from hitl_console.text import one_line, terminal_safe_json
 
 def conversation_record(
     state: ConversationState, *, handoff: bool = True, scorers: dict[str, str] | None = None
@@ -181,7 +181,10 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     rows: list[TableRow] = []
     if args.json:
-        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+        def dumps(record: object) -> str:
+            return terminal_safe_json(encode(record))
         pending: list[str] = []
 
         def write(line: str) -> None:

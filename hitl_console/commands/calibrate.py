@@ -16,7 +16,8 @@ from pathlib import Path
 from hitl_console.analysis.calibrate import Sweep, parse_band, render_calibration
 from hitl_console.analysis.riskfit import collect_examples, fit_risk, render_risk_fit
 from hitl_console.commands.common import config_or_exit, fail
-from hitl_console.commands.report import resolve_journal, want_color
+from hitl_console.commands.report import want_color
+from hitl_console.commands.sources import SourceMissing, journal_verdicts, past_source
 from hitl_console.feeds.recording import RecordingError
 from hitl_console.protocol.events import Event
 from hitl_console.store.journal import JournalError
@@ -42,31 +43,19 @@ def run(args: argparse.Namespace) -> int:
         band = parse_band(args.band)
     except ValueError as error:
         return fail(str(error), 2)
-    files: list[str] = list(args.files or [])
-    use_journal = args.journal is not None or not files
     wire_verdicts: dict[tuple[str, str], bool] = {}
     try:
-        if use_journal:
-            path = resolve_journal(args.journal, config.journal.path)
-            if not path.exists():
-                return fail(f"no journal at {path} (give recordings, or --journal FILE)")
-            from hitl_console.store.reviews import ReviewStore
-
-            with ReviewStore.open(
-                path, claim_ttl_s=config.review.claim_ttl_s, retention_days=config.journal.retention_days, readonly=True
-            ) as store:
-                wire_verdicts = store.escalation_verdicts()
-            pairs: Iterable[tuple[str, Event]] = _journal_pairs(path, config.journal.retention_days)
+        chosen = past_source(args, config)
+        if chosen.journal is not None:
+            wire_verdicts = journal_verdicts(chosen.journal, config)
+            pairs: Iterable[tuple[str, Event]] = _journal_pairs(chosen.journal, config.journal.retention_days)
         else:
-            for f in files:
-                if not Path(f).exists():
-                    return fail(f"{f}: no such file")
-            pairs = _recording_pairs(files)
+            pairs = _recording_pairs(chosen.files)
         # Streamed: each conversation leaves memory once it is over, as a
         # profile for the threshold sweep and (its moments) for the risk fit.
         sweep = Sweep()
         data = collect_examples(pairs, config, wire_verdicts, on_state=sweep.add)
-    except JournalError as error:
+    except (SourceMissing, JournalError) as error:
         return fail(str(error))
     except RecordingError as error:
         return fail(str(error))

@@ -110,11 +110,14 @@ class CheckReport:
                     where.append(f"seq {r.seq}")
                 if r.type:
                     where.append(one_line(r.type, 60))
+                if r.count > 1:
+                    where.append(f"{r.count} elements")
                 prefix = f"[{', '.join(where)}] " if where else ""
                 lines.append(f"  {prefix}{one_line(r.reason, 200)}")
                 lines.append(f"      {one_line(r.excerpt, 160)}")  # JSON for a decoded value (protocol.decode.excerpt)
-            if s.rejected > len(self.rejected):
-                lines.append(f"  ... and {s.rejected - len(self.rejected)} more")
+            shown = sum(r.count for r in self.rejected)
+            if s.rejected > shown:
+                lines.append(f"  ... and {s.rejected - shown} more")
         if s.unknown_types:
             lines.append("unknown event types (skipped):")
             for kind, count in sorted(s.unknown_types.items(), key=lambda kv: (-kv[1], kv[0])):

@@ -10,8 +10,8 @@ from pathlib import Path
 from hitl_console.analysis.report import build_report, digest_journal, digest_recordings, newest_ts, render
 from hitl_console.analysis.timewin import TimeWindow, parse_since
 from hitl_console.commands.common import config_or_exit, fail, output_width
+from hitl_console.commands.sources import SourceMissing, journal_verdicts, past_source
 from hitl_console.feeds.recording import RecordingError
-from hitl_console.paths import journal_path
 from hitl_console.store.journal import JournalError
 
 
@@ -21,41 +21,26 @@ def want_color(stream: object = None) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
 
 
-def resolve_journal(arg: str | None, config_path: Path | None) -> Path:
-    """``--journal FILE``, else the config's journal, else the XDG default."""
-    if arg:
-        return Path(arg)
-    return Path(config_path) if config_path else journal_path()
-
-
 def run(args: argparse.Namespace) -> int:
     config = config_or_exit(args)
-    files: list[str] = list(args.files or [])
-    use_journal = args.journal is not None or not files
     verdicts: dict[tuple[str, str], bool] = {}
     try:
-        if use_journal:
-            path = resolve_journal(args.journal, config.journal.path)
-            if not path.exists():
-                return fail(f"no journal at {path} (give recordings, or --journal FILE)")
+        chosen = past_source(args, config)
+        if chosen.journal is not None:
+            path = chosen.journal
             # The journal is live data: a relative --since counts back from now.
             start = parse_since(args.since) if args.since else None
             conversations = digest_journal(path, config, start)
-            from hitl_console.store.reviews import ReviewStore
-
-            with ReviewStore.open(
-                path, claim_ttl_s=config.review.claim_ttl_s, retention_days=config.journal.retention_days, readonly=True
-            ) as store:
-                verdicts = store.escalation_verdicts()
+            verdicts = journal_verdicts(path, config)
             source = str(path)
         else:
-            for f in files:
-                if not Path(f).exists():
-                    return fail(f"{f}: no such file")
+            files = chosen.files
             conversations = digest_recordings(files, config)
             # Recordings: a relative --since counts back from the newest event in them.
             start = parse_since(args.since, newest_ts(conversations)) if args.since else None
             source = ", ".join(Path(f).name for f in files)
+    except SourceMissing as error:
+        return fail(str(error))
     except ValueError as error:
         return fail(str(error), 2)
     except JournalError as error:

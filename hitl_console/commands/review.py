@@ -32,7 +32,7 @@ from hitl_console.analysis.scorecard import Score
 from hitl_console.analysis.timewin import parse_since
 from hitl_console.commands.common import config_or_exit, fail, output_width
 from hitl_console.feeds.recording import RecordingError
-from hitl_console.commands.report import resolve_journal
+from hitl_console.commands.sources import resolve_journal
 from hitl_console.config import Config
 from hitl_console.engine.state import TRIGGER_KINDS, TRIGGER_NAMES
 from hitl_console.feeds.base import redact

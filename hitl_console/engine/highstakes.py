@@ -30,7 +30,24 @@ from dataclasses import dataclass
 
 from hitl_console.config import Thresholds, TopicRules
 
-__all__ = ["HighStakesDetector", "Finding", "parse_amounts", "words_of", "negated_before", "ANCHOR_WORDS", "CURRENCY_WORDS"]
+__all__ = ["HighStakesDetector", "Finding", "parse_amounts", "words_of", "negated_before", "ANCHOR_WORDS", "CURRENCY_WORDS", "CATEGORY_LABELS", "category_label"]
+
+
+CATEGORY_LABELS: dict[str, str] = {
+    "fraud": "fraud or unauthorised charge",
+    "legal": "legal threat",
+    "safety": "safety issue",
+    "security": "account security",
+    "money": "large amount",
+    "topic": "high-stakes topic",
+    "pattern": "matches a configured high-stakes pattern",
+}
+"""What each finding category means, in the words of a reason (the one home)."""
+
+
+def category_label(category: str) -> str:
+    """The words for a finding category (an unknown one as it is)."""
+    return CATEGORY_LABELS.get(category, category)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +59,7 @@ class Finding:
     """The quoted text or value."""
 
     def reason(self) -> str:
-        label = {
-            "fraud": "fraud or unauthorised charge",
-            "legal": "legal threat",
-            "safety": "safety issue",
-            "security": "account security",
-            "money": "large amount",
-            "topic": "high-stakes topic",
-            "pattern": "matches a configured high-stakes pattern",
-        }.get(self.category, self.category)
-        return f"{label}: \u201c{self.evidence}\u201d"
+        return f"{category_label(self.category)}: \u201c{self.evidence}\u201d"
 
 
 # Keyword patterns that a preceding negation in the same clause cancels.

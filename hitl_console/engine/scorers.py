@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 from rapidfuzz import fuzz
 
 from hitl_console.engine.cues import adjust, goodbye
-from hitl_console.engine.highstakes import ANCHOR_WORDS, CURRENCY_WORDS, HighStakesDetector
+from hitl_console.engine.highstakes import ANCHOR_WORDS, CURRENCY_WORDS, HighStakesDetector, category_label
 from hitl_console.engine.sentiment import closing_estimate, estimate_sentiment
 from hitl_console.engine.triggers import REQUEST_ANCHORS, is_human_request
 
@@ -140,17 +140,6 @@ _PROTOCOLS: dict[str, type] = {
 
 # ------------------------------------------------------------ the rules
 
-_LABELS = {
-    "fraud": "fraud or unauthorised charge",
-    "legal": "legal threat",
-    "safety": "safety issue",
-    "security": "account security",
-    "money": "large amount",
-    "topic": "high-stakes topic",
-    "pattern": "matches a configured high-stakes pattern",
-}
-
-
 def _has_money(text: str, words: list[str]) -> bool:
     return (
         not CURRENCY_WORDS.isdisjoint(words)
@@ -174,7 +163,7 @@ class RuleHighStakes:
         finding = self.detector.check_text(text, lower, words, keywords=customer)
         if finding is None:
             return None
-        return Signal(1.0, finding.evidence, _LABELS.get(finding.category, finding.category))
+        return Signal(1.0, finding.evidence, category_label(finding.category))
 
 
 class RuleHumanRequest:

@@ -136,6 +136,9 @@ class FeedStatus:
     """The reason of the newest rejected frame."""
     backoff_attempt: int = 0
     """Reconnect attempts since the last healthy connection (the backoff's exponent)."""
+    clock_offset_s: float | None = None
+    """The newest event or heartbeat ts minus the local clock when it arrived:
+    how far the feed's clock is off (None for a replay or before any frame)."""
 
     @property
     def silent_for(self) -> float | None:

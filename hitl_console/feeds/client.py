@@ -188,6 +188,7 @@ class FeedClient:
         """Recent ``("duplicate" | "out_of_order", seq, last accepted seq)`` drops."""
         self._status = FeedStatus(name=name, url=source.url, last_seq=since)
         self._newest_ts: float | None = None
+        self._clock_offset: float | None = None
         self._pending: dict[str, asyncio.Future[Ack]] = {}
         self._connected = False
         self._running = False
@@ -224,8 +225,10 @@ class FeedClient:
         snap.progress = self.source.progress
         if self.source.replay or self._newest_ts is None:
             snap.lag_s = None
+            snap.clock_offset_s = None
         else:
             snap.lag_s = max(0.0, time.time() - self._newest_ts)
+            snap.clock_offset_s = self._clock_offset
         return snap
 
     def _current_state(self) -> ConnectionState:
@@ -593,6 +596,7 @@ class FeedClient:
     def _note_ts(self, ts: float) -> None:
         if math.isfinite(ts) and (self._newest_ts is None or ts > self._newest_ts):
             self._newest_ts = ts
+            self._clock_offset = ts - time.time()
 
     # ------------------------------------------------------------ control
 

@@ -325,7 +325,8 @@ class RecordingStats:
     paths: list[str] = field(default_factory=list)
     events: int = 0
     rejected: list[RejectedFrame] = field(default_factory=list)
-    """The first ``MAX_REJECTED_KEPT`` rejected frames; ``rejected_count`` counts all."""
+    """The first ``MAX_REJECTED_KEPT`` rejected records; ``rejected_count`` counts all
+    rejected elements (a record's ``count`` says how many it stands for)."""
     rejected_count: int = 0
     unknown: int = 0
     """Frames of an event type this console does not know (skipped, per the protocol)."""
@@ -334,7 +335,7 @@ class RecordingStats:
     """Events earlier than the one before them in their file (passed on in file order)."""
 
     def reject(self, frame: RejectedFrame) -> None:
-        self.rejected_count += 1
+        self.rejected_count += frame.count  # one record may stand for many elements of a frame
         if len(self.rejected) < MAX_REJECTED_KEPT:
             self.rejected.append(frame)
 
@@ -458,7 +459,7 @@ def read_recording(path: str | Path) -> Recording:
 
 def describe_rejected(stats: RecordingStats | Recording, limit: int = 3) -> str:
     """One line for a warning: the count and the first reasons."""
-    n = stats.rejected_count if isinstance(stats, RecordingStats) else len(stats.rejected)
+    n = stats.rejected_count if isinstance(stats, RecordingStats) else sum(r.count for r in stats.rejected)
     first = "; ".join(excerpt(r.describe(), 120) for r in stats.rejected[:limit])
     return f"{n} rejected frame(s); first: {first}" if n else "no rejected frames"
 

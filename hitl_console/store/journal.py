@@ -361,7 +361,10 @@ class Journal:
             conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             return conn
         except sqlite3.OperationalError as error:
-            if "unable to open" not in str(error):
+            # "unable to open" or, for a WAL file, "attempt to write a readonly
+            # database" (SQLITE_READONLY_CANTINIT): both mean SQLite could not
+            # make the -shm it wants in a directory we may not write.
+            if not any(sign in str(error) for sign in ("unable to open", "readonly database")):
                 raise JournalError(self._explain(error)) from None
         # A WAL file in a directory we may not write, with no -shm beside it:
         # SQLite cannot make one. No -shm means no writer has the file open,
