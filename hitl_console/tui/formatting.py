@@ -6,7 +6,6 @@ screen, the approvals queue and the help text agree on how a number looks.
 
 from __future__ import annotations
 
-import re
 import time
 
 from hitl_console.durations import DASH, duration  # noqa: F401 (duration is re-exported: screens read it here)
@@ -98,25 +97,3 @@ def extra_evidence(reason: str, evidence: str | None, limit: int = 160) -> str |
     if shown[:60] in one_line(reason):
         return None
     return shown
-
-
-def reason_after_name(name: str, reason: str) -> str:
-    """A trigger's reason without a lead that repeats the trigger's name, which
-    is shown just before it ("AI asked for a human: AI asked for a human: ...";
-    "customer asked for a human  customer asked for a person (72% sure): ..."
-    becomes "(72% sure) ..."). "person" and "human" count as the same word."""
-    lead, sep, rest = reason.partition(": ")
-    if not sep:
-        return reason
-    sure = _SURE.search(lead)
-    base = lead[: sure.start()] if sure else lead
-    if _same_words(base) != _same_words(name):
-        return reason
-    return f"({sure.group(1)}) {rest}" if sure else rest
-
-
-_SURE = re.compile(r"\s*\((\d+% sure)\)\s*$")
-
-
-def _same_words(text: str) -> str:
-    return " ".join(text.lower().replace("person", "human").split())

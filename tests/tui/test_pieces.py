@@ -159,13 +159,15 @@ def test_evidence_is_shown_only_when_the_reason_does_not_quote_it() -> None:
 
 
 def test_a_reason_does_not_repeat_the_trigger_name_shown_before_it() -> None:
-    assert formatting.reason_after_name("AI asked for a human", "AI asked for a human: “legal threat”") == "“legal threat”"
+    from hitl_console.engine.attention import reason_after_name
+
+    assert reason_after_name("AI asked for a human", "AI asked for a human: “legal threat”") == "“legal threat”"
     # "person" restates "human"; the certainty stays
     name = "customer asked for a human"
-    assert formatting.reason_after_name(name, "customer asked for a person (72% sure): “Hi”") == "(72% sure) “Hi”"
-    assert formatting.reason_after_name(name, "customer asked for a person: “I want a human”") == "“I want a human”"
-    assert formatting.reason_after_name("sentiment", "customer sentiment -0.61 at or below -0.50: “x”").startswith("customer sentiment")
-    assert formatting.reason_after_name("sentiment", "customer sentiment -0.60 at or below -0.50") == (
+    assert reason_after_name(name, "customer asked for a person (72% sure): “Hi”") == "(72% sure) “Hi”"
+    assert reason_after_name(name, "customer asked for a person: “I want a human”") == "“I want a human”"
+    assert reason_after_name("sentiment", "customer sentiment -0.61 at or below -0.50: “x”").startswith("customer sentiment")
+    assert reason_after_name("sentiment", "customer sentiment -0.60 at or below -0.50") == (
         "customer sentiment -0.60 at or below -0.50"
     )
 
