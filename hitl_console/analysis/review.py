@@ -44,7 +44,7 @@ from hitl_console.analysis.scorecard import Score, score_conversation
 from hitl_console.config import Config, ReviewConfig, ReviewQueueConfig, Thresholds, TopicRules
 from hitl_console.engine.state import ConversationState
 from hitl_console.store.reviews import ConversationKey, ConversationReview, NewItem, ReviewStore, conversation_key
-from hitl_console.text import one_line
+from hitl_console.text import number, one_line
 
 EXPORT_FORMAT = "hitl-console.review-export"
 EXPORT_VERSION = 1
@@ -267,7 +267,7 @@ def render_transcript(snap: Mapping[str, Any], width: int = 100) -> str:
         if turn.get("confidence") is not None:
             extra = f" (conf {turn['confidence']:.2f})"
         elif turn.get("sentiment") is not None:
-            extra = f" (sent {turn['sentiment']:+.2f})"
+            extra = f" (sent {number(turn['sentiment'], '+.2f')})"
         who = turn.get("role", "?") if not turn.get("author") else f"{turn['role']}:{turn['author']}"
         lines.append(f"#{turn.get('seq', '?'):<5} {one_line(who, 16):<10} {one_line(str(turn.get('text', '')), width)}{extra}")
     for hit in triggers[ti:]:

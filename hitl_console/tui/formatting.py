@@ -10,7 +10,7 @@ import time
 
 from hitl_console.durations import DASH, duration  # noqa: F401 (duration is re-exported: screens read it here)
 from hitl_console.protocol.events import TS_MAX, TS_MIN
-from hitl_console.text import amount as amount_text, one_line
+from hitl_console.text import amount as amount_text, number, one_line
 
 
 ESCALATION_READING: dict[str, tuple[str, str]] = {
@@ -50,7 +50,7 @@ def percent(value: float | None, digits: int = 0) -> str:
 
 
 def signed(value: float | None, digits: int = 2) -> str:
-    return DASH if value is None else f"{value:+.{digits}f}"
+    return DASH if value is None else number(value, f"+.{digits}f")
 
 
 def money(amount: float | None, currency: str | None) -> str:

@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.widgets.option_list import Option
 
 from hitl_console.store.reviews import ReviewItem, Verdict
-from hitl_console.text import one_line, printable
+from hitl_console.text import number, one_line, printable
 from hitl_console.tui import formatting
 
 
@@ -130,7 +130,7 @@ def timeline_options(
         if role == "customer" and sentiment is not None:
             value = float(sentiment)
             style = "$text-error" if value <= -0.5 else "$text-warning" if value < -0.1 else "dim"
-            head += [("  sentiment ", "dim"), (f"{value:+.2f}", style)]
+            head += [("  sentiment ", "dim"), (f"{number(value, '+.2f')}", style)]
         body = printable(str(turn.get("text", ""))).rstrip("\n") or " "
         parts: list[str | tuple[str, str]] = [*head, "\n", body]
         for reviewer, text in corrections.get(seq, ()):
