@@ -40,6 +40,7 @@ from hitl_console.tui.screens.correction import CorrectionDialog
 from hitl_console.tui.screens.review_item import ReviewItemScreen
 from hitl_console.tui.screens.review_labels import claim_label, refusal, score_why, timeline_options
 from hitl_console.tui.screens.review_queue import ReviewScreen
+from tests.tui.fixtures import screen_text
 from hitl_console.tui.screens.verdict import EscalationAnswer, EscalationVerdictDialog, verdict_recorder
 
 URGENT = "[URGENT] refund [/]"
@@ -287,6 +288,7 @@ def test_transcript_options_keep_markup_literal_and_place_triggers() -> None:
     assert options[2].disabled
     plain = [o.prompt.plain for o in options]  # type: ignore[union-attr]
     assert URGENT in plain[0] and CLICK in plain[1] and "\x1b" not in plain[1]
+    assert "#2" not in plain[1] and "LOW CONFIDENCE" in plain[2] and "low_confidence" not in plain[2]
     assert "[red]better[/red]" in plain[1] and "conf [/] low" in plain[2]
 
 
@@ -373,6 +375,12 @@ async def test_review_transcript_is_literal_and_takes_corrections_tags_and_verdi
         queue = app.screen
         assert isinstance(queue, ReviewScreen)
         _move_to(queue.query_one(DataTable), HOSTILE_ITEM)
+        await pilot.pause()
+        # Words, not ids, at 80 columns; the selected row's why in full under the table.
+        text = screen_text(app)
+        assert "low_confidence" not in text and "team_lead" not in text and "ai_request" not in text
+        why = score_why(session.reviews.item(HOSTILE_ITEM).snapshot)  # type: ignore[union-attr]
+        assert why and ("why " + why)[:76] in text.replace("\n", "")
         await pilot.press("enter")
         await pilot.pause()
         item_screen = app.screen
@@ -383,6 +391,9 @@ async def test_review_transcript_is_literal_and_takes_corrections_tags_and_verdi
         prompts = [transcript.get_option_at_index(i).prompt.plain for i in range(transcript.option_count)]  # type: ignore[union-attr]
         assert any(URGENT in p for p in prompts) and any(CLICK in p for p in prompts)
         assert any("LOW CONFIDENCE" in p for p in prompts), "the trigger is shown where it fired"
+        assert not any("#900" in p for p in prompts), "times, not the feed's seq numbers"
+        header = screen_text(app)
+        assert "team lead" in header and "team_lead" not in header and "low_confidence" not in header
         shot = app.export_screenshot()
         assert "[URGENT]" in shot and "click=app.quit" in shot
         assert app.is_running
@@ -399,6 +410,7 @@ async def test_review_transcript_is_literal_and_takes_corrections_tags_and_verdi
         assert isinstance(dialog, CorrectionDialog)
         editor = dialog.query_one(TextArea)
         assert editor.text == CLICK  # starts from the AI's text
+        assert "turn 2 (" in screen_text(app) and "#900" not in screen_text(app)  # counted from the start
         editor.text = "I'm sorry: I can refund order 5531 now."
         editor.move_cursor(editor.document.end)
         await pilot.press("enter")  # a new line, not "save"
