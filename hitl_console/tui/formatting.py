@@ -49,6 +49,16 @@ def percent(value: float | None, digits: int = 0) -> str:
     return DASH if value is None else f"{value * 100:.{digits}f}%"
 
 
+def escalation_percent(value: float | None) -> str:
+    """The escalation rate as the floor's header and the metrics screen both show
+    it (they said "2%" and "2.4%" at the same moment): one decimal under 10%,
+    where the band's edges (3%) are, none above; never wider than 4 characters."""
+    if value is None:
+        return DASH
+    pct = value * 100
+    return f"{pct:.1f}%" if round(pct, 1) < 10 else f"{pct:.0f}%"
+
+
 def signed(value: float | None, digits: int = 2) -> str:
     return DASH if value is None else number(value, f"+.{digits}f")
 

@@ -238,3 +238,21 @@ def test_reasons_that_do_not_fit_give_way_whole() -> None:
     assert _reason_fit(Text("possible unauthorised charge"), 12).plain == "possible un…"
     cut = _reason_fit(Text("possible unauthorised charge · customer upset"), 14).plain
     assert cut.endswith("… +1") and len(cut) == 14
+
+
+def test_the_header_and_the_metrics_screen_show_one_escalation_rate() -> None:
+    """The floor said "Escal. 2% warming up" while metrics said "2.4% warming up"."""
+    from dataclasses import replace
+
+    from hitl_console.analysis.metrics import compute_metrics
+    from hitl_console.tui.screens.metrics import figure_contents
+    from hitl_console.tui.widgets.figures import figure_chips
+
+    from .fixtures import FakeSession, floor_states
+
+    assert [formatting.escalation_percent(v) for v in (0.024, 0.0996, 0.14, 1.0, None)] == ["2.4%", "10%", "14%", "100%", "–"]
+    figures = replace(FakeSession(floor_states()).figures(), escalation_rate=0.024, escalation_sample=40, window_covered=False)
+    header = " ".join(c.plain for c in figure_chips(figures, "live"))
+    metrics = replace(compute_metrics([]), escalation_rate=0.024)
+    card = figure_contents(metrics)["fig-escalation"].plain
+    assert "Escal. 2.4% warming up" in header and "2.4%" in card

@@ -87,7 +87,7 @@ def figure_contents(m: Metrics) -> dict[str, Content]:
     word, style = formatting.ESCALATION_READING.get(band.status, ("", "dim"))
     lo, hi = band.band
     tlo, thi = band.typical
-    escalation_value = pct(m.escalation_rate, 1) + (f"  {word}" if word else "")
+    escalation_value = formatting.escalation_percent(m.escalation_rate) + (f"  {word}" if word else "")
     accuracy_detail = (
         f"{m.accuracy_verdicts} verdict{'s' if m.accuracy_verdicts != 1 else ''}"
         if m.accuracy_verdicts
