@@ -149,6 +149,9 @@ async def test_metrics_screen_shows_figures_and_charts_and_window_keys_switch(se
         assert "Escalation rate" in text and "%" in text
         for fid in ("#fig-accuracy", "#fig-resolution", "#fig-containment", "#fig-tte-turns", "#fig-tte-seconds", "#fig-csat", "#fig-repeat"):
             assert str(screen.query_one(fid, Static).render()).strip()
+        if size[0] == 80:  # every card's words fit its half of 80 columns: nothing cut to "…"
+            top = "\n".join(screen_text(app).splitlines()[1:9])
+            assert "\u2026" not in top, top
         charts = {c.id: c for c in screen.query(MetricChart)}
         assert set(charts) == {"chart-escalation", "chart-containment", "chart-confidence", "chart-sentiment", "chart-tte"}
         assert all(chart.value is not None for chart in charts.values()), "every chart has data for 'all'"
