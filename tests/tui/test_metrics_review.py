@@ -559,3 +559,34 @@ async def test_help_lists_every_screen_and_the_review_footer_fits_80_columns(ses
                 break
         # Every footer entry fits: the verdicts are one "1-4 Verdict", the last key is still there.
         assert "1-4" in footer and "Verdict" in footer and "Role" in footer
+
+
+def test_help_wraps_under_its_descriptions_not_at_column_0() -> None:
+    """At 80x24 long help lines wrapped to column 0, under the keys."""
+    from hitl_console.tui.screens.help import KEY_INDENT, help_content
+
+    titles = {line for line in help_content().plain.splitlines() if line and not line.startswith(" ")}
+    wrapped = help_content(76).plain.splitlines()
+    assert len(wrapped) > len(help_content().plain.splitlines())  # something did wrap
+    assert all(len(line) <= 76 for line in wrapped)
+    assert {line for line in wrapped if line and not line.startswith(" ")} <= titles
+    move = wrapped.index(next(line for line in wrapped if line.startswith("  ↑↓ j k")))
+    assert wrapped[move + 1].startswith(" " * KEY_INDENT) and wrapped[move + 1].strip()  # under "the cursor stays…"
+
+
+async def test_the_help_screen_wraps_to_its_width_at_80x24(session: LiveSession) -> None:
+    from hitl_console.tui.screens.help import HelpScreen
+
+    app = Host(session, ReviewScreen())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(HelpScreen())
+        await pilot.pause()
+        await pilot.pause()
+        text = screen_text(app)
+        lines = text.splitlines()
+        line = next(x for x in lines if "ctrl+p" in x and "every action" in x)
+        after = lines[lines.index(line) + 1]  # "theme", under "every action", not under "ctrl+p"
+        start = line.index("every action")
+        box = line.index("│") + 1  # the help box's left edge (the screen behind shows left of it)
+        assert after[start:].strip(" │") and not after[box:start].strip(), after
