@@ -146,3 +146,21 @@ def test_the_wait_is_measured_on_the_clock_not_on_the_mood():
     h = build_handoff(state, now=since + 125)
     assert h.why[-1] == {"kind": "waiting", "text": "Waiting for a human for 2m05s."}
     assert build_handoff(state).why[-1]["kind"] != "waiting"  # no clock, no wait
+
+
+def test_the_customer_card_says_the_profile_as_the_handoff_does():
+    """The card reuses ``profile_words``: a zero says nothing, a count is words."""
+    from hitl_console.tui.widgets.customer_card import render_customer
+
+    f = Feed(SignalEngine())
+    f.start(customer={"id": "u-1", "name": "Bo", "lifetime_value": 0.0, "open_complaints": 0})
+    card = str(render_customer(f.state))
+    assert "open complaint" not in card and "lifetime value" not in card and "Bo" in card
+    g = Feed(SignalEngine())
+    g.start(customer={"id": "u-2", "tier": "gold", "lifetime_value": 4200.0, "open_complaints": 1})
+    card = str(render_customer(g.state)).splitlines()
+    assert "gold tier" in card and "lifetime value 4,200.00" in card and "1 open complaint" in card
+
+
+def test_signed_figures_never_read_minus_zero():
+    assert mood_words({"start": -0.001, "lowest": -0.004, "now": -0.002, "points": 3}).count("-0.00") == 0

@@ -426,3 +426,14 @@ def test_loop_reasons_say_times_and_durations_not_seq_numbers():
     h.customer("I did that and it is not there")
     u = h.ai("You can download invoices from your account page!")
     assert u.fired[0].reason.startswith(f"AI repeated its answer from {_clock(first)} (")
+
+
+def test_a_sentiment_reason_never_reads_minus_zero():
+    """An average of -0.004 printed as "average -0.00": it is 0.00."""
+    from hitl_console.config import Config, Thresholds
+
+    feed = Feed(SignalEngine(Config(thresholds=Thresholds(sentiment_floor=-0.9))))
+    feed.start()
+    feed.customer("fine", sentiment=-0.004)
+    u = feed.customer("hmm, not really", sentiment=-0.65)
+    assert kinds(u) == ["sentiment"] and "(average +0.00 to -0.65)" in u.fired[0].reason

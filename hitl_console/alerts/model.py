@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from hitl_console.engine.attention import trigger_words
 from hitl_console.engine.state import TriggerHit
 
 Level = Literal["info", "warning", "critical"]
@@ -94,7 +95,7 @@ def trigger_alert(conversation_id: str, hit: TriggerHit, queue: str | None = Non
         ts=hit.ts,
         level=TRIGGER_LEVELS.get(hit.kind, "warning"),
         kind="trigger",
-        text=f"{conversation_id}{where} {hit.kind.replace('_', ' ')}: {hit.reason}",
+        text=f"{conversation_id}{where} {trigger_words(hit.kind, hit.reason)}",
         conversation_id=conversation_id,
         key=f"trigger:{conversation_id}:{hit.kind}:{hit.seq}",
     )

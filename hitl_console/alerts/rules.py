@@ -36,6 +36,7 @@ from hitl_console.alerts.model import Condition
 from hitl_console.analysis.metrics import escalation_sample, is_contained, judge_escalation, ratio, topics_of, window_covered
 from hitl_console.config import AlertConfig
 from hitl_console.engine.state import TRIGGER_KINDS, ConversationState
+from hitl_console.text import number
 
 MIN_TOPIC_COUNT = 5
 MIN_TRIGGER_COUNT = 5
@@ -156,7 +157,7 @@ def sentiment_down(states: Sequence[ConversationState], now: float, config: Aler
                 "sentiment_down",
                 "warning",
                 "trend",
-                f"Customer sentiment is trending down: mean {rm:+.2f} in the last {config.window_s / 60:.0f} min against {bm:+.2f} before",
+                f"Customer sentiment is trending down: mean {number(rm, '+.2f')} in the last {config.window_s / 60:.0f} min against {number(bm, '+.2f')} before",
                 figures={"mean": round(rm, 4), "baseline_mean": round(bm, 4), "turns": len(r)},
             ),
         )

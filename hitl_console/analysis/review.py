@@ -42,9 +42,10 @@ from typing import IO, Any
 
 from hitl_console.analysis.scorecard import Score, score_conversation
 from hitl_console.config import Config, ReviewConfig, ReviewQueueConfig, Thresholds, TopicRules
+from hitl_console.engine.attention import trigger_words
 from hitl_console.engine.state import ConversationState
 from hitl_console.store.reviews import ConversationKey, ConversationReview, NewItem, ReviewStore, conversation_key
-from hitl_console.text import one_line, terminal_safe_json
+from hitl_console.text import number, one_line, terminal_safe_json
 
 EXPORT_FORMAT = "hitl-console.review-export"
 EXPORT_VERSION = 1
@@ -69,6 +70,25 @@ def is_off_script(state: ConversationState) -> bool:
     return any(a.status == "failed" for a in state.actions) or any(
         a.status == "denied" for a in state.approvals.values()
     )
+
+
+REASON_WORDS: dict[str, str] = {
+    "escalated": "escalated",
+    "low_confidence": "AI unsure",
+    "flagged": "flagged",
+    "sampled": "sampled",
+}
+"""What a reviewer reads for each :func:`selection_reason` (the store keeps the id)."""
+
+
+def reason_words(reason: str) -> str:
+    """A selection reason in words ("low_confidence" -> "AI unsure")."""
+    return REASON_WORDS.get(reason, reason.replace("_", " "))
+
+
+def role_words(role: str) -> str:
+    """A review role as a person says it ("team_lead" -> "team lead")."""
+    return role.replace("_", " ")
 
 
 def selection_reason(
@@ -261,17 +281,17 @@ def render_transcript(snap: Mapping[str, Any], width: int = 100) -> str:
     ti = 0
     for turn in snap.get("turns") or []:
         while ti < len(triggers) and triggers[ti].get("seq", 0) < turn.get("seq", 0):
-            lines.append(f"        !! {triggers[ti]['kind']}: {one_line(str(triggers[ti].get('reason', '')), width)}")
+            lines.append(f"        !! {one_line(trigger_words(str(triggers[ti]['kind']), str(triggers[ti].get('reason', ''))), width)}")
             ti += 1
         extra = ""
         if turn.get("confidence") is not None:
             extra = f" (conf {turn['confidence']:.2f})"
         elif turn.get("sentiment") is not None:
-            extra = f" (sent {turn['sentiment']:+.2f})"
+            extra = f" (sent {number(turn['sentiment'], '+.2f')})"
         who = turn.get("role", "?") if not turn.get("author") else f"{turn['role']}:{turn['author']}"
         lines.append(f"#{turn.get('seq', '?'):<5} {one_line(who, 16):<10} {one_line(str(turn.get('text', '')), width)}{extra}")
     for hit in triggers[ti:]:
-        lines.append(f"        !! {hit['kind']}: {one_line(str(hit.get('reason', '')), width)}")
+        lines.append(f"        !! {one_line(trigger_words(str(hit['kind']), str(hit.get('reason', ''))), width)}")
     return "\n".join(lines)
 
 
@@ -397,6 +417,9 @@ __all__ = [
     "render_transcript",
     "sample_fraction",
     "selection_reason",
+    "reason_words",
+    "role_words",
+    "REASON_WORDS",
     "snapshot",
     "write_jsonl",
 ]

@@ -36,6 +36,7 @@ from typing import Literal
 
 from hitl_console.config import Thresholds
 from hitl_console.engine.state import ConversationState, TriggerHit
+from hitl_console.text import number
 
 WEIGHTS: dict[str, float] = {
     "resolution": 0.35,
@@ -138,9 +139,9 @@ def rubric_score(
         change = _clamp(0.5 + (last - first) / 4.0)
         criteria["sentiment"] = _clamp(0.5 * level + 0.5 * change)
         if last < first - 0.3:
-            notes.append(f"customer sentiment fell {first:+.2f} to {last:+.2f}")
+            notes.append(f"customer sentiment fell {number(first, '+.2f')} to {number(last, '+.2f')}")
         elif last <= thresholds.sentiment_floor:
-            notes.append(f"customer ended negative ({last:+.2f})")
+            notes.append(f"customer ended negative ({number(last, '+.2f')})")
 
     # confidence: the lowest AI turn against the threshold
     confidences = state.confidences()

@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 
 from hitl_console.durations import duration
-from hitl_console.engine.state import ConversationState, TriggerHit
-from hitl_console.text import one_line
+from hitl_console.engine.state import TRIGGER_NAMES, ConversationState, TriggerHit
+from hitl_console.text import number, one_line
 
 __all__ = [
     "URGENCY_RISK_SECONDS",
@@ -35,6 +35,8 @@ __all__ = [
     "reasons",
     "phrase",
     "why_lines",
+    "reason_after_name",
+    "trigger_words",
 ]
 
 URGENCY_RISK_SECONDS = 120.0
@@ -55,7 +57,7 @@ _SHORT_LABELS = {
     "fraud or unauthorised charge": "possible fraud",
     "matches a configured high-stakes pattern": "high-stakes pattern",
 }
-_SURE = re.compile(r"\s*\(\d+% sure\)\s*$")
+_SURE = re.compile(r"\s*\((\d+% sure)\)\s*$")
 
 
 def waited(state: ConversationState, now: float) -> float | None:
@@ -142,7 +144,7 @@ def phrase(state: ConversationState, kind: str) -> str:
         return "going in circles"
     if kind == "low_confidence":
         confidence = state.last_confidence
-        return "AI unsure" if confidence is None else f"AI unsure ({confidence:.2f})"
+        return "AI unsure" if confidence is None else f"AI unsure ({number(confidence)})"
     return kind.replace("_", " ")
 
 
@@ -198,7 +200,7 @@ def why_lines(state: ConversationState, now: float | None = None) -> list[tuple[
                 text = "The AI asked for a human."
         elif kind == "sentiment":
             value = state.last_sentiment
-            mood = f" (sentiment {value:+.2f})" if value is not None else ""
+            mood = f" (sentiment {number(value, '+.2f')})" if value is not None else ""
             text = f"The customer is upset{mood}."  # the need and the transcript quote them
         elif kind == "loop":
             text = "Going in circles: " + one_line(state.loop_warning or "the conversation is not moving on", 120)
@@ -218,3 +220,37 @@ def why_lines(state: ConversationState, now: float | None = None) -> list[tuple[
     if wait is not None:
         lines.append(("waiting", f"Waiting for a human for {duration(wait)}."))
     return lines
+
+
+def _same_words(text: str) -> str:
+    return " ".join(text.lower().replace("person", "human").split())
+
+
+def reason_after_name(name: str, reason: str) -> str:
+    """A trigger's reason without a lead that repeats the trigger's name, which
+    is shown just before it ("AI asked for a human: AI asked for a human: ...";
+    "customer asked for a human  customer asked for a person (72% sure): ..."
+    becomes "(72% sure) ..."). "person" and "human" count as the same word."""
+    lead, sep, rest = reason.partition(": ")
+    if not sep:
+        return reason
+    sure = _SURE.search(lead)
+    base = lead[: sure.start()] if sure else lead
+    if _same_words(base) != _same_words(name):
+        return reason
+    return f"({sure.group(1)}) {rest}" if sure else rest
+
+
+
+def trigger_words(kind: str, reason: str) -> str:
+    """One line for a trigger firing that says its name once: the reason alone
+    when its lead already names the trigger ("AI asked for a human: “…”",
+    "customer sentiment -0.60 at or below -0.50: “…”"), else name, then reason
+    ("high stakes: legal threat: “…”"). The lead restates the name when it
+    holds the name's last word ("person" counting as "human")."""
+    name = TRIGGER_NAMES.get(kind, kind.replace("_", " "))
+    lead = _same_words(reason.partition(": ")[0])
+    key = _same_words(name).split()[-1:] or [""]
+    if key[0] and key[0] in lead.split():
+        return reason
+    return f"{name}: {reason}"

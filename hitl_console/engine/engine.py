@@ -91,6 +91,7 @@ from hitl_console.protocol.events import (
     Message,
     Scorecard,
 )
+from hitl_console.text import number
 
 __all__ = ["SignalEngine", "tune_gc"]
 
@@ -701,12 +702,12 @@ class SignalEngine:
                 if "sentiment" not in active:
                     floor = self._sentiment_floor
                     self._fire(state, track, update, "sentiment", seq, ts,
-                               f"customer sentiment {s:+.2f} at or below {floor:+.2f}: {quote(text)}", text)
+                               f"customer sentiment {number(s, '+.2f')} at or below {number(floor, '+.2f')}: {quote(text)}", text)
             elif n and not closing and track.sent_sum / n - s >= self._sentiment_drop:
                 if "sentiment" not in active:
                     avg = track.sent_sum / n
                     self._fire(state, track, update, "sentiment", seq, ts,
-                               f"customer sentiment fell {avg - s:.2f} (average {avg:+.2f} to {s:+.2f}): {quote(text)}", text)
+                               f"customer sentiment fell {avg - s:.2f} (average {number(avg, '+.2f')} to {number(s, '+.2f')}): {quote(text)}", text)
             elif s > self._sentiment_clear and "sentiment" in active:
                 self._clear(state, track, "sentiment")
             track.sentiment_drop = track.sent_sum / n - s if n else 0.0

@@ -34,7 +34,7 @@ from hitl_console.durations import duration
 from hitl_console.engine import attention
 from hitl_console.engine.highstakes import parse_amounts
 from hitl_console.engine.state import ConversationState
-from hitl_console.text import amount as amount_text, one_line
+from hitl_console.text import amount as amount_text, number, one_line
 
 __all__ = ["HandoffSummary", "build_handoff", "extract_entities"]
 
@@ -173,11 +173,11 @@ def mood_words(sentiment: dict[str, Any]) -> str:
     or the end is not repeated)."""
     start, lowest, now = sentiment["start"], sentiment["lowest"], sentiment["now"]
     if sentiment.get("points", 2) <= 1 or (start == lowest == now):
-        return f"now {now:+.2f}"
-    steps = [f"{start:+.2f}"]
+        return f"now {number(now, '+.2f')}"
+    steps = [f"{number(start, '+.2f')}"]
     if lowest not in (start, now):
-        steps.append(f"lowest {lowest:+.2f}")
-    steps.append(f"now {now:+.2f}")
+        steps.append(f"lowest {number(lowest, '+.2f')}")
+    steps.append(f"now {number(now, '+.2f')}")
     return " \u2192 ".join(steps)
 
 
@@ -190,7 +190,7 @@ def profile_words(customer: dict[str, Any]) -> list[str]:
         words.append(f"{one_line(customer['tier'], 20)} tier")
     value = customer.get("lifetime_value")
     if value:
-        words.append(f"lifetime value {value:,.2f}")  # as the customer card shows it (formatting.money)
+        words.append(f"lifetime value {amount_text(value)}")  # as formatting.money shows money: bounded, never -0.00
     complaints = customer.get("open_complaints")
     if complaints:
         words.append(f"{complaints} open complaint{'' if complaints == 1 else 's'}")

@@ -6,12 +6,11 @@ screen, the approvals queue and the help text agree on how a number looks.
 
 from __future__ import annotations
 
-import re
 import time
 
 from hitl_console.durations import DASH, duration  # noqa: F401 (duration is re-exported: screens read it here)
 from hitl_console.protocol.events import TS_MAX, TS_MIN
-from hitl_console.text import amount as amount_text, one_line
+from hitl_console.text import amount as amount_text, number, one_line
 
 
 ESCALATION_READING: dict[str, tuple[str, str]] = {
@@ -50,8 +49,18 @@ def percent(value: float | None, digits: int = 0) -> str:
     return DASH if value is None else f"{value * 100:.{digits}f}%"
 
 
+def escalation_percent(value: float | None) -> str:
+    """The escalation rate as the floor's header and the metrics screen both show
+    it (they said "2%" and "2.4%" at the same moment): one decimal under 10%,
+    where the band's edges (3%) are, none above; never wider than 4 characters."""
+    if value is None:
+        return DASH
+    pct = value * 100
+    return f"{pct:.1f}%" if round(pct, 1) < 10 else f"{pct:.0f}%"
+
+
 def signed(value: float | None, digits: int = 2) -> str:
-    return DASH if value is None else f"{value:+.{digits}f}"
+    return DASH if value is None else number(value, f"+.{digits}f")
 
 
 def money(amount: float | None, currency: str | None) -> str:
@@ -98,25 +107,3 @@ def extra_evidence(reason: str, evidence: str | None, limit: int = 160) -> str |
     if shown[:60] in one_line(reason):
         return None
     return shown
-
-
-def reason_after_name(name: str, reason: str) -> str:
-    """A trigger's reason without a lead that repeats the trigger's name, which
-    is shown just before it ("AI asked for a human: AI asked for a human: ...";
-    "customer asked for a human  customer asked for a person (72% sure): ..."
-    becomes "(72% sure) ..."). "person" and "human" count as the same word."""
-    lead, sep, rest = reason.partition(": ")
-    if not sep:
-        return reason
-    sure = _SURE.search(lead)
-    base = lead[: sure.start()] if sure else lead
-    if _same_words(base) != _same_words(name):
-        return reason
-    return f"({sure.group(1)}) {rest}" if sure else rest
-
-
-_SURE = re.compile(r"\s*\((\d+% sure)\)\s*$")
-
-
-def _same_words(text: str) -> str:
-    return " ".join(text.lower().replace("person", "human").split())

@@ -229,7 +229,7 @@ def test_transcript_render_is_plain():
     s.turns[0] = s.turns[0]._replace(text="bye [/] \x1b[31mred\x1b[0m")
     text = render_transcript(snapshot(s))
     assert "\x1b" not in text and "bye [/] red" in text
-    assert "!! low_confidence" in text
+    assert "!! low confidence: " in text  # the trigger in words, then its reason
 
 
 QUEUE_HEADER = ["score", "review queue", "conversation", "selected for", "status"]

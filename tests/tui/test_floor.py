@@ -162,7 +162,7 @@ async def test_alerts_are_logged_and_notified_literally() -> None:
     app = make_app(session)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        alert = Alert(ts=NOW, level="critical", kind="trigger", text="c-1042 [billing] human request: [URGENT] [/] now", conversation_id="c-1042")
+        alert = Alert(ts=NOW, level="critical", kind="trigger", text="c-1042 [billing] customer asked for a person: [URGENT] [/] now", conversation_id="c-1042")
         band = Alert(ts=NOW, level="warning", kind="aggregate", text="escalation rate 34% is over 30%: escalations swamp the humans")
         session.emit({"c-1042"}, alerts=[alert, band])
         await settle(pilot)

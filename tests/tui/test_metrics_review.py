@@ -40,6 +40,7 @@ from hitl_console.tui.screens.correction import CorrectionDialog
 from hitl_console.tui.screens.review_item import ReviewItemScreen
 from hitl_console.tui.screens.review_labels import claim_label, refusal, score_why, timeline_options
 from hitl_console.tui.screens.review_queue import ReviewScreen
+from tests.tui.fixtures import screen_text
 from hitl_console.tui.screens.verdict import EscalationAnswer, EscalationVerdictDialog, verdict_recorder
 
 URGENT = "[URGENT] refund [/]"
@@ -148,6 +149,9 @@ async def test_metrics_screen_shows_figures_and_charts_and_window_keys_switch(se
         assert "Escalation rate" in text and "%" in text
         for fid in ("#fig-accuracy", "#fig-resolution", "#fig-containment", "#fig-tte-turns", "#fig-tte-seconds", "#fig-csat", "#fig-repeat"):
             assert str(screen.query_one(fid, Static).render()).strip()
+        if size[0] == 80:  # every card's words fit its half of 80 columns: nothing cut to "…"
+            top = "\n".join(screen_text(app).splitlines()[1:9])
+            assert "\u2026" not in top, top
         charts = {c.id: c for c in screen.query(MetricChart)}
         assert set(charts) == {"chart-escalation", "chart-containment", "chart-confidence", "chart-sentiment", "chart-tte"}
         assert all(chart.value is not None for chart in charts.values()), "every chart has data for 'all'"
@@ -287,6 +291,7 @@ def test_transcript_options_keep_markup_literal_and_place_triggers() -> None:
     assert options[2].disabled
     plain = [o.prompt.plain for o in options]  # type: ignore[union-attr]
     assert URGENT in plain[0] and CLICK in plain[1] and "\x1b" not in plain[1]
+    assert "#2" not in plain[1] and "LOW CONFIDENCE" in plain[2] and "low_confidence" not in plain[2]
     assert "[red]better[/red]" in plain[1] and "conf [/] low" in plain[2]
 
 
@@ -373,6 +378,12 @@ async def test_review_transcript_is_literal_and_takes_corrections_tags_and_verdi
         queue = app.screen
         assert isinstance(queue, ReviewScreen)
         _move_to(queue.query_one(DataTable), HOSTILE_ITEM)
+        await pilot.pause()
+        # Words, not ids, at 80 columns; the selected row's why in full under the table.
+        text = screen_text(app)
+        assert "low_confidence" not in text and "team_lead" not in text and "ai_request" not in text
+        why = score_why(session.reviews.item(HOSTILE_ITEM).snapshot)  # type: ignore[union-attr]
+        assert why and ("why " + why)[:76] in text.replace("\n", "")
         await pilot.press("enter")
         await pilot.pause()
         item_screen = app.screen
@@ -383,6 +394,9 @@ async def test_review_transcript_is_literal_and_takes_corrections_tags_and_verdi
         prompts = [transcript.get_option_at_index(i).prompt.plain for i in range(transcript.option_count)]  # type: ignore[union-attr]
         assert any(URGENT in p for p in prompts) and any(CLICK in p for p in prompts)
         assert any("LOW CONFIDENCE" in p for p in prompts), "the trigger is shown where it fired"
+        assert not any("#900" in p for p in prompts), "times, not the feed's seq numbers"
+        header = screen_text(app)
+        assert "team lead" in header and "team_lead" not in header and "low_confidence" not in header
         shot = app.export_screenshot()
         assert "[URGENT]" in shot and "click=app.quit" in shot
         assert app.is_running
@@ -399,6 +413,7 @@ async def test_review_transcript_is_literal_and_takes_corrections_tags_and_verdi
         assert isinstance(dialog, CorrectionDialog)
         editor = dialog.query_one(TextArea)
         assert editor.text == CLICK  # starts from the AI's text
+        assert "turn 2 (" in screen_text(app) and "#900" not in screen_text(app)  # counted from the start
         editor.text = "I'm sorry: I can refund order 5531 now."
         editor.move_cursor(editor.document.end)
         await pilot.press("enter")  # a new line, not "save"
@@ -544,3 +559,34 @@ async def test_help_lists_every_screen_and_the_review_footer_fits_80_columns(ses
                 break
         # Every footer entry fits: the verdicts are one "1-4 Verdict", the last key is still there.
         assert "1-4" in footer and "Verdict" in footer and "Role" in footer
+
+
+def test_help_wraps_under_its_descriptions_not_at_column_0() -> None:
+    """At 80x24 long help lines wrapped to column 0, under the keys."""
+    from hitl_console.tui.screens.help import KEY_INDENT, help_content
+
+    titles = {line for line in help_content().plain.splitlines() if line and not line.startswith(" ")}
+    wrapped = help_content(76).plain.splitlines()
+    assert len(wrapped) > len(help_content().plain.splitlines())  # something did wrap
+    assert all(len(line) <= 76 for line in wrapped)
+    assert {line for line in wrapped if line and not line.startswith(" ")} <= titles
+    move = wrapped.index(next(line for line in wrapped if line.startswith("  ↑↓ j k")))
+    assert wrapped[move + 1].startswith(" " * KEY_INDENT) and wrapped[move + 1].strip()  # under "the cursor stays…"
+
+
+async def test_the_help_screen_wraps_to_its_width_at_80x24(session: LiveSession) -> None:
+    from hitl_console.tui.screens.help import HelpScreen
+
+    app = Host(session, ReviewScreen())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(HelpScreen())
+        await pilot.pause()
+        await pilot.pause()
+        text = screen_text(app)
+        lines = text.splitlines()
+        line = next(x for x in lines if "ctrl+p" in x and "every action" in x)
+        after = lines[lines.index(line) + 1]  # "theme", under "every action", not under "ctrl+p"
+        start = line.index("every action")
+        box = line.index("│") + 1  # the help box's left edge (the screen behind shows left of it)
+        assert after[start:].strip(" │") and not after[box:start].strip(), after

@@ -159,13 +159,15 @@ def test_evidence_is_shown_only_when_the_reason_does_not_quote_it() -> None:
 
 
 def test_a_reason_does_not_repeat_the_trigger_name_shown_before_it() -> None:
-    assert formatting.reason_after_name("AI asked for a human", "AI asked for a human: “legal threat”") == "“legal threat”"
+    from hitl_console.engine.attention import reason_after_name
+
+    assert reason_after_name("AI asked for a human", "AI asked for a human: “legal threat”") == "“legal threat”"
     # "person" restates "human"; the certainty stays
     name = "customer asked for a human"
-    assert formatting.reason_after_name(name, "customer asked for a person (72% sure): “Hi”") == "(72% sure) “Hi”"
-    assert formatting.reason_after_name(name, "customer asked for a person: “I want a human”") == "“I want a human”"
-    assert formatting.reason_after_name("sentiment", "customer sentiment -0.61 at or below -0.50: “x”").startswith("customer sentiment")
-    assert formatting.reason_after_name("sentiment", "customer sentiment -0.60 at or below -0.50") == (
+    assert reason_after_name(name, "customer asked for a person (72% sure): “Hi”") == "(72% sure) “Hi”"
+    assert reason_after_name(name, "customer asked for a person: “I want a human”") == "“I want a human”"
+    assert reason_after_name("sentiment", "customer sentiment -0.61 at or below -0.50: “x”").startswith("customer sentiment")
+    assert reason_after_name("sentiment", "customer sentiment -0.60 at or below -0.50") == (
         "customer sentiment -0.60 at or below -0.50"
     )
 
@@ -236,3 +238,21 @@ def test_reasons_that_do_not_fit_give_way_whole() -> None:
     assert _reason_fit(Text("possible unauthorised charge"), 12).plain == "possible un…"
     cut = _reason_fit(Text("possible unauthorised charge · customer upset"), 14).plain
     assert cut.endswith("… +1") and len(cut) == 14
+
+
+def test_the_header_and_the_metrics_screen_show_one_escalation_rate() -> None:
+    """The floor said "Escal. 2% warming up" while metrics said "2.4% warming up"."""
+    from dataclasses import replace
+
+    from hitl_console.analysis.metrics import compute_metrics
+    from hitl_console.tui.screens.metrics import figure_contents
+    from hitl_console.tui.widgets.figures import figure_chips
+
+    from .fixtures import FakeSession, floor_states
+
+    assert [formatting.escalation_percent(v) for v in (0.024, 0.0996, 0.14, 1.0, None)] == ["2.4%", "10%", "14%", "100%", "–"]
+    figures = replace(FakeSession(floor_states()).figures(), escalation_rate=0.024, escalation_sample=40, window_covered=False)
+    header = " ".join(c.plain for c in figure_chips(figures, "live"))
+    metrics = replace(compute_metrics([]), escalation_rate=0.024)
+    card = figure_contents(metrics)["fig-escalation"].plain
+    assert "Escal. 2.4% warming up" in header and "2.4%" in card

@@ -30,10 +30,12 @@ class CorrectionDialog(ModalScreen[str | None]):
 
     MAX_LENGTH = 4000
 
-    def __init__(self, conversation_id: str, turn_seq: int, original: str) -> None:
+    def __init__(self, conversation_id: str, turn_seq: int, original: str, turn_words: str | None = None) -> None:
         super().__init__(classes="dialog", id="correction-dialog")
         self.conversation_id = conversation_id
         self.turn_seq = turn_seq
+        self.turn_words = turn_words or f"turn #{turn_seq}"
+        """How the reviewer reads the turn ("turn 12 (21:38:38)"): the feed's seq means nothing to them."""
         self.original = original
 
     def compose(self) -> ComposeResult:
@@ -41,7 +43,7 @@ class CorrectionDialog(ModalScreen[str | None]):
             yield Label(Content("Correct the AI's answer"), classes="dialog-title")
             yield Static(
                 Content.assemble(
-                    (f"{one_line(self.conversation_id, 40)} · turn #{self.turn_seq} · the AI said:", "dim"),
+                    (f"{one_line(self.conversation_id, 40)} · {one_line(self.turn_words, 40)} · the AI said:", "dim"),
                     "\n",
                     printable(self.original).rstrip("\n") or " ",
                 ),

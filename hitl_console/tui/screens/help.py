@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -64,7 +65,41 @@ def _verdict_lines() -> list[Content]:
     ]
 
 
-def help_content() -> Content:
+KEY_INDENT = 2 + 9 + 14
+"""Where a key line's description starts: its wrapped lines start there too."""
+
+
+def hanging(line: Content, width: int, indent: int) -> list[Content]:
+    """``line`` wrapped to ``width`` with every line after the first indented by
+    ``indent``, so that at 80x24 a long description wraps under itself instead
+    of at column 0 (when ``width`` leaves too little room, under the first line's indent of 2)."""
+    if width <= 0 or line.cell_length <= width:
+        return [line]
+    if width - indent < 20:
+        indent = min(indent, 2)
+    first = line.wrap(width)[0].rstrip()
+    cut = len(first.plain)
+    rest = line[cut:]
+    skip = len(rest.plain) - len(rest.plain.lstrip(" "))
+    rest = rest[skip:]
+    out = [first]
+    for piece in rest.wrap(max(1, width - indent)):
+        out.append(Content(" " * indent) + piece.rstrip())
+    return out
+
+
+def _indent(line: Content) -> int:
+    """How far a help line's continuation is indented: under the description
+    of a key line (``  key      Label         description``), else under its text."""
+    plain = line.plain
+    lead = len(plain) - len(plain.lstrip(" "))
+    if lead == 2 and len(plain) > KEY_INDENT and plain[KEY_INDENT - 1] == " " and plain[KEY_INDENT] != " ":
+        return KEY_INDENT
+    return lead
+
+
+def help_content(width: int | None = None) -> Content:
+    """Every screen's keys and the legend; wrapped with hanging indents when ``width`` is given."""
     lines: list[Content] = []
     lines += key_lines("Everywhere", APP_BINDINGS)
     lines.append(Content("  ctrl+p   Commands      every action of the current screen, and the theme"))
@@ -120,7 +155,16 @@ def help_content() -> Content:
             "over 30% escalations swamp the humans. The header shows both bands."
         )
     )
+    if width is not None:
+        lines = [piece for line in lines for piece in hanging(line, width, _indent(line))]
     return Content("\n").join(lines)
+
+
+class HelpText(Static):
+    """The help, wrapped to the width it has (hanging indents need the width)."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.update(help_content(event.size.width))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -137,7 +181,7 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(classes="dialog-box help-box"):
             yield Label(Content("Keys and legend"), classes="dialog-title")
             with VerticalScroll(id="help-body"):
-                yield Static(help_content(), markup=False)
+                yield HelpText(help_content(), markup=False)
             yield Label(Content.assemble(("escape", "bold"), " close · ", ("↑↓ pgup pgdn", "bold"), " scroll"), classes="dialog-keys")
 
     def on_mount(self) -> None:

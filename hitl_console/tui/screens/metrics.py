@@ -73,11 +73,15 @@ def _figure(label: str, value: str, value_style: str, *detail: str | tuple[str, 
     return Content.assemble(*parts)
 
 
-def _dist(d: Distribution, unit: Callable[[float], str]) -> str:
-    if d.count == 0 or d.median is None:
-        return formatting.DASH
-    p90 = unit(d.p90) if d.p90 is not None else formatting.DASH
-    return f"median {unit(d.median)} · p90 {p90}"
+def _median(d: Distribution, unit: Callable[[float], str]) -> str:
+    return formatting.DASH if d.count == 0 or d.median is None else f"median {unit(d.median)}"
+
+
+def _p90(d: Distribution, unit: Callable[[float], str]) -> str:
+    """The detail line of a distribution: its p90 and how many it is of (the
+    median is the value; both on one line did not fit 37 columns at 80)."""
+    p90 = unit(d.p90) if d.count and d.p90 is not None else formatting.DASH
+    return f"p90 {p90} · {d.count} escalation{'' if d.count == 1 else 's'}"
 
 
 def figure_contents(m: Metrics) -> dict[str, Content]:
@@ -87,23 +91,26 @@ def figure_contents(m: Metrics) -> dict[str, Content]:
     word, style = formatting.ESCALATION_READING.get(band.status, ("", "dim"))
     lo, hi = band.band
     tlo, thi = band.typical
-    escalation_value = pct(m.escalation_rate, 1) + (f"  {word}" if word else "")
+    escalation_value = formatting.escalation_percent(m.escalation_rate) + (f"  {word}" if word else "")
     accuracy_detail = (
         f"{m.accuracy_verdicts} verdict{'s' if m.accuracy_verdicts != 1 else ''}"
         if m.accuracy_verdicts
-        else "no verdicts yet (asked at the end of a takeover)"
+        else "no verdicts (asked after a takeover)"
     )
     missed = f" · {m.missed_escalations} missed" if m.missed_escalations else ""
     called = len(m.topics_called_out)
-    turns = _dist(m.time_to_escalation_turns, lambda v: f"{v:g} turns")
-    seconds = _dist(m.time_to_escalation_s, lambda v: formatting.duration(v))
+    # Detail lines are kept under 37 characters: the width of a card at 80 columns.
+    def turns_unit(v: float) -> str:
+        return f"{v:g} turns"
+
+    seconds_unit = formatting.duration
     csat = f"{m.csat.mean:.2f} / 5" if m.csat.mean is not None else formatting.DASH
     return {
         "fig-escalation": _figure(
             "Escalation rate",
             escalation_value,
             style if m.escalation_rate is not None else "dim",
-            f"{m.escalated_ended} of {m.ended} ended · band {lo:.0%}-{hi:.0%} (typical {tlo:.0%}-{thi:.0%})",
+            f"{m.escalated_ended} of {m.ended} · typical {tlo * 100:.0f}-{thi:.0%}, ok {lo * 100:.0f}-{hi:.0%}",
         ),
         "fig-accuracy": _figure(
             "Escalation accuracy",
@@ -112,10 +119,10 @@ def figure_contents(m: Metrics) -> dict[str, Content]:
             accuracy_detail + missed,
         ),
         "fig-resolution": _figure(
-            "Resolved, escalated vs AI-only",
+            "Resolved",
             f"{pct(m.post_escalation_resolution_rate)} vs {pct(m.ai_only_resolution_rate)}",
             "bold",
-            f"of {m.ended} ended",
+            f"escalated vs AI-only, of {m.ended} ended",
         ),
         "fig-containment": _figure(
             "Containment",
@@ -125,22 +132,22 @@ def figure_contents(m: Metrics) -> dict[str, Content]:
         ),
         "fig-tte-turns": _figure(
             "Turns to escalate",
-            turns,
+            _median(m.time_to_escalation_turns, turns_unit),
             "bold" if m.time_to_escalation_turns.count else "dim",
-            f"messages (customer and AI) before the hand-off, {m.time_to_escalation_turns.count} escalations",
+            _p90(m.time_to_escalation_turns, turns_unit),
         ),
         "fig-tte-seconds": _figure(
             "Time to escalate",
-            seconds,
+            _median(m.time_to_escalation_s, seconds_unit),
             "bold" if m.time_to_escalation_s.count else "dim",
-            f"from the start to the hand-off, {m.time_to_escalation_s.count} escalations",
+            _p90(m.time_to_escalation_s, seconds_unit),
         ),
         "fig-csat": _figure("CSAT", csat, "bold" if m.csat.count else "dim", f"{m.csat.count} answers"),
         "fig-repeat": _figure(
             "Repeat contact",
             pct(m.repeat_contact_rate),
             "bold" if m.repeat_contact_rate is not None else "dim",
-            f"{m.repeat_contacts} of {m.customers_with_id} came back within 7 days",
+            f"{m.repeat_contacts} of {m.customers_with_id} back within 7 days",
         ),
     }
 

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from hitl_console.analysis.review import snapshot
+from hitl_console.analysis.review import reason_words, role_words, snapshot
 from hitl_console.store.journal import JournalError
 from hitl_console.store.reviews import ReviewItem, find_conversation
 from hitl_console.text import one_line
@@ -24,6 +24,7 @@ from hitl_console.tui.screens.review_labels import (
     score_why,
     timeline_options,
     trigger_kinds,
+    turn_number,
 )
 
 log = logging.getLogger(__name__)
@@ -114,9 +115,9 @@ class ReviewItemScreen(ReviewActions, Screen[None]):
         return Content.assemble(
             (one_line(item.conversation_id, 40), "bold"),
             ("  ", ""),
-            (f"{item.queue} ({item.role})", "$text-accent"),
+            (item.queue if role_words(item.role) == item.queue else f"{item.queue} ({role_words(item.role)})", "$text-accent"),
             ("  reason ", "dim"),
-            one_line(item.reason, 20),
+            one_line(reason_words(item.reason), 20),
             ("  score ", "dim"),
             (f"{item.score:.2f}", "$text-error bold" if item.score < 0.4 else "bold"),
             ("  ", ""),
@@ -157,6 +158,8 @@ class ReviewItemScreen(ReviewActions, Screen[None]):
             return
         seq = int(turn["seq"])
         original = str(turn.get("text", ""))
+        number = turn_number(self.snap, seq)
+        which = f"turn {number} ({formatting.clock_time(turn.get('ts'))})" if number is not None else formatting.clock_time(turn.get("ts"))
 
         def answered(text: str | None) -> None:
             if text is None:
@@ -173,10 +176,10 @@ class ReviewItemScreen(ReviewActions, Screen[None]):
                 original_text=original,
             )
             if ok:
-                self.notify(f"Correction of turn #{seq} saved.", timeout=3, markup=False)
+                self.notify(f"Correction of {which} saved.", timeout=3, markup=False)
                 self.reload()
 
-        self.app.push_screen(CorrectionDialog(item.conversation_id, seq, original), answered)
+        self.app.push_screen(CorrectionDialog(item.conversation_id, seq, original, which), answered)
 
     def action_back(self) -> None:
         self.dismiss()

@@ -12,8 +12,10 @@ from typing import Any
 from textual.content import Content
 from textual.widgets.option_list import Option
 
+from hitl_console.engine.attention import reason_after_name
+from hitl_console.engine.state import TRIGGER_NAMES
 from hitl_console.store.reviews import ReviewItem, Verdict
-from hitl_console.text import one_line, printable
+from hitl_console.text import number, one_line, printable
 from hitl_console.tui import formatting
 
 
@@ -60,8 +62,18 @@ def score_why(snap: Mapping[str, Any] | None, limit: int = 3) -> str:
 
 
 def trigger_kinds(snap: Mapping[str, Any] | None) -> str:
-    kinds = sorted({one_line(str(h.get("kind", "?")), 20) for h in (snap or {}).get("triggers") or []})
-    return ",".join(kinds) or formatting.DASH
+    """The triggers that fired, by the names every screen uses (``TRIGGER_NAMES``)."""
+    kinds = sorted({str(h.get("kind", "?")) for h in (snap or {}).get("triggers") or []})
+    return ", ".join(one_line(TRIGGER_NAMES.get(k, k.replace("_", " ")), 30) for k in kinds) or formatting.DASH
+
+
+def turn_number(snap: Mapping[str, Any], seq: int) -> int | None:
+    """Which turn of the transcript (counted from 1) has the feed's ``seq``: what a
+    correction names, since a seq number means nothing to a reviewer."""
+    for n, turn in enumerate(snap.get("turns") or [], start=1):
+        if int(turn.get("seq", -1)) == seq:
+            return n
+    return None
 
 
 def claim_label(item: ReviewItem, me: str, now: float) -> str:
@@ -101,12 +113,14 @@ def timeline_options(
     ti = 0
 
     def trigger_option(hit: Mapping[str, Any], n: int) -> Option:
+        kind = one_line(str(hit.get("kind", "?")), 30)
+        name = TRIGGER_NAMES.get(kind, kind.replace("_", " "))
         return Option(
             Content.assemble(
                 ("⚑ ", "$text-warning bold"),
-                (one_line(str(hit.get("kind", "?")), 30).replace("_", " ").upper(), "$text-warning bold"),
+                (name.upper(), "$text-warning bold"),
                 "  ",
-                one_line(str(hit.get("reason", "")), 300),
+                one_line(reason_after_name(name, str(hit.get("reason", ""))), 300),
             ),
             id=f"trigger:{n}",
             disabled=True,
@@ -121,16 +135,16 @@ def timeline_options(
         head: list[str | tuple[str, str]] = [(ROLE_LABEL.get(role, "System"), "bold")]
         if turn.get("author"):
             head += [" ", (one_line(str(turn["author"]), 32), "bold")]
-        head += [(f"  #{seq}", "dim"), ("  " + formatting.clock_time(turn.get("ts")), "dim")]
+        head += [("  " + formatting.clock_time(turn.get("ts")), "dim")]  # the time, not the feed's seq
         confidence = turn.get("confidence")
         if role == "ai" and confidence is not None:
             style = "$text-error bold" if float(confidence) < low_confidence else "dim"
-            head += [("  confidence ", "dim"), (f"{float(confidence):.2f}", style)]
+            head += [("  confidence ", "dim"), (number(float(confidence)), style)]
         sentiment = turn.get("sentiment")
         if role == "customer" and sentiment is not None:
             value = float(sentiment)
             style = "$text-error" if value <= -0.5 else "$text-warning" if value < -0.1 else "dim"
-            head += [("  sentiment ", "dim"), (f"{value:+.2f}", style)]
+            head += [("  sentiment ", "dim"), (f"{number(value, '+.2f')}", style)]
         body = printable(str(turn.get("text", ""))).rstrip("\n") or " "
         parts: list[str | tuple[str, str]] = [*head, "\n", body]
         for reviewer, text in corrections.get(seq, ()):

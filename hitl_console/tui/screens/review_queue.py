@@ -36,7 +36,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Footer
 
-from hitl_console.analysis.review import queue_specs
+from hitl_console.analysis.review import queue_specs, reason_words, role_words
 from hitl_console.config import Config
 from hitl_console.store.journal import JournalError
 from hitl_console.store.reviews import ReviewItem
@@ -94,6 +94,7 @@ class ReviewScreen(ReviewActions, TableScreen):
         yield StatusLine(id="review-status")
         table: DataTable[Text] = DataTable(id="review-table", cursor_type="row", zebra_stripes=False)
         yield table
+        yield StatusLine(id="review-why")  # the selected row's why in full: at 80 columns the column is cut
         yield Footer()
 
     def on_mount(self) -> None:
@@ -166,11 +167,11 @@ class ReviewScreen(ReviewActions, TableScreen):
             f"{item.score:.2f}",
             one_line(item.conversation_id, 40),
             one_line(item.queue, 20),
-            one_line(item.reason, 20),
+            one_line(reason_words(item.reason), 20),
             claim_label(item, self.reviewer, now),
             score_why(item.snapshot),
             trigger_kinds(item.snapshot),
-            one_line(item.role, 20),
+            one_line(role_words(item.role), 20),
         )
 
     def _show(self, items: list[ReviewItem]) -> None:
@@ -210,7 +211,18 @@ class ReviewScreen(ReviewActions, TableScreen):
                     table.move_cursor(row=min(index, table.row_count - 1), scroll=True)
             self._cells = cells
         self._show_status(items, now)
+        self._show_why()
         self.refresh_bindings()
+
+    def _show_why(self) -> None:
+        item = self.current_item()
+        why = score_why(item.snapshot) if item is not None else ""
+        self.query_one("#review-why", StatusLine).show(
+            Content.assemble(("why ", "dim"), why or formatting.DASH) if item is not None else Content("")
+        )
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_why()
 
     def _show_status(self, items: list[ReviewItem], now: float) -> None:
         mine = sum(1 for i in items if i.claimed(now) and i.claimed_by == self.reviewer)
@@ -218,7 +230,7 @@ class ReviewScreen(ReviewActions, TableScreen):
         parts: list[str | tuple[str, str]] = [
             ("Review  ", "bold"),
             ("role ", "dim"),
-            (self.role or "all", "$text-accent bold"),
+            (role_words(self.role) if self.role else "all", "$text-accent bold"),
             (" (r)", "dim"),
             f"  ·  {formatting.count(len(items))} open, lowest score first",
             (f"  ·  {mine} yours", "$text-success") if mine else "",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.content import Content
 
+from hitl_console.engine.handoff import profile_words
 from hitl_console.engine.state import ConversationState
 from hitl_console.text import one_line
-from hitl_console.tui import formatting
 from hitl_console.tui.widgets.status_line import StatusLine
 
 
@@ -19,14 +19,10 @@ def render_customer(state: ConversationState) -> Content:
     def row(label: str, value: str, style: str = "") -> None:
         lines.append(Content.assemble((f"{label} ", "dim"), (value, style)))
 
-    if c.tier:
-        row("tier", one_line(c.tier, 24), "$text-accent bold")
-    if c.lifetime_value is not None:
-        row("lifetime value", formatting.money(c.lifetime_value, None))
-    if c.open_complaints is not None:
-        row("open complaints", str(c.open_complaints), "$text-warning bold" if c.open_complaints else "")
-    if c.locale:
-        row("locale", one_line(c.locale, 16))
+    # What is known, as the handoff says it: no "open complaints 0", no "lifetime value 0.00".
+    for words in profile_words(c._asdict()):
+        style = "$text-warning bold" if words.endswith(("open complaint", "open complaints")) else ""
+        lines.append(Content.styled(words, "$text-accent bold" if words.endswith(" tier") else style))
     row("channel", one_line(state.channel, 12))
     row("queue", one_line(state.queue or "–", 30))
     if state.contact_reason:

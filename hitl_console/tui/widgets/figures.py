@@ -112,7 +112,7 @@ def figure_chips(figures: Any, mode: str, alerts: AlertConfig | None = None) -> 
     word, style = formatting.ESCALATION_READING.get(reading.status, ("", "dim"))
     lo, hi = alerts.escalation_band
     tlo, thi = alerts.typical_band
-    rate = formatting.percent(figures.escalation_rate)
+    rate = formatting.escalation_percent(figures.escalation_rate).rjust(4)
     # The word's room is kept whatever it says: the header never grows a line
     # because "warming up" appeared.
     chip = [("Escal.", "dim"), " ", (rate, style or "bold"), " ",

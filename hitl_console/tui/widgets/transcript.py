@@ -25,6 +25,7 @@ from hitl_console.engine.state import (
     TriggerHit,
     Turn,
 )
+from hitl_console.engine.attention import reason_after_name
 from hitl_console.text import number, one_line, printable
 from hitl_console.tui import formatting, glyphs
 
@@ -53,7 +54,7 @@ def _turn(turn: Turn, low_confidence: float) -> tuple[Content, str]:
         style = "$text-error" if value <= -0.5 else "$text-warning" if value < -0.1 else "dim"
         head += [("  sentiment ", "dim"), (sentiment_label(value, turn.sentiment_estimated), style)]
     if turn.voice_tone is not None:
-        head += [("  tone ", "dim"), (f"{turn.voice_tone:+.2f}", "dim")]
+        head += [("  tone ", "dim"), (number(turn.voice_tone, "+.2f"), "dim")]
     if turn.interruptions:
         head += [("  interruptions ", "dim"), (str(turn.interruptions), "$text-warning")]
     if turn.intent:
@@ -85,7 +86,7 @@ def _trigger(hit: TriggerHit) -> tuple[Content, str]:
         # The name in words, not badge + name ("AI AI ASKED FOR A HUMAN").
         (TRIGGER_NAMES.get(hit.kind, hit.kind).upper(), "$text-warning bold"),
         "  ",
-        one_line(formatting.reason_after_name(TRIGGER_NAMES.get(hit.kind, hit.kind), hit.reason), 300),
+        one_line(reason_after_name(TRIGGER_NAMES.get(hit.kind, hit.kind), hit.reason), 300),
     ]
     evidence = formatting.extra_evidence(hit.reason, hit.evidence)
     if evidence:
