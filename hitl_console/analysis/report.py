@@ -37,7 +37,7 @@ from hitl_console.analysis.timewin import TimeWindow
 from hitl_console.config import Config
 from hitl_console.engine.state import TRIGGER_KINDS, ConversationState
 from hitl_console.protocol.events import Event
-from hitl_console.text import one_line, terminal_safe_json
+from hitl_console.text import number, one_line, terminal_safe_json
 
 if TYPE_CHECKING:
     from hitl_console.analysis.digest import Digest
@@ -291,7 +291,7 @@ def render_text(r: Report, *, color: bool = True, width: int = 80) -> str:
     lines.append(f"  {'topic':<24} {'ended':>6} {'contained':>9} {'rate':>7} {'gap':>7}")
     for row in m.containment_by_topic:
         mark = "!" if row.called_out else " "
-        gap = "-" if row.gap is None else f"{row.gap * 100:+.0f} pt"
+        gap = "-" if row.gap is None else f"{number(row.gap * 100, '+.0f')} pt"
         lines.append(f"{mark} {one_line(row.topic, 24):<24} {row.conversations:>6} {row.contained:>9} {_pct(row.rate):>7} {gap:>7}")
     if m.containment_by_topic:
         lines += ["", charts.containment_chart(m.containment_by_topic, m.containment_rate, width=chart_w, color=color)]
@@ -338,7 +338,7 @@ def render_markdown(r: Report) -> str:
         out += ["", "## Escalation rate over time", "", "```text", charts.escalation_rate_chart(m.escalation_trend, m.escalation_band.band, m.escalation_band.typical, color=False), "```"]
     out += ["", "## Containment by topic", "", "| topic | ended | contained | rate | gap | far below |", "|---|---:|---:|---:|---:|---|"]
     for row in m.containment_by_topic:
-        gap = "-" if row.gap is None else f"{row.gap * 100:+.0f} pt"
+        gap = "-" if row.gap is None else f"{number(row.gap * 100, '+.0f')} pt"
         out.append(f"| {_md_cell(row.topic)} | {row.conversations} | {row.contained} | {_pct(row.rate)} | {gap} | {'yes' if row.called_out else ''} |")
     if m.containment_by_topic:
         out += ["", "```text", charts.containment_chart(m.containment_by_topic, m.containment_rate, color=False), "```"]
