@@ -641,6 +641,9 @@ class LiveSession(JournalWrites, SupervisorCommands, TeamGlue, VerdictsAndMetric
         (offered to the review queue first, unless ``offer`` is False)."""
         if len(self.engine.conversations) <= MAX_ENDED_KEPT:
             return
+        counts = self._floor_counts(self.clock())
+        if counts.total_seen - counts.active - counts.stale <= MAX_ENDED_KEPT:
+            return  # a floor of many open conversations and few ended: nothing to forget
         if offer:
             self._offer_for_review()
         before = set(self.engine.conversations)
