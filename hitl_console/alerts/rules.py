@@ -28,6 +28,7 @@ needs ``min_trigger_count`` firings.
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -209,3 +210,28 @@ def trigger_spike(
 TREND_RULES: tuple[Rule, ...] = (containment_drop, sentiment_down, trigger_spike)
 """The rules that scan every turn of every conversation: the session runs them
 every few seconds, not on every tick (their windows are minutes long)."""
+
+
+BOUNDARY_MARGIN_S = 1e-3
+"""How near a window's edge counts as crossing it (far above float error on epoch seconds)."""
+
+
+def trend_boundaries(states: Sequence[ConversationState], config: AlertConfig) -> list[float]:
+    """The clock times, ascending, at which a :data:`TREND_RULES` window's edge
+    meets a time those rules compare (a start, a last event, a customer turn,
+    a trigger): between two of them, on the same conversations, every rule
+    judges the same, so the session need not run them again."""
+    offsets = (0.0, config.window_s, config.window_s + config.baseline_s)
+    times: set[float] = set()
+    for c in states:
+        times.add(c.started_ts)
+        times.add(c.last_ts)
+        times.update(t.ts for t in c.turns if t.role == "customer" and t.sentiment is not None)
+        times.update(h.ts for h in c.triggers)
+    return sorted({t + o for t in times for o in offsets})
+
+
+def boundary_within(bounds: Sequence[float], start: float, end: float) -> bool:
+    """Whether one of ``bounds`` (ascending) lies in ``[start, end]``, widened by :data:`BOUNDARY_MARGIN_S`."""
+    i = bisect_left(bounds, start - BOUNDARY_MARGIN_S)
+    return i < len(bounds) and bounds[i] <= end + BOUNDARY_MARGIN_S

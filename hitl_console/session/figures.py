@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from hitl_console.analysis.metrics import (
     ratio,
     window_covered,
 )
-from hitl_console.engine.state import ConversationState
+from hitl_console.engine.state import Approval, ConversationState
 from hitl_console.feeds.base import FeedStatus
 
 RATE_WINDOW = 10.0
@@ -129,4 +130,104 @@ def floor_figures(
         window_covered=window_covered(conversations, window_start, now),
         stale=len(open_) - len(active),
         stale_feeds=stale_feeds,
+    )
+
+
+@dataclass(slots=True)
+class FloorCounts:
+    """What :func:`floor_figures` takes from the conversations, counted once for
+    one state of the floor (:func:`count_floor`) and read at any later ``now``
+    (:meth:`figures`) until a conversation changes.
+
+    An idle floor asked for its figures every second no longer walks every
+    conversation: the parts that move with the clock (the escalation window,
+    the coverage, approvals expiring) are kept in a form that is exact at any
+    ``now`` at or after the one counted for.
+    """
+
+    built_now: float
+    window_s: float
+    stale_feeds: frozenset[str]
+    active: int
+    waiting: int
+    held: int
+    stale: int
+    total_seen: int
+    avg_sentiment: float | None
+    oldest: float | None
+    sample_starts: list[float]
+    """``started_ts`` of the ended conversations that started at or after
+    ``built_now - window_s``, ascending: the escalation sample of a later now is a tail."""
+    escalated_from: list[int]
+    """``escalated_from[i]``: escalated conversations among ``sample_starts[i:]``."""
+    contained_from: list[int]
+    approvals: list[Approval]
+    """Approvals of active conversations still open at ``built_now``."""
+
+    def band_reading(self, now: float) -> tuple[int, int, int, bool]:
+        """(sample size, escalated, contained, window covered) at ``now``, as
+        :func:`escalation_sample` and :func:`window_covered` would find them."""
+        window_start = now - self.window_s
+        i = bisect_left(self.sample_starts, window_start)
+        oldest = self.oldest
+        covered = oldest is not None and oldest <= window_start + (now - window_start) / 2
+        return len(self.sample_starts) - i, self.escalated_from[i], self.contained_from[i], covered
+
+    def figures(
+        self, statuses: list[FeedStatus], *, now: float, open_alerts: int, events_per_s: float
+    ) -> FloorFigures:
+        """The figures at ``now`` (``now >= built_now``), equal to :func:`floor_figures`'s."""
+        n, escalated, contained, covered = self.band_reading(now)
+        lags = [s.lag_s for s in statuses if s.lag_s is not None]
+        return FloorFigures(
+            active=self.active,
+            waiting=self.waiting,
+            held=self.held,
+            escalation_rate=ratio(escalated, n),
+            containment=ratio(contained, n),
+            avg_sentiment=self.avg_sentiment,
+            open_alerts=open_alerts,
+            pending_approvals=sum(1 for a in self.approvals if a.is_open(now)),
+            feeds=statuses,
+            lag_s=max(lags) if lags else None,
+            events_per_s=events_per_s,
+            total_seen=self.total_seen,
+            ended=self.total_seen - self.active,
+            escalation_sample=n,
+            window_covered=covered,
+            stale=self.stale,
+            stale_feeds=self.stale_feeds,
+        )
+
+
+def count_floor(
+    conversations: Sequence[ConversationState], *, now: float, window_s: float, stale_feeds: frozenset[str]
+) -> FloorCounts:
+    """One walk over the conversations for :class:`FloorCounts` (same definitions as :func:`floor_figures`)."""
+    window_start = now - window_s
+    open_ = [c for c in conversations if not c.ended]
+    active = [c for c in open_ if c.feed not in stale_feeds] if stale_feeds else open_
+    sentiments = [s for c in active if (s := c.last_sentiment) is not None]
+    sample = sorted(escalation_sample(conversations, window_start), key=lambda c: c.started_ts)
+    escalated_from = [0] * (len(sample) + 1)
+    contained_from = [0] * (len(sample) + 1)
+    for i in range(len(sample) - 1, -1, -1):
+        c = sample[i]
+        escalated_from[i] = escalated_from[i + 1] + bool(c.escalated)
+        contained_from[i] = contained_from[i + 1] + is_contained(c)
+    return FloorCounts(
+        built_now=now,
+        window_s=window_s,
+        stale_feeds=stale_feeds,
+        active=len(active),
+        waiting=sum(1 for c in active if c.holder == "waiting"),
+        held=sum(1 for c in active if c.holder == "human"),
+        stale=len(open_) - len(active),
+        total_seen=len(conversations),
+        avg_sentiment=statistics.fmean(sentiments) if sentiments else None,
+        oldest=min((c.started_ts for c in conversations), default=None),
+        sample_starts=[c.started_ts for c in sample],
+        escalated_from=escalated_from,
+        contained_from=contained_from,
+        approvals=[a for c in active for a in c.pending_approvals(now)],
     )

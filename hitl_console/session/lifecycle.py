@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from hitl_console.alerts.feed_health import FeedHealth
 from hitl_console.alerts.latch import AlertLatch
 from hitl_console.alerts.model import Alert, Condition, trigger_alert
-from hitl_console.alerts.rules import TREND_RULES, Judgement, escalation_band
+from hitl_console.alerts.rules import TREND_RULES, Judgement, boundary_within, escalation_band, trend_boundaries
 from hitl_console.alerts.webhook import WebhookSender
 from hitl_console.config import Config
 from hitl_console.engine.engine import SignalEngine, tune_gc
@@ -31,7 +31,7 @@ from hitl_console.feeds.history import TeamHistory
 from hitl_console.feeds.hub import FeedHub, FeedSpec
 from hitl_console.protocol.decode import RejectedFrame
 from hitl_console.session.commands import SupervisorCommands
-from hitl_console.session.figures import EventRate, FloorFigures, floor_figures
+from hitl_console.session.figures import EventRate, FloorCounts, FloorFigures, count_floor
 from hitl_console.session.journaling import JournalWrites
 from hitl_console.session.replay import ReplayControls
 from hitl_console.session.restore import JournalHistory, named, rebuild, resume_specs
@@ -166,6 +166,16 @@ class LiveSession(JournalWrites, SupervisorCommands, TeamGlue, VerdictsAndMetric
         self._trends_run: float | None = None
         """Monotonic time the trend rules last ran (a replay's session clock jumps)."""
         self._watchers: list[Watcher] = []
+        self._version = 0
+        """Bumped by every change the engine reports (and by forgetting): with the
+        conversations' own versions, what tells the figures and rules nothing changed."""
+        self._counts: FloorCounts | None = None
+        self._counts_key: tuple | None = None
+        self._band_read: tuple | None = None
+        """What the escalation band was last judged on (its reading, the latched keys)."""
+        self._trends_key: tuple | None = None
+        self._trends_now: float | None = None
+        self._trend_bounds: tuple[tuple | None, list[float]] = (None, [])
         self._pending = SessionChange()
         self._dirty = asyncio.Event()
         self._rate = EventRate()
@@ -438,6 +448,7 @@ class LiveSession(JournalWrites, SupervisorCommands, TeamGlue, VerdictsAndMetric
         self._mark_dirty()
 
     def _note_update(self, update: EngineUpdate, *, alert: bool = True) -> None:
+        self._version += 1
         self._pending.updates.append(update)
         self._pending.changed.add(update.conversation_id)
         if update.ended:
@@ -487,17 +498,38 @@ class LiveSession(JournalWrites, SupervisorCommands, TeamGlue, VerdictsAndMetric
     def _check_watchers(self, now: float) -> None:
         """The one place the alert rules run, each judged by the latch: the
         escalation band and feed health every tick, the trend rules every
-        ``trend_interval_s`` (monotonic), then the plugged-in watchers."""
+        ``trend_interval_s`` (monotonic), then the plugged-in watchers.
+
+        A rule is not run again while what it would judge is the same: the
+        band while its reading (sample, escalated, coverage) and the latched
+        keys are; the trend rules while no conversation changed and the clock
+        passed none of the times where a window's edge meets one of theirs
+        (:func:`~hitl_console.alerts.rules.trend_boundaries`). An idle floor
+        of 10,000 then costs the rules nothing."""
         stale_before = self.feed_health.stale_feeds
-        conversations = list(self.engine.conversations.values())
         alerts = self.config.alerts
-        self._judge(escalation_band, lambda: escalation_band(conversations, now, alerts))
+        everything: list[ConversationState] = []
+
+        def conversations() -> list[ConversationState]:
+            if not everything and self.engine.conversations:
+                everything.extend(self.engine.conversations.values())
+            return everything
+
+        counts = self._floor_counts(now)
+        n, escalated, _contained, covered = counts.band_reading(now)
+        if self._band_read != (n, escalated, covered, alerts, self.latch.latched):
+            self._judge(escalation_band, lambda: escalation_band(conversations(), now, alerts))
+            self._band_read = (n, escalated, covered, alerts, self.latch.latched)
         self._judge(FeedHealth, lambda: Judgement(tuple(self.feed_health.check(self.statuses()))))
         mono = time.monotonic()
         if self._trends_run is None or mono - self._trends_run >= self.trend_interval_s:
             self._trends_run = mono
-            for rule in TREND_RULES:
-                self._judge(rule, lambda rule=rule: rule(conversations, now, alerts))
+            key = (self._counts_key, alerts, self.latch.latched)
+            if not self._trends_unchanged(key, now):
+                for rule in TREND_RULES:
+                    self._judge(rule, lambda rule=rule: rule(conversations(), now, alerts))
+                self._trends_key = (self._counts_key, alerts, self.latch.latched)
+                self._trends_now = now
         for watcher in list(self._watchers):
             self._judge(watcher, lambda watcher=watcher: Judgement(tuple(watcher(self, now))))
         turned = stale_before ^ self.feed_health.stale_feeds
@@ -505,6 +537,18 @@ class LiveSession(JournalWrites, SupervisorCommands, TeamGlue, VerdictsAndMetric
             self._pending.changed.update(c.conversation_id for c in self.engine.conversations.values() if c.feed in turned)
             self._pending.statuses_changed = True
             self._mark_dirty()
+
+    def _trends_unchanged(self, key: tuple, now: float) -> bool:
+        """Whether the trend rules, last run at ``self._trends_now`` on this
+        ``key``, would judge the same at ``now`` (no window edge crossed since)."""
+        last = self._trends_now
+        if key != self._trends_key or last is None or now < last:
+            return False
+        bounds_key, bounds = self._trend_bounds
+        if bounds_key != key:
+            bounds = trend_boundaries(list(self.engine.conversations.values()), self.config.alerts)
+            self._trend_bounds = (key, bounds)
+        return not boundary_within(bounds, last, now)
 
     def _judge(self, owner: Hashable, check: Callable[[], Judgement]) -> None:
         """One rule's judgement into the latch; a rule that fails is logged and skipped."""
@@ -597,10 +641,14 @@ class LiveSession(JournalWrites, SupervisorCommands, TeamGlue, VerdictsAndMetric
         (offered to the review queue first, unless ``offer`` is False)."""
         if len(self.engine.conversations) <= MAX_ENDED_KEPT:
             return
+        counts = self._floor_counts(self.clock())
+        if counts.total_seen - counts.active - counts.stale <= MAX_ENDED_KEPT:
+            return  # a floor of many open conversations and few ended: nothing to forget
         if offer:
             self._offer_for_review()
         before = set(self.engine.conversations)
         if self.engine.forget_ended(keep=MAX_ENDED_KEPT):
+            self._version += 1
             gone = before - set(self.engine.conversations)
             self._pending.removed |= gone
             self._pending.changed -= gone
@@ -643,17 +691,27 @@ class LiveSession(JournalWrites, SupervisorCommands, TeamGlue, VerdictsAndMetric
         return list(self.hub.statuses)
 
     def figures(self, now: float | None = None) -> FloorFigures:
-        """The floor's headline numbers (definitions on :class:`FloorFigures`)."""
+        """The floor's headline numbers (definitions on :class:`FloorFigures`,
+        equal to :func:`~hitl_console.session.figures.floor_figures`'s)."""
         now = self.clock() if now is None else now
-        return floor_figures(
-            list(self.engine.conversations.values()),
-            self.statuses(),
-            now=now,
-            window_s=self.config.alerts.window_s,
-            open_alerts=self.latch.open_count,
-            stale_feeds=self.feed_health.stale_feeds,
-            events_per_s=self._rate.per_second(),
+        return self._floor_counts(now).figures(
+            self.statuses(), now=now, open_alerts=self.latch.open_count, events_per_s=self._rate.per_second()
         )
+
+    def _floor_counts(self, now: float) -> FloorCounts:
+        """The conversations counted for the figures, again only when one changed
+        (the session's and each conversation's version; the sum of those is one
+        addition per conversation, far less than the counting), the stale feeds
+        or the window did, or the clock went back."""
+        conversations = self.engine.conversations
+        window_s = self.config.alerts.window_s
+        stale = self.feed_health.stale_feeds
+        key = (self._version, len(conversations), sum(c.version for c in conversations.values()), stale, window_s)
+        counts = self._counts
+        if counts is None or key != self._counts_key or now < counts.built_now:
+            counts = self._counts = count_floor(list(conversations.values()), now=now, window_s=window_s, stale_feeds=stale)
+            self._counts_key = key
+        return counts
 
     def conversation(self, conversation_id: str) -> ConversationState | None:
         return self.engine.conversations.get(conversation_id)

@@ -30,14 +30,14 @@ the cells only choose colours and shapes.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -86,6 +86,9 @@ class _Row:
     cells: dict[str, Text]
     generation: int
     """Changes whenever a cell does: the cached strip and the screen line follow it."""
+    changed: set[str] = field(default_factory=set)
+    """Cells changed since the row was last drawn: when nothing else moved (a
+    wait clock ticking), only they are sent to the terminal, not the line."""
 
 
 TIME_COLUMNS: tuple[str, ...] = ("holder", "age")
@@ -561,12 +564,39 @@ class ConversationTable(ScrollView, can_focus=True):
                 row = self._row(cid)
                 want: tuple | None = (cid, row.generation if row is not None else -1, index == cursor)
             else:
-                want = None
-            if self._painted.get(y, ()) != want:
+                row, want = None, None
+            painted = self._painted.get(y, ())
+            if painted != want:
                 self._painted[y] = want
-                self.refresh_lines(y)
+                if want is not None and painted and painted[0] == want[0] and painted[2] == want[2] and row is not None and row.changed:
+                    # the same row, only some cells changed: send those
+                    for key in row.changed:
+                        self._refresh_line(y, key)
+                else:
+                    self._refresh_line(y)
+                if row is not None:
+                    row.changed.clear()
                 redrawn = True
         return redrawn
+
+    def _refresh_line(self, y: int, key: str | None = None) -> None:
+        """Repaint screen line ``y`` (0: the header), or only the cell of column ``key`` on it.
+
+        Not ``ScrollView.refresh_lines``: that takes a line of the virtual
+        content and subtracts the scroll offset, and ``y`` here is already a
+        line of the screen (``render_line`` adds the offset itself)."""
+        width = max(self.virtual_size.width, self.size.width)
+        if key is None:
+            self.refresh(Region(0, y, width, 1))
+            return
+        x = 0
+        for shown in self._columns_shown:
+            span = self._widths.get(shown, COLUMNS[shown].width) + 2 * CELL_PADDING
+            if shown == key:
+                self.refresh(Region(x, y, span, 1))
+                return
+            x += span
+        self.refresh(Region(0, y, width, 1))
 
     def refresh_column(self, key: str, states: Iterable[ConversationState]) -> int:
         """Recompute one column for these rows (those drawn already); returns cells changed."""
@@ -664,6 +694,7 @@ class ConversationTable(ScrollView, can_focus=True):
     def _set_cell(self, cid: str, key: str, cell: Text) -> None:
         row = self._rows[cid]
         row.cells[key] = cell
+        row.changed.add(key)
         self._generations += 1
         row.generation = self._generations
         self.cells_rendered += 1
@@ -698,7 +729,7 @@ class ConversationTable(ScrollView, can_focus=True):
         y = index - int(self.scroll_y) + 1
         if 1 <= y < self.size.height:
             self._painted.pop(y, None)
-            self.refresh_lines(y)
+            self._refresh_line(y)
 
     def _refresh_row(self, cid: str) -> None:
         index = self._position(cid)
@@ -867,8 +898,14 @@ class ConversationTable(ScrollView, can_focus=True):
         if 0 <= index < len(self._order):
             cid = self._order[index]
             cursor = index == self.cursor_row
+            before = self._painted.get(y)
             row = self._row(cid)
-            self._painted[y] = (cid, row.generation if row is not None else -1, cursor)
+            want = (cid, row.generation if row is not None else -1, cursor)
+            self._painted[y] = want
+            if before is not None and before != want and before[0] == cid and before[2] == cursor:
+                # Cells changed that no refresh asked to send (brought up to
+                # date here): this draw may be of one cell only, so the line follows.
+                self._refresh_line(y)
             return self._row_strip(cid, row, width, cursor)
         self._painted[y] = None
         return Strip.blank(width, self.rich_style)
