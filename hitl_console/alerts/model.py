@@ -57,6 +57,14 @@ class Alert:
     acknowledged: bool = False
     id: int = field(default_factory=lambda: next(_ids))
 
+    def text_without_id(self) -> str:
+        """The text without its leading conversation id, for a table that shows the
+        id in its own column ("c-1020  c-1020 [billing] ..." said it twice)."""
+        cid = self.conversation_id
+        if cid and self.text.startswith(cid + " "):
+            return self.text[len(cid) + 1 :]
+        return self.text
+
     def to_dict(self) -> dict:
         return {
             "id": self.id,

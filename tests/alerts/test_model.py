@@ -1,6 +1,6 @@
 """Alert wording: a trigger's name is said once, in words."""
 
-from hitl_console.alerts.model import trigger_alert
+from hitl_console.alerts.model import Alert, trigger_alert
 from hitl_console.engine.attention import trigger_words
 from hitl_console.engine.state import TriggerHit
 
@@ -23,3 +23,13 @@ def test_a_reason_that_does_not_name_its_trigger_gets_the_name_first() -> None:
     # the lead already says it: no "sentiment: customer sentiment", no "low confidence: AI confidence"
     assert trigger_words("sentiment", "customer sentiment -0.61 at or below -0.50: “x”").startswith("customer sentiment")
     assert trigger_words("low_confidence", "AI confidence 0.31 below 0.50: “x”").startswith("AI confidence")
+
+
+def test_the_alert_list_says_the_conversation_once() -> None:
+    """The alerts screen has a Conversation column: its Alert column read "c-1020 [billing] ..." again."""
+    alert = Alert(ts=0.0, level="warning", kind="trigger", text="c-1020 [billing] AI asked for a human", conversation_id="c-1020")
+    assert alert.text_without_id() == "[billing] AI asked for a human"
+    other = Alert(ts=0.0, level="info", kind="feed", text="feed prod is down: connection refused")
+    assert other.text_without_id() == other.text
+    prefix_only = Alert(ts=0.0, level="info", kind="trigger", text="c-10200 looping", conversation_id="c-1020")
+    assert prefix_only.text_without_id() == "c-10200 looping"  # another id that merely starts alike stays

@@ -46,7 +46,7 @@ class AlertsScreen(TableScreen):
         table = self.query_one(DataTable)
         table.add_column("Time", key="time", width=8)
         table.add_column("Level", key="level", width=5)
-        table.add_column("Kind", key="kind", width=9)
+        table.add_column("Kind", key="kind", width=10)  # "escalation"
         table.add_column("Conversation", key="conversation", width=12)
         table.add_column("Alert", key="text", width=200)
         self.flush()
@@ -86,7 +86,7 @@ class AlertsScreen(TableScreen):
                 Text(LEVEL_LABEL.get(alert.level, alert.level), style=dim or style, end=""),
                 Text(alert.kind, style=palette.muted, end=""),
                 Text(one_line(alert.conversation_id or "–", 40), end=""),
-                Text(one_line(alert.text, 400), style=dim or "", end=""),
+                Text(one_line(alert.text_without_id(), 400), style=dim or "", end=""),
                 key=key,
             )
         self.keep_cursor_on(keep)
