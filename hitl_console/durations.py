@@ -3,6 +3,10 @@ console and the engine's own sentences alike (the engine may not import the UI).
 
 from __future__ import annotations
 
+import time
+
+from hitl_console.protocol.events import TS_MAX, TS_MIN
+
 DASH = "\N{EN DASH}"
 
 
@@ -32,3 +36,16 @@ def span_in_words(seconds: float) -> str:
             n = int(s // size)
             return f"{n} {unit}{'' if n == 1 else 's'}"
     raise AssertionError("unreachable")
+
+
+def clock_time(ts: float | None) -> str:
+    """Local wall-clock time of an event, to the second; ``??:??:??`` for a value
+    no calendar holds (an old journal row with ``ts`` 1e300), never an exception."""
+    if ts is None:
+        return DASH
+    try:
+        if not TS_MIN <= ts < TS_MAX:  # the protocol's range: outside it a clock time would mislead
+            return "??:??:??"
+        return time.strftime("%H:%M:%S", time.localtime(ts))
+    except (OverflowError, OSError, ValueError, TypeError):
+        return "??:??:??"

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from hitl_console.analysis.scorecard import Score, score_conversation
+from hitl_console.durations import clock_time
 from hitl_console.config import Config, ReviewConfig, ReviewQueueConfig, Thresholds, TopicRules
 from hitl_console.engine.attention import trigger_words
 from hitl_console.engine.state import ConversationState
@@ -281,7 +282,7 @@ def render_transcript(snap: Mapping[str, Any], width: int = 100) -> str:
     ti = 0
     for turn in snap.get("turns") or []:
         while ti < len(triggers) and triggers[ti].get("seq", 0) < turn.get("seq", 0):
-            lines.append(f"        !! {one_line(trigger_words(str(triggers[ti]['kind']), str(triggers[ti].get('reason', ''))), width)}")
+            lines.append(f"         !! {one_line(trigger_words(str(triggers[ti]['kind']), str(triggers[ti].get('reason', ''))), width)}")
             ti += 1
         extra = ""
         if turn.get("confidence") is not None:
@@ -289,9 +290,10 @@ def render_transcript(snap: Mapping[str, Any], width: int = 100) -> str:
         elif turn.get("sentiment") is not None:
             extra = f" (sent {number(turn['sentiment'], '+.2f')})"
         who = turn.get("role", "?") if not turn.get("author") else f"{turn['role']}:{turn['author']}"
-        lines.append(f"#{turn.get('seq', '?'):<5} {one_line(who, 16):<10} {one_line(str(turn.get('text', '')), width)}{extra}")
+        when = clock_time(turn["ts"]) if isinstance(turn.get("ts"), (int, float)) else f"#{turn.get('seq', '?')}"
+        lines.append(f"{when:<8} {one_line(who, 16):<10} {one_line(str(turn.get('text', '')), width)}{extra}")
     for hit in triggers[ti:]:
-        lines.append(f"        !! {one_line(trigger_words(str(hit['kind']), str(hit.get('reason', ''))), width)}")
+        lines.append(f"         !! {one_line(trigger_words(str(hit['kind']), str(hit.get('reason', ''))), width)}")
     return "\n".join(lines)
 
 

@@ -6,10 +6,8 @@ screen, the approvals queue and the help text agree on how a number looks.
 
 from __future__ import annotations
 
-import time
 
-from hitl_console.durations import DASH, duration  # noqa: F401 (duration is re-exported: screens read it here)
-from hitl_console.protocol.events import TS_MAX, TS_MIN
+from hitl_console.durations import DASH, clock_time, duration  # noqa: F401 (re-exported: screens read them here)
 from hitl_console.text import amount as amount_text, number, one_line
 
 
@@ -66,19 +64,6 @@ def signed(value: float | None, digits: int = 2) -> str:
 def money(amount: float | None, currency: str | None) -> str:
     """Printable and bounded (``hitl_console.text.amount``): both come from the feed."""
     return "" if amount is None else amount_text(amount, currency)
-
-
-def clock_time(ts: float | None) -> str:
-    """Local wall-clock time of an event, to the second; ``??:??:??`` for a value
-    no calendar holds (an old journal row with ``ts`` 1e300), never an exception."""
-    if ts is None:
-        return DASH
-    try:
-        if not TS_MIN <= ts < TS_MAX:  # the protocol's range: outside it a clock time would mislead
-            return "??:??:??"
-        return time.strftime("%H:%M:%S", time.localtime(ts))
-    except (OverflowError, OSError, ValueError, TypeError):
-        return "??:??:??"
 
 
 def time_left(seconds: float | None) -> str:

@@ -230,6 +230,7 @@ def test_transcript_render_is_plain():
     text = render_transcript(snapshot(s))
     assert "\x1b" not in text and "bye [/] red" in text
     assert "!! low confidence: " in text  # the trigger in words, then its reason
+    assert "#" not in text.split()[0] and text.split()[0].count(":") == 2  # a turn's clock time, not its seq
 
 
 QUEUE_HEADER = ["score", "review queue", "conversation", "selected for", "status"]
