@@ -240,8 +240,6 @@ class HitlApp(App[None]):
             self.exit()
             _exit_if_stuck(HANGUP_EXIT_S)
 
-
-
     async def on_event(self, event: events.Event) -> None:
         """Drop keys that come faster than anyone types (:mod:`keyguard`)."""
         guard = self._key_guard
